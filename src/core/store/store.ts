@@ -183,24 +183,15 @@ export class Store {
   }
 
   runs(filter: RunFilter = {}): Run[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (filter.experiment !== undefined) (where.push('e.name = ?'), args.push(filter.experiment));
-    if (filter.status !== undefined) (where.push('r.status = ?'), args.push(filter.status));
-    if (filter.parentId !== undefined) (where.push('r.parent_id = ?'), args.push(filter.parentId));
-    const sql = `SELECT ${RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id
-      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC LIMIT ? OFFSET ?`;
-    args.push(filter.limit ?? -1, filter.offset ?? 0);
-    return (this.db.prepare(sql).all(...args) as RunRow[]).map(toRun);
+    const { where, args } = runWhere(filter);
+    const sql = `SELECT ${RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id ${where}
+      ORDER BY r.id DESC LIMIT ? OFFSET ?`;
+    return (this.db.prepare(sql).all(...args, filter.limit ?? -1, filter.offset ?? 0) as RunRow[]).map(toRun);
   }
 
   countRuns(filter: Omit<RunFilter, 'limit' | 'offset'> = {}): number {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (filter.experiment !== undefined) (where.push('e.name = ?'), args.push(filter.experiment));
-    if (filter.status !== undefined) (where.push('r.status = ?'), args.push(filter.status));
-    const sql = `SELECT count(*) FROM runs r JOIN experiments e ON e.id = r.experiment_id ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`;
-    return this.db.prepare(sql).pluck().get(...args) as number;
+    const { where, args } = runWhere(filter);
+    return this.db.prepare(`SELECT count(*) FROM runs r JOIN experiments e ON e.id = r.experiment_id ${where}`).pluck().get(...args) as number;
   }
 
   markStarted(id: number, pid: number | null): void {
@@ -350,6 +341,17 @@ export class Store {
   downstream(kind: LineageKind, id: number): LineageEdge[] {
     return this.s.downstream.all(kind, id) as LineageEdge[];
   }
+}
+
+function runWhere(filter: RunFilter): { where: string; args: unknown[] } {
+  const conditions: [string, unknown][] = [];
+  if (filter.experiment !== undefined) conditions.push(['e.name = ?', filter.experiment]);
+  if (filter.status !== undefined) conditions.push(['r.status = ?', filter.status]);
+  if (filter.parentId !== undefined) conditions.push(['r.parent_id = ?', filter.parentId]);
+  return {
+    where: conditions.length ? `WHERE ${conditions.map((c) => c[0]).join(' AND ')}` : '',
+    args: conditions.map((c) => c[1]),
+  };
 }
 
 /** Params are stored as text the way a user would type them: 0.1, true, adam. */

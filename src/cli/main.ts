@@ -1,0 +1,53 @@
+import { UserError } from '../core/errors.ts';
+import type { CliCommand, CliContext } from './command.ts';
+import { checkCommand } from './commands/check.ts';
+import { compareCommand } from './commands/compare.ts';
+import { metricsCommand } from './commands/metrics.ts';
+import { runCommand } from './commands/run.ts';
+import { runsCommand } from './commands/runs.ts';
+import { showCommand } from './commands/show.ts';
+
+export const COMMANDS: CliCommand[] = [runCommand, runsCommand, showCommand, metricsCommand, compareCommand, checkCommand];
+
+function help(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'runboard — record, compare and ship machine-learning runs',
+    '',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Every command takes --db FILE (default: RUNBOARD_DB, else the nearest .runboard/runboard.db).',
+    "Run 'runboard COMMAND --help' for a command's options.",
+  ].join('\n');
+}
+
+/** Runs one CLI invocation; user mistakes become one line on stderr and a non-zero exit. */
+export async function main(argv: string[], io: Pick<CliContext, 'out' | 'err'>, cwd = process.cwd(), env = process.env): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    io.out(help());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.err(`runboard: unknown command "${name}". Commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
+    return 2;
+  }
+  // `--help` anywhere before `--` shows the command's usage.
+  const dashdash = args.indexOf('--');
+  if ((dashdash === -1 ? args : args.slice(0, dashdash)).some((a) => a === '--help' || a === '-h')) {
+    io.out(`usage: ${command.usage}\n\n${command.summary}`);
+    return 0;
+  }
+  try {
+    return await command.run({ args, cwd, env, ...io });
+  } catch (err) {
+    if (err instanceof UserError) {
+      io.err(`runboard ${name}: ${err.message}`);
+      return 2;
+    }
+    io.err(`runboard ${name}: internal error: ${(err as Error).message}`);
+    if (env.RUNBOARD_DEBUG) io.err(String((err as Error).stack));
+    return 70;
+  }
+}

@@ -1,0 +1,46 @@
+import type { Store } from './store/store.ts';
+import type { Run } from './store/types.ts';
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** Everything known about one run, in the shape `runboard show --json` promises. */
+export function runDetails(store: Store, run: Run) {
+  const code = store.codeState(run.id);
+  return {
+    id: run.id,
+    name: run.name,
+    experiment: run.experiment,
+    status: run.status,
+    exitCode: run.exitCode,
+    signal: run.signal,
+    error: run.error,
+    startedAt: iso(run.startedAt),
+    endedAt: iso(run.endedAt),
+    command: run.command,
+    cwd: run.cwd,
+    host: run.host,
+    profile: run.profile,
+    runDir: run.runDir,
+    parent: run.parentId,
+    params: store.params(run.id),
+    tags: store.tags(run.id),
+    metrics: Object.fromEntries(
+      Object.entries(store.summaries(run.id)).map(([key, s]) => [
+        key,
+        { last: s.last, min: s.min, max: s.max, count: s.count, lastStep: s.lastStep, nonfinite: s.nonfinite },
+      ]),
+    ),
+    artifacts: store.artifacts(run.id).map(({ path, size, sha256, kind }) => ({ path, size, sha256, kind })),
+    inputs: store.inputs(run.id).map(({ path, fingerprint, size }) => ({ path, fingerprint, size })),
+    git: code ? { commit: code.commit, branch: code.branch, dirty: code.dirty } : null,
+    malformedLines: run.malformedLines,
+  };
+}
+
+export type RunDetails = ReturnType<typeof runDetails>;
+
+/** Params that differ between runs (a param missing from a run counts as different). */
+export function differingParams(paramSets: Record<string, string>[]): string[] {
+  const keys = new Set(paramSets.flatMap((p) => Object.keys(p)));
+  return [...keys].filter((k) => new Set(paramSets.map((p) => p[k])).size > 1).sort();
+}
