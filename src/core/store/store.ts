@@ -89,7 +89,7 @@ export class Store {
       deleteRun: db.prepare('DELETE FROM runs WHERE id = ?'),
       deleteRunMetrics: db.prepare('DELETE FROM metrics WHERE run_id = ?'),
       deleteRunRollups: db.prepare('DELETE FROM metric_rollups WHERE run_id = ?'),
-      deleteRunEdges: db.prepare(`DELETE FROM lineage_edges WHERE (src_kind = 'run' AND src_id = ?1) OR (dst_kind = 'run' AND dst_id = ?1)`),
+      deleteRunEdges: db.prepare(`DELETE FROM lineage_edges WHERE (src_kind = 'run' AND src_id = @id) OR (dst_kind = 'run' AND dst_id = @id)`),
       addArtifact: db.prepare(`INSERT OR REPLACE INTO artifacts (run_id, path, size, sha256, kind, created_at)
         VALUES (?, ?, ?, ?, ?, ?)`),
       artifacts: db.prepare('SELECT path, size, sha256, kind, created_at AS createdAt FROM artifacts WHERE run_id = ? ORDER BY path'),
@@ -216,7 +216,7 @@ export class Store {
     this.db.transaction(() => {
       this.s.deleteRunMetrics.run(id);
       this.s.deleteRunRollups.run(id);
-      this.s.deleteRunEdges.run(id);
+      this.s.deleteRunEdges.run({ id });
       this.s.deleteRun.run(id);
     })();
     this.changes.fire({ kind: 'runDeleted', runId: id });
