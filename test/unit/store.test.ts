@@ -205,14 +205,15 @@ test('an envelope of a long series reads rollup rows, not raw points, and keeps 
   store.logMetrics(run.id, points);
   const env = store.envelope(run.id, 'x', 1000);
   assert.match(env.source, /^tier/);
-  assert.ok(env.buckets.length <= 1000 && env.buckets.length >= 500);
+  assert.ok(env.buckets.length <= 1000);
   assert.equal(Math.max(...env.buckets.map((b) => b.max)), 1e6, 'the spike survives downsampling');
   const tier = Number(env.source.slice(4));
   const rollupRows = store.db
     .prepare('SELECT count(*) FROM metric_rollups WHERE run_id = ? AND tier = ?')
     .pluck()
     .get(run.id, tier) as number;
-  assert.ok(rollupRows <= 2 * 1000 + 2, `envelope tier has ${rollupRows} rows for 1000 buckets`);
+  assert.ok(rollupRows <= 4 * 1000, `envelope tier has ${rollupRows} rows for 1000 buckets`);
+  assert.ok(env.buckets.length >= 1000 * (2 / 3) - 1, `${env.buckets.length} buckets of 1000 asked`);
 });
 
 test('metric steps may be negative or huge safe integers', () => {

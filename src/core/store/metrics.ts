@@ -201,7 +201,9 @@ export class MetricStore {
     const hi = Math.min(to ?? last, last);
     if (hi < lo) return { ...empty, from: lo, to: hi };
     const count = Math.max(1, Math.floor(buckets));
-    const tier = Math.min(MAX_TIER, Math.floor(Math.log2(Math.max(1, (hi - lo + 1) / count))));
+    // One tier below the ideal width: output buckets then lose at most a third of their count to
+    // alignment, for about 2 rollup rows read per bucket.
+    const tier = Math.min(MAX_TIER, Math.floor(Math.log2(Math.max(1, (hi - lo + 1) / count))) - 1);
     const useTier = tier >= MIN_TIER;
     // Output buckets are whole multiples of the tier's bucket and aligned to it, so every rollup
     // row falls inside one output bucket; only the two partial edges are read from raw points.

@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Store } from '../../src/core/store/store.ts';
+import { cli, json } from './cliHarness.ts';
+import { tempDir } from './helpers.ts';
+
+const TRAIN = `
+import sys
+print("training with", sys.argv[1:])
+print("warning: this goes to stderr", file=sys.stderr)
+sys.exit(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
+`;
+
+test('run records status, exit code, params and log files, and exits with the command\'s code', () => {
+  const ws = tempDir();
+  writeFileSync(join(ws, 'train.py'), TRAIN);
+  const ok = cli(['run', '--experiment', 'demo', '--name', 'first', '--param', 'lr=0.01', '--param', 'opt=adam', '--', 'python3', 'train.py', '0'], { cwd: ws });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /training with \['0'\]/, 'the command output is passed through');
+  assert.match(ok.stderr, /run 1 \(first\) started/, 'the run id is printed on stderr');
+
+  const failed = cli(['run', '--', 'python3', 'train.py', '3'], { cwd: ws });
+  assert.equal(failed.code, 3);
+
+  const shown = json(cli(['show', '1', '--json'], { cwd: ws }));
+  assert.equal(shown.id, 1);
+  assert.equal(shown.name, 'first');
+  assert.equal(shown.experiment, 'demo');
+  assert.equal(shown.status, 'finished');
+  assert.equal(shown.exitCode, 0);
+  assert.deepEqual(shown.command, ['python3', 'train.py', '0']);
+  assert.equal(shown.cwd, ws);
+  assert.deepEqual(shown.params, { lr: '0.01', opt: 'adam' });
+  assert.ok(Date.parse(shown.startedAt) <= Date.parse(shown.endedAt));
+  for (const key of ['signal', 'metrics', 'artifacts', 'inputs', 'git', 'parent']) assert.ok(key in shown, `show --json has ${key}`);
+  const runDir = join(ws, '.runboard', 'runs', '1');
+  assert.match(readFileSync(join(runDir, 'stdout.log'), 'utf8'), /training with/);
+  assert.match(readFileSync(join(runDir, 'stderr.log'), 'utf8'), /goes to stderr/);
+
+  const second = json(cli(['show', '2', '--json'], { cwd: ws }));
+  assert.equal(second.status, 'failed');
+  assert.equal(second.exitCode, 3);
+
+  const listed = json(cli(['runs', '--json'], { cwd: ws }));
+  assert.deepEqual(listed.map((r: { id: number }) => r.id), [2, 1]);
+  assert.deepEqual(json(cli(['runs', '--status', 'failed', '--json'], { cwd: ws })).map((r: { id: number }) => r.id), [2]);
+  assert.match(cli(['runs'], { cwd: ws }).stdout, /first\s+demo\s+finished/);
+});
+
+test('a command that does not exist fails the run with a clear message', () => {
+  const ws = tempDir();
+  const result = cli(['run', '--', 'no-such-trainer-xyz', '--epochs', '3'], { cwd: ws });
+  assert.equal(result.code, 127);
+  assert.match(result.stderr, /Command not found: no-such-trainer-xyz/);
+  const shown = json(cli(['show', '1', '--json'], { cwd: ws }));
+  assert.equal(shown.status, 'failed');
+  assert.match(shown.error, /Command not found/);
+});
+
+test('runs are found from a subfolder, and --db / RUNBOARD_DB override the location', () => {
+  const ws = tempDir();
+  assert.equal(cli(['run', '--', 'python3', '-c', 'pass'], { cwd: ws }).code, 0);
+  const sub = join(ws, 'src', 'deep');
+  cli(['run', '--db', join(ws, 'other.db'), '--', 'python3', '-c', 'pass'], { cwd: ws });
+  assert.ok(existsSync(join(ws, 'other.db')));
+  mkdirSync(sub, { recursive: true });
+  assert.equal(json(cli(['runs', '--json'], { cwd: sub })).length, 1, 'the nearest .runboard/runboard.db above cwd');
+  assert.equal(json(cli(['runs', '--json'], { cwd: sub, env: { RUNBOARD_DB: join(ws, 'other.db') } })).length, 1);
+});
+
+/** A workspace whose database already holds three runs with metrics, written through the Store. */
+function seeded() {
+  const ws = tempDir();
+  const db = join(ws, '.runboard', 'runboard.db');
+  const store = Store.open(db);
+  const runs = [0.1, 0.01, 0.01].map((lr, i) => {
+    const run = store.createRun({ experiment: 'sweep', name: `r${i}`, params: { lr, seed: i === 2 ? 1 : 0, epochs: 10 } });
+    store.logMetrics(
+      run.id,
+      Array.from({ length: 1000 }, (_, step) => ({ key: 'acc', step, value: [0.3, 0.6, 0.9][i]! * (step / 999), wall: 1e12 + step })),
+    );
+    store.logMetrics(run.id, [{ key: 'loss', step: 0, value: NaN }, { key: 'loss', step: 1, value: 0.25 }]);
+    store.markStarted(run.id, null);
+    store.markEnded(run.id, { status: 'finished', exitCode: 0 });
+    return run;
+  });
+  store.close();
+  return { ws, runs };
+}
+
+test('show reports metric summaries with NaN kept as a string in JSON', () => {
+  const { ws } = seeded();
+  const shown = json(cli(['show', 'r1', '--json'], { cwd: ws }));
+  assert.deepEqual(shown.metrics.acc, { last: 0.6, min: 0, max: 0.6, count: 1000, lastStep: 999, nonfinite: 0 });
+  assert.deepEqual(shown.metrics.loss, { last: 0.25, min: 0.25, max: 0.25, count: 2, lastStep: 1, nonfinite: 1 });
+  const text = cli(['show', 'r1'], { cwd: ws }).stdout;
+  assert.match(text, /acc\s+0\.6\s+0\s+0\.6\s+1000\s+999/);
+});
+
+test('metrics prints the raw series or a min/max envelope', () => {
+  const { ws, runs } = seeded();
+  const raw = json(cli(['metrics', String(runs[0]!.id), 'loss', '--json'], { cwd: ws }));
+  assert.deepEqual(raw.points.map((p: { value: unknown }) => p.value), ['NaN', 0.25]);
+  const env = json(cli(['metrics', 'r2', 'acc', '--buckets', '10', '--json'], { cwd: ws }));
+  assert.equal(env.buckets.length, 10);
+  assert.equal(env.buckets.reduce((n: number, b: { count: number }) => n + b.count, 0), 1000);
+  assert.equal(env.buckets.at(-1).max, 0.9);
+  const zoom = json(cli(['metrics', 'r2', 'acc', '--buckets', '1000', '--from', '10', '--to', '19', '--json'], { cwd: ws }));
+  assert.deepEqual(zoom.buckets.map((b: { start: number }) => b.start), [10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+  const missing = cli(['metrics', 'r2', 'f1'], { cwd: ws });
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /has no metric "f1" \(it has: acc, loss\)/);
+});
+
+test('compare lists only the params that differ, and metrics side by side', () => {
+  const { ws } = seeded();
+  const result = json(cli(['compare', 'r0', 'r1', 'r2', '--json'], { cwd: ws }));
+  assert.deepEqual(result.differingParams, ['lr', 'seed']);
+  assert.deepEqual(result.metrics.acc.map((m: { last: number }) => m.last), [0.3, 0.6, 0.9]);
+  const text = cli(['compare', 'r0', 'r1'], { cwd: ws }).stdout;
+  assert.match(text, /param lr\s+0\.1\s+0\.01/);
+  assert.doesNotMatch(text, /param epochs/);
+});
+
+test('check is a quality gate: exit 0 when all conditions hold, 1 with the reason otherwise', () => {
+  const { ws } = seeded();
+  const pass = cli(['check', 'r2', '--metric', 'acc>=0.9', '--metric', 'min(loss)<=0.3'], { cwd: ws });
+  assert.equal(pass.code, 0, pass.stderr);
+  const fail = cli(['check', 'r0', '--metric', 'acc>=0.9', '--metric', 'loss<1'], { cwd: ws });
+  assert.equal(fail.code, 1);
+  assert.match(fail.stderr, /FAIL\s+acc>=0\.9: acc is 0\.3, which fails >= 0\.9/);
+  assert.match(fail.stdout, /pass\s+loss<1/);
+  const unknown = cli(['check', 'r0', '--metric', 'f1>0.5'], { cwd: ws });
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /no metric "f1"/);
+});
+
+test('user mistakes are one clear line on stderr, never a stack trace', () => {
+  const { ws } = seeded();
+  const cases: [string[], RegExp][] = [
+    [['show', '999'], /No run "999"/],
+    [['show'], /missing argument/],
+    [['runs', '--bogus'], /Unknown option '--bogus'/],
+    [['runs', '--status', 'done'], /Unknown status "done"/],
+    [['check', 'r0', '--metric', 'acc >= high'], /Cannot read the condition "acc >= high"/],
+    [['metrics', 'r0', 'acc', '--buckets', 'ten'], /--buckets takes a number/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+    [['run', '--param', 'novalue', '--', 'python3', '-c', 'pass'], /--param takes key=value/],
+  ];
+  for (const [args, message] of cases) {
+    const result = cli(args, { cwd: ws });
+    assert.notEqual(result.code, 0, args.join(' '));
+    assert.match(result.stderr, message, args.join(' '));
+    assert.doesNotMatch(result.stderr, /\n\s+at /, `no stack trace for ${args.join(' ')}`);
+  }
+  const empty = tempDir();
+  assert.match(cli(['runs'], { cwd: empty }).stderr, /No Runboard database/);
+});
+
+test('a database from a newer Runboard is refused by the CLI with a clear message', async () => {
+  const { ws } = seeded();
+  const { default: Database } = await import('better-sqlite3');
+  const raw = new Database(join(ws, '.runboard', 'runboard.db'));
+  raw.pragma('user_version = 42');
+  raw.close();
+  const result = cli(['runs'], { cwd: ws });
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /written by a newer Runboard \(schema 42/);
+});
