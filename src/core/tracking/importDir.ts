@@ -1,0 +1,80 @@
+import { readFileSync, realpathSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { UserError } from '../errors.ts';
+import type { Store } from '../store/store.ts';
+import { RUN_STATUSES, type Run, type RunStatus } from '../store/types.ts';
+import { CLIENT_FILES, RunCapture } from './capture.ts';
+import { isRecord, parseLenientJson } from './lineParser.ts';
+
+/** The tag naming the folder a run was imported from; a folder is imported once. */
+export const IMPORTED_FROM_TAG = 'runboard.importedFrom';
+
+export interface ImportOptions {
+  /** Defaults to run.json's `experiment`, then the default experiment. */
+  experiment?: string;
+}
+
+/**
+ * Loads a folder written by the Python client outside a Runboard run (run.json, metrics.jsonl,
+ * params.json, tags.json, artifacts) as a new run. It ends finished or failed as run.json says,
+ * or crashed when no end was recorded (the process died before its atexit).
+ */
+export async function importRunDir(store: Store, dir: string, options: ImportOptions = {}): Promise<Run> {
+  let source: string;
+  try {
+    source = realpathSync(dir);
+  } catch {
+    throw new UserError(`Cannot import ${dir}: no such folder.`);
+  }
+  const info = readRunJson(source);
+  const previous = store.db
+    .prepare('SELECT run_id FROM tags WHERE key = ? AND value = ?')
+    .pluck()
+    .get(IMPORTED_FROM_TAG, source) as number | undefined;
+  if (previous !== undefined) {
+    const run = store.run(previous);
+    throw new UserError(`${source} was already imported as run ${run?.name ?? previous} (#${previous}). Delete that run to import it again.`);
+  }
+
+  const started = finiteNumber(info.started);
+  const ended = finiteNumber(info.ended);
+  const recorded = typeof info.status === 'string' && (RUN_STATUSES as readonly string[]).includes(info.status) ? (info.status as RunStatus) : undefined;
+  const status: RunStatus = ended === undefined ? 'crashed' : recorded === 'failed' || recorded === 'killed' ? recorded : 'finished';
+
+  const run = store.createRun({
+    experiment: options.experiment ?? (typeof info.experiment === 'string' ? info.experiment : undefined),
+    name: typeof info.name === 'string' && info.name ? info.name : basename(source),
+    command: Array.isArray(info.command) ? info.command.map(String) : [],
+    cwd: typeof info.cwd === 'string' ? info.cwd : undefined,
+    runDir: source,
+    status: 'running',
+  });
+  try {
+    store.setTags(run.id, { [IMPORTED_FROM_TAG]: source });
+    await new RunCapture(store, { runId: run.id, runDir: source, watch: false }).close();
+    store.markEnded(run.id, { status, error: status === 'crashed' ? 'No end recorded in run.json: the process stopped without exiting normally.' : null });
+    // The store stamps start and end with the current time; an import keeps the recorded ones.
+    store.db
+      .prepare('UPDATE runs SET started_at = ?, ended_at = ?, created_at = coalesce(?, created_at) WHERE id = ?')
+      .run(started ?? null, ended ?? null, started ?? null, run.id);
+  } catch (err) {
+    store.deleteRun(run.id);
+    throw err;
+  }
+  return store.run(run.id)!;
+}
+
+function readRunJson(dir: string): Record<string, unknown> {
+  const file = join(dir, CLIENT_FILES.run);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UserError(`${dir} has no ${CLIENT_FILES.run}: it is not a run folder written by the Runboard Python client.`);
+  }
+  const info = parseLenientJson(text);
+  if (!isRecord(info)) throw new UserError(`${file} is not a JSON object.`);
+  return info;
+}
+
+const finiteNumber = (x: unknown): number | undefined => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
