@@ -1,11 +1,16 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { join } from 'node:path';
+import { createWriteStream, existsSync, mkdirSync, statSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { basename, delimiter, join, resolve } from 'node:path';
 import type { Store } from '../store/store.ts';
-import type { Run } from '../store/types.ts';
+import type { Run, RunStatus } from '../store/types.ts';
 import { UserError } from '../errors.ts';
-import { defaultRunDir } from '../workspace.ts';
+import { pythonDir } from '../paths.ts';
+import { defaultRunDir, workspaceOf } from '../workspace.ts';
+import { claimRun, endRun, LAUNCHER_TAG, requestStop, setRunPid } from './lifecycle.ts';
+import { signalGroup } from './process.ts';
+import { expandProfile, getProfile, outputsFor, resolveParams, type ParamValue, type Profile } from './profiles.ts';
+import { captureCodeState, fingerprintInput, pythonEnvironment, systemEnvironment, type PythonEnvironment } from './snapshot.ts';
 
 export interface LaunchSpec {
   /** The database file; also handed to the child as RUNBOARD_DB. */
@@ -15,111 +20,305 @@ export interface LaunchSpec {
   experiment?: string;
   name?: string;
   env?: Record<string, string>;
-  params?: Record<string, string | number | boolean>;
+  params?: Record<string, ParamValue>;
   profile?: string;
   parentId?: number;
+  /** Output folder; `${runId}` in it becomes the run's id. Default `.runboard/runs/<id>/`. */
   runDir?: string;
+  /** The Python whose version and packages are recorded; default the command's own python, if it is one. */
+  interpreter?: string;
+  /** Files or folders fingerprinted before the start (relative to `cwd`); a missing one is a UserError. */
+  inputs?: string[];
+  /** Metric-line pattern for capture. */
+  regex?: string;
+  /** Start this queued run (see queueRun) instead of creating one. */
+  runId?: number;
+  /** Folder that recorded input paths are relative to; default the database's workspace. */
+  workspace?: string;
+  /** A probe shared by many runs of one interpreter (a sweep), so it runs once. */
+  pythonProbe?: Promise<PythonEnvironment | undefined>;
 }
 
 export interface RunOutput {
   stdout?(chunk: Buffer): void;
   stderr?(chunk: Buffer): void;
+  /** A problem that does not stop the run (a snapshot step that failed), one line. */
+  warning?(text: string): void;
 }
 
 export interface RunHandle {
   readonly run: Run;
   /** Settles with the final run record; never rejects for failures of the training process. */
   readonly done: Promise<Run>;
-  /** SIGTERM to the whole process group, SIGKILL after `graceMs`. */
+  /** SIGTERM to the whole process group, SIGKILL after `graceMs` (default 10 s). */
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Spawns a training command (argv, never a shell) as a recorded run. */
-export function launch(store: Store, spec: LaunchSpec, output: RunOutput = {}): RunHandle {
-  if (spec.command.length === 0) throw new UserError('Nothing to run: give a command after --');
+export const DEFAULT_GRACE_MS = 10_000;
+
+/** Checks what can be checked before anything is recorded, so a typo never leaves a run behind. */
+function validate(spec: LaunchSpec): string[] {
+  if (spec.command.length === 0 || !spec.command[0]) throw new UserError('Nothing to run: give a command after --');
+  let cwdInfo;
+  try {
+    cwdInfo = statSync(spec.cwd);
+  } catch {
+    throw new UserError(`Working directory not found: ${spec.cwd}`);
+  }
+  if (!cwdInfo.isDirectory()) throw new UserError(`Working directory is not a folder: ${spec.cwd}`);
+  return (spec.inputs ?? []).map((input) => {
+    const absolute = resolve(spec.cwd, input);
+    if (!existsSync(absolute)) throw new UserError(`Input not found: ${input} (looked for ${absolute})`);
+    return absolute;
+  });
+}
+
+/** Records a run as queued, to be started later with `launch({ ...spec, runId })` (sweeps queue every child up front). */
+export function queueRun(store: Store, spec: LaunchSpec): Run {
+  validate(spec);
   const run = store.createRun({
     experiment: spec.experiment,
     name: spec.name,
+    status: 'queued',
     command: spec.command,
     cwd: spec.cwd,
     profile: spec.profile,
     parentId: spec.parentId,
     params: spec.params,
   });
-  const runDir = spec.runDir ?? defaultRunDir(spec.dbPath, run.id);
+  // Lets crash reconciliation tell a run whose launcher died from one still being looked after.
+  store.setTags(run.id, { [LAUNCHER_TAG]: process.pid });
+  return store.run(run.id)!;
+}
+
+/**
+ * Spawns a training command (argv, never a shell) as a recorded run: snapshot of code and inputs
+ * first, then the process in its own group with RUNBOARD_* variables, its output captured, and
+ * the outcome recorded unless a stop or a crash check recorded it first.
+ */
+export function launch(store: Store, spec: LaunchSpec, output: RunOutput = {}): RunHandle {
+  const inputs = validate(spec);
+  let run: Run;
+  if (spec.runId === undefined) {
+    run = queueRun(store, spec);
+  } else {
+    const queued = store.run(spec.runId);
+    if (!queued || queued.status !== 'queued') throw new UserError(`Run ${spec.runId} is not queued${queued ? ` (it is ${queued.status})` : ''}`);
+    store.setTags(queued.id, { [LAUNCHER_TAG]: process.pid });
+    run = queued;
+  }
+  const runId = run.id;
+  const runDir = spec.runDir ? outputsFor(resolve(spec.cwd, spec.runDir), runId) : defaultRunDir(spec.dbPath, runId);
   mkdirSync(runDir, { recursive: true });
-  store.setRunDir(run.id, runDir);
+  store.setRunDir(runId, runDir);
 
-  const child = spawn(spec.command[0]!, spec.command.slice(1), {
-    cwd: spec.cwd,
-    env: {
-      ...process.env,
-      ...spec.env,
-      RUNBOARD_RUN_ID: String(run.id),
-      RUNBOARD_RUN_DIR: runDir,
-      RUNBOARD_DB: spec.dbPath,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group, so stop() reaches the children a training script starts.
-    detached: true,
-  });
-  let stopRequested: string | null = null;
-  const logs: WriteStream[] = [];
-  const pipe = (stream: NodeJS.ReadableStream, file: string, forward?: (chunk: Buffer) => void) => {
-    const log = createWriteStream(join(runDir, file));
-    logs.push(log);
-    stream.on('data', (chunk: Buffer) => {
-      log.write(chunk);
-      forward?.(chunk);
-    });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    // Python buffers a pipe's output; unbuffered, metric lines arrive while the run is live.
+    PYTHONUNBUFFERED: '1',
+    ...spec.env,
+    RUNBOARD_RUN_ID: String(runId),
+    RUNBOARD_RUN_DIR: runDir,
+    RUNBOARD_DB: spec.dbPath,
   };
-  pipe(child.stdout, 'stdout.log', output.stdout);
-  pipe(child.stderr, 'stderr.log', output.stderr);
+  const userPythonPath = spec.env?.PYTHONPATH ?? process.env.PYTHONPATH;
+  env.PYTHONPATH = userPythonPath ? `${pythonDir()}${delimiter}${userPythonPath}` : pythonDir();
 
-  const done = new Promise<Run>((resolve) => {
-    let spawnError: Error | undefined;
-    child.once('spawn', () => store.markStarted(run.id, child.pid ?? null));
-    child.once('error', (err) => (spawnError = err));
-    child.once('close', async (code, signal) => {
-      await Promise.all(logs.map((log) => (log.end(), once(log, 'close'))));
-      if (spawnError) {
-        const notFound = (spawnError as NodeJS.ErrnoException).code === 'ENOENT';
-        store.markEnded(run.id, {
-          status: 'failed',
-          error: notFound
-            ? `Command not found: ${spec.command[0]}. Check the interpreter or the profile's command.`
-            : spawnError.message,
-        });
-      } else if (signal || stopRequested) {
-        store.markEnded(run.id, { status: 'killed', exitCode: code, signal: signal ?? stopRequested });
-      } else {
-        store.markEnded(run.id, { status: code === 0 ? 'finished' : 'failed', exitCode: code });
-      }
-      resolve(store.run(run.id)!);
+  const interpreter = spec.interpreter ?? (/^python[\d.]*(\.exe)?$/i.test(basename(spec.command[0]!)) ? spec.command[0] : undefined);
+  const probe = spec.pythonProbe ?? (interpreter ? pythonEnvironment(interpreter, env) : Promise.resolve(undefined));
+  const problems: string[] = [];
+  const warn = (text: string) => {
+    problems.push(text);
+    output.warning?.(text);
+  };
+
+  let stopSignal: NodeJS.Signals | null = null;
+  let childPid: number | undefined;
+  let killTimer: NodeJS.Timeout | undefined;
+  let graceMs = DEFAULT_GRACE_MS;
+  // Once the process is reaped its pid may be reused: never signal it again.
+  let exited = false;
+  const terminate = (pid: number, signal: NodeJS.Signals) => {
+    if (exited) return;
+    signalGroup(pid, signal);
+    if (signal !== 'SIGTERM' || killTimer) return;
+    killTimer = setTimeout(() => {
+      if (exited) return;
+      stopSignal = 'SIGKILL';
+      requestStop(store, runId, 'SIGKILL');
+      signalGroup(pid, 'SIGKILL');
+    }, graceMs);
+  };
+
+  const done = (async (): Promise<Run> => {
+    await snapshot(store, runId, spec, inputs, warn);
+    store.setEnvironment(runId, { ...systemEnvironment(), ...(problems.length ? { snapshotProblems: problems } : {}) });
+    if (stopSignal || !claimRun(store, runId)) {
+      endRun(store, runId, { status: 'killed', error: 'Stopped before it started' });
+      return store.run(runId)!;
+    }
+    const outcome = await spawnAndWait(spec, env, runDir, output, (pid) => {
+      childPid = pid;
+      setRunPid(store, runId, pid);
+      // A stop asked for while the process was being spawned, here or by another process.
+      const asked = stopSignal ?? (store.run(runId)?.signal as NodeJS.Signals | null);
+      if (asked) terminate(pid, asked);
     });
-  });
+    exited = true;
+    clearTimeout(killTimer);
+    const python = await probe;
+    store.setEnvironment(runId, {
+      ...systemEnvironment(),
+      ...(python ? { python: { version: python.version, implementation: python.implementation, executable: python.executable }, packages: python.packages } : {}),
+      ...(problems.length ? { snapshotProblems: problems } : {}),
+    });
+    const requested = stopSignal ?? (store.run(runId)?.signal as NodeJS.Signals | null) ?? null;
+    endRun(store, runId, outcomeToEnd(outcome, spec.command[0]!, requested));
+    return store.run(runId)!;
+  })();
 
   return {
-    run: store.run(run.id)!,
+    run: store.run(runId)!,
     done,
-    async stop(graceMs = 5000) {
-      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-      stopRequested = 'SIGTERM';
-      signalGroup(child.pid, 'SIGTERM');
-      const timer = setTimeout(() => {
-        stopRequested = 'SIGKILL';
-        signalGroup(child.pid!, 'SIGKILL');
-      }, graceMs);
+    async stop(grace = DEFAULT_GRACE_MS) {
+      if (!stopSignal) {
+        stopSignal = 'SIGTERM';
+        graceMs = grace;
+        requestStop(store, runId, 'SIGTERM');
+        if (childPid !== undefined) terminate(childPid, 'SIGTERM');
+      }
       await done;
-      clearTimeout(timer);
     },
   };
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // The group is already gone.
+interface Outcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  spawnError?: NodeJS.ErrnoException;
+}
+
+function outcomeToEnd(outcome: Outcome, program: string, requested: NodeJS.Signals | null): { status: RunStatus; exitCode?: number | null; signal?: string | null; error?: string } {
+  if (outcome.spawnError) {
+    const code = outcome.spawnError.code;
+    const error =
+      code === 'ENOENT'
+        ? `Command not found: ${program}. Check the interpreter or the profile's command.`
+        : code === 'EACCES'
+          ? `Cannot run ${program}: permission denied (is it executable?)`
+          : `Cannot start ${program}: ${outcome.spawnError.message}`;
+    return { status: 'failed', error };
   }
+  if (outcome.signal || requested) return { status: 'killed', exitCode: outcome.code, signal: outcome.signal ?? requested };
+  return { status: outcome.code === 0 ? 'finished' : 'failed', exitCode: outcome.code };
+}
+
+async function snapshot(store: Store, runId: number, spec: LaunchSpec, inputs: string[], warn: (text: string) => void): Promise<void> {
+  const workspace = spec.workspace ?? workspaceOf(spec.dbPath);
+  await Promise.all([
+    captureCodeState(spec.cwd)
+      .then((code) => store.setCodeState(runId, code))
+      .catch((err: Error) => warn(`could not record the git state: ${err.message}`)),
+    ...inputs.map((input) =>
+      fingerprintInput(store, input, workspace)
+        .then((f) => store.addInput(runId, f))
+        .catch((err: Error) => warn(`could not fingerprint input ${input}: ${err.message}`)),
+    ),
+  ]);
+}
+
+/** The training process in its own group; resolves once it has exited and its output is flushed. */
+function spawnAndWait(spec: LaunchSpec, env: NodeJS.ProcessEnv, runDir: string, output: RunOutput, started: (pid: number) => void): Promise<Outcome> {
+  const child = spawn(spec.command[0]!, spec.command.slice(1), {
+    cwd: spec.cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so a stop reaches the children a training script starts.
+    detached: true,
+  });
+  const sink = logSink(runDir);
+  child.stdout.on('data', (chunk: Buffer) => {
+    sink.stdout(chunk);
+    output.stdout?.(chunk);
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    sink.stderr(chunk);
+    output.stderr?.(chunk);
+  });
+  return new Promise((done) => {
+    let settled = false;
+    const finish = async (outcome: Outcome) => {
+      if (settled) return;
+      settled = true;
+      // Every captured line is stored before the run is marked ended.
+      await sink.close();
+      done(outcome);
+    };
+    child.once('spawn', () => started(child.pid!));
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      if (child.pid === undefined) void finish({ code: null, signal: null, spawnError: err });
+    });
+    child.once('close', (code, signal) => void finish({ code, signal }));
+  });
+}
+
+interface OutputSink {
+  stdout(chunk: Buffer): void;
+  stderr(chunk: Buffer): void;
+  close(): Promise<void>;
+}
+
+function logSink(runDir: string): OutputSink {
+  const logs: WriteStream[] = [createWriteStream(join(runDir, 'stdout.log')), createWriteStream(join(runDir, 'stderr.log'))];
+  return {
+    stdout: (chunk) => logs[0]!.write(chunk),
+    stderr: (chunk) => logs[1]!.write(chunk),
+    close: async () => {
+      await Promise.all(logs.map((log) => (log.end(), once(log, 'close'))));
+    },
+  };
+}
+
+export interface ProfileLaunch {
+  dbPath: string;
+  workspace: string;
+  /** A profile name from `.runboard/profiles.json`, or a profile already loaded. */
+  profile: string | Profile;
+  /** Overrides of the profile's defaults, as typed (`"0.1"`) or typed values. */
+  params?: Record<string, ParamValue>;
+  parentId?: number;
+  /** Overrides the profile's interpreter (the extension passes the selected Python). */
+  interpreter?: string;
+  experiment?: string;
+  name?: string;
+  /** More inputs to fingerprint besides the profile's, relative to the workspace. */
+  inputs?: string[];
+}
+
+/** The LaunchSpec a profile gives with these params; throws UserError for a bad value. */
+export function profileLaunchSpec(options: ProfileLaunch): LaunchSpec {
+  const profile = typeof options.profile === 'string' ? getProfile(options.workspace, options.profile) : options.profile;
+  const params = resolveParams(profile, options.params);
+  const expanded = expandProfile(profile, params, { workspace: options.workspace, interpreter: options.interpreter });
+  return {
+    dbPath: options.dbPath,
+    command: expanded.command,
+    cwd: expanded.cwd,
+    env: expanded.env,
+    params,
+    profile: profile.name,
+    experiment: options.experiment ?? profile.experiment,
+    name: options.name,
+    parentId: options.parentId,
+    runDir: expanded.outputs,
+    interpreter: expanded.interpreter,
+    inputs: [...expanded.inputs, ...(options.inputs ?? []).map((input) => resolve(options.workspace, input))],
+    regex: profile.regex,
+    workspace: options.workspace,
+  };
+}
+
+/** Runs a profile from `.runboard/profiles.json` with param overrides. */
+export function launchProfile(store: Store, options: ProfileLaunch, output: RunOutput = {}): RunHandle {
+  return launch(store, profileLaunchSpec(options), output);
 }
