@@ -4,7 +4,7 @@ import type { Envelope, EnvelopeBucket, MetricPoint, MetricSummary, SeriesPoint 
 /** Rollup tiers: bucket widths 2^6 … 2^24 steps. Below 64 steps per bucket raw points are cheap. */
 export const MIN_TIER = 6;
 export const MAX_TIER = 24;
-const TIER_SIZES = Array.from({ length: MAX_TIER - MIN_TIER + 1 }, (_, i) => 2 ** (MIN_TIER + i));
+const TIER_COUNT = MAX_TIER - MIN_TIER + 1;
 
 interface Partial {
   min: number;
@@ -45,12 +45,26 @@ function accumulate(p: Partial, step: number, wall: number, value: number): void
   }
 }
 
+function mergePartial(p: Partial, q: Partial): void {
+  if (q.min < p.min) p.min = q.min;
+  if (q.max > p.max) p.max = q.max;
+  p.sum += q.sum;
+  p.count += q.count;
+  p.nonfinite += q.nonfinite;
+  if (q.lastStep >= p.lastStep) {
+    p.last = q.last;
+    p.lastStep = q.lastStep;
+    p.lastWall = q.lastWall;
+  }
+}
+
 const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 const nullToNaN = (x: number | null): number => (x === null ? NaN : x);
 
 /** Batched metric ingest and envelope reads over the raw table and its rollup tiers. */
 export class MetricStore {
   private readonly keyIds = new Map<string, number>();
+  private readonly wallBases = new Map<number, number>();
   private readonly s: Record<string, Statement>;
   private readonly db: Db;
 
@@ -58,6 +72,7 @@ export class MetricStore {
     this.db = db;
     this.s = {
       keyId: db.prepare('SELECT id FROM metric_keys WHERE name = ?').pluck(),
+      createdAt: db.prepare('SELECT created_at FROM runs WHERE id = ?').pluck(),
       addKey: db.prepare('INSERT INTO metric_keys (name) VALUES (?)'),
       insert: db.prepare('INSERT OR IGNORE INTO metrics (run_id, key_id, step, wall, value) VALUES (?, ?, ?, ?, ?)'),
       rollup: db.prepare(`
@@ -88,12 +103,14 @@ export class MetricStore {
         FROM metric_summaries s JOIN metric_keys k ON k.id = s.key_id WHERE s.run_id = ? ORDER BY k.name`),
       firstStep: db.prepare('SELECT min(step) FROM metrics WHERE run_id = ? AND key_id = ?').pluck(),
       lastStep: db.prepare('SELECT max(step) FROM metrics WHERE run_id = ? AND key_id = ?').pluck(),
-      raw: db.prepare(
-        'SELECT step, wall, value FROM metrics WHERE run_id = ? AND key_id = ? AND step BETWEEN ? AND ? ORDER BY step',
-      ),
-      tier: db.prepare(`
-        SELECT bucket, min, max, sum, count, nonfinite, last, last_step, last_wall FROM metric_rollups
-        WHERE run_id = ? AND key_id = ? AND tier = ? AND bucket BETWEEN ? AND ? ORDER BY bucket`),
+      // Rows as arrays, not objects: reading is the envelope's whole cost.
+      raw: db
+        .prepare('SELECT step, wall, value FROM metrics WHERE run_id = ? AND key_id = ? AND step BETWEEN ? AND ? ORDER BY step')
+        .raw(true),
+      tier: db
+        .prepare(`SELECT bucket, min, max, sum, count, nonfinite, last, last_step, last_wall FROM metric_rollups
+          WHERE run_id = ? AND key_id = ? AND tier = ? AND bucket BETWEEN ? AND ? ORDER BY bucket`)
+        .raw(true),
     };
   }
 
@@ -105,6 +122,16 @@ export class MetricStore {
     if (id === undefined && create) id = Number(this.s.addKey.run(name).lastInsertRowid);
     if (id !== undefined) this.keyIds.set(name, id);
     return id;
+  }
+
+  /** Walls are stored relative to the run's creation (run ids are never reused, so this caches). */
+  private wallBase(runId: number): number {
+    let base = this.wallBases.get(runId);
+    if (base === undefined) {
+      base = (this.s.createdAt.get(runId) as number | undefined) ?? 0;
+      this.wallBases.set(runId, base);
+    }
+    return base;
   }
 
   /**
@@ -120,51 +147,67 @@ export class MetricStore {
     this.db.transaction(() => this.logInTransaction(runId, points))();
 
   private logInTransaction(runId: number, points: readonly MetricPoint[]): number {
-    const now = Date.now();
-    // Per key: its summary and, per tier, the bucket being filled. Points usually arrive in step
-    // order, so a bucket is flushed once when the step leaves it (a later point of the same bucket
-    // simply upserts again).
+    const base = this.wallBase(runId);
+    const now = Date.now() - base;
+    // Per key: its summary and one open bucket per tier. A point is added to the finest tier only;
+    // a bucket that closes is written and merged into the tier above, so each point costs one
+    // accumulate, not one per tier. Out-of-order points just close buckets early: the upsert
+    // merges them with what is stored.
     const open = new Map<number, { summary: Partial; buckets: number[]; partials: Partial[] }>();
-    const flush = (keyId: number, tier: number, bucket: number, p: Partial) =>
-      this.s.rollup.run(runId, keyId, tier, bucket, finiteOrNull(p.min), finiteOrNull(p.max), p.sum, p.count, p.nonfinite, p.last, p.lastStep, p.lastWall);
+    const close = (keyId: number, state: { buckets: number[]; partials: Partial[] }, t: number) => {
+      const bucket = state.buckets[t]!;
+      if (Number.isNaN(bucket)) return;
+      const p = state.partials[t]!;
+      this.s.rollup.run(runId, keyId, MIN_TIER + t, bucket, finiteOrNull(p.min), finiteOrNull(p.max), p.sum, p.count, p.nonfinite, p.last, p.lastStep, p.lastWall);
+      if (t + 1 < TIER_COUNT) {
+        const parent = Math.floor(bucket / 2);
+        if (state.buckets[t + 1] !== parent) {
+          close(keyId, state, t + 1);
+          state.buckets[t + 1] = parent;
+          state.partials[t + 1] = emptyPartial();
+        }
+        mergePartial(state.partials[t + 1]!, p);
+      }
+      state.buckets[t] = NaN;
+    };
     let inserted = 0;
     for (const point of points) {
       const keyId = this.keyId(point.key)!;
-      const wall = point.wall ?? now;
+      const wall = point.wall === undefined ? now : Math.round(point.wall - base);
       const value = point.value;
       const step = point.step;
       if (this.s.insert.run(runId, keyId, step, wall, Number.isNaN(value) ? null : value).changes === 0) continue;
       inserted++;
       let state = open.get(keyId);
       if (!state) {
-        state = { summary: emptyPartial(), buckets: TIER_SIZES.map(() => NaN), partials: TIER_SIZES.map(emptyPartial) };
+        state = { summary: emptyPartial(), buckets: new Array<number>(TIER_COUNT).fill(NaN), partials: Array.from({ length: TIER_COUNT }, emptyPartial) };
         open.set(keyId, state);
       }
       accumulate(state.summary, step, wall, value);
-      for (let t = 0; t < TIER_SIZES.length; t++) {
-        const bucket = Math.floor(step / TIER_SIZES[t]!);
-        if (bucket !== state.buckets[t]) {
-          if (!Number.isNaN(state.buckets[t]!)) flush(keyId, MIN_TIER + t, state.buckets[t]!, state.partials[t]!);
-          state.buckets[t] = bucket;
-          state.partials[t] = emptyPartial();
-        }
-        accumulate(state.partials[t]!, step, wall, value);
+      const bucket = Math.floor(step / 2 ** MIN_TIER);
+      if (bucket !== state.buckets[0]) {
+        close(keyId, state, 0);
+        state.buckets[0] = bucket;
+        state.partials[0] = emptyPartial();
       }
+      accumulate(state.partials[0]!, step, wall, value);
     }
-    for (const [keyId, { summary: p, buckets, partials }] of open) {
+    for (const [keyId, state] of open) {
+      const p = state.summary;
       this.s.summary.run(runId, keyId, p.last, p.lastStep, p.lastWall, finiteOrNull(p.min), finiteOrNull(p.max), p.count + p.nonfinite, p.nonfinite);
-      buckets.forEach((bucket, t) => flush(keyId, MIN_TIER + t, bucket, partials[t]!));
+      for (let t = 0; t < TIER_COUNT; t++) close(keyId, state, t);
     }
     return inserted;
   }
 
   summaries(runId: number): Record<string, MetricSummary> {
+    const base = this.wallBase(runId);
     const out: Record<string, MetricSummary> = {};
     for (const row of this.s.summaries.all(runId) as SummaryRow[]) {
       out[row.key] = {
         last: nullToNaN(row.last),
         lastStep: row.last_step,
-        lastWall: row.last_wall,
+        lastWall: row.last_wall + base,
         min: nullToNaN(row.min),
         max: nullToNaN(row.max),
         count: row.count,
@@ -178,10 +221,11 @@ export class MetricStore {
   series(runId: number, key: string, from = -Infinity, to = Infinity): SeriesPoint[] {
     const keyId = this.keyId(key, false);
     if (keyId === undefined) return [];
-    return (this.s.raw.all(runId, keyId, clampStep(from), clampStep(to)) as RawRow[]).map((r) => ({
-      step: r.step,
-      wall: r.wall,
-      value: nullToNaN(r.value),
+    const base = this.wallBase(runId);
+    return (this.s.raw.all(runId, keyId, clampStep(from), clampStep(to)) as RawRow[]).map(([step, wall, value]) => ({
+      step,
+      wall: wall + base,
+      value: nullToNaN(value),
     }));
   }
 
@@ -201,26 +245,22 @@ export class MetricStore {
     const hi = Math.min(to ?? last, last);
     if (hi < lo) return { ...empty, from: lo, to: hi };
     const count = Math.max(1, Math.floor(buckets));
-    // One tier below the ideal width: output buckets then lose at most a third of their count to
-    // alignment, for about 2 rollup rows read per bucket.
-    const tier = Math.min(MAX_TIER, Math.floor(Math.log2(Math.max(1, (hi - lo + 1) / count))) - 1);
+    // The largest tier not wider than the ideal bucket: about 2 rollup rows read per output bucket,
+    // and between half and all of the buckets asked for once aligned.
+    const tier = Math.min(MAX_TIER, Math.floor(Math.log2(Math.max(1, (hi - lo + 1) / count))));
     const useTier = tier >= MIN_TIER;
     // Output buckets are whole multiples of the tier's bucket and aligned to it, so every rollup
     // row falls inside one output bucket; only the two partial edges are read from raw points.
     const size = useTier ? 2 ** tier : 1;
     const origin = Math.floor(lo / size) * size;
     const width = Math.ceil((hi - origin + 1) / count / size) * size;
-    const out = new Map<number, Partial>();
-    const at = (step: number): Partial => {
-      const index = Math.floor((step - origin) / width);
-      let p = out.get(index);
-      if (!p) out.set(index, (p = emptyPartial()));
-      return p;
-    };
+    // Output buckets in step order; a sparse array, as a series may have gaps.
+    const out: Partial[] = [];
+    const at = (step: number): Partial => (out[Math.floor((step - origin) / width)] ??= emptyPartial());
     const addRaw = (a: number, b: number) => {
       if (b < a) return;
-      for (const r of this.s.raw.iterate(runId, keyId, a, b) as IterableIterator<RawRow>) {
-        accumulate(at(r.step), r.step, r.wall, nullToNaN(r.value));
+      for (const [step, wall, value] of this.s.raw.all(runId, keyId, a, b) as RawRow[]) {
+        accumulate(at(step), step, wall, nullToNaN(value));
       }
     };
     let source: Envelope['source'] = 'raw';
@@ -231,14 +271,14 @@ export class MetricStore {
     } else {
       source = `tier${tier}`;
       addRaw(lo, firstWhole * size - 1);
-      for (const r of this.s.tier.iterate(runId, keyId, tier, firstWhole, lastWhole) as IterableIterator<TierRow>) {
-        merge(at(r.bucket * size), r);
+      for (const row of this.s.tier.all(runId, keyId, tier, firstWhole, lastWhole) as TierRow[]) {
+        merge(at(row[0] * size), row);
       }
       addRaw((lastWhole + 1) * size, hi);
     }
-    const result: EnvelopeBucket[] = [...out.entries()]
-      .sort((x, y) => x[0] - y[0])
-      .map(([index, p]) => ({
+    const result: EnvelopeBucket[] = [];
+    out.forEach((p, index) =>
+      result.push({
         start: Math.max(lo, origin + index * width),
         end: Math.min(hi, origin + (index + 1) * width - 1),
         min: p.count ? p.min : NaN,
@@ -246,45 +286,34 @@ export class MetricStore {
         mean: p.count ? p.sum / p.count : NaN,
         last: nullToNaN(p.last),
         lastStep: p.lastStep,
-        lastWall: p.lastWall,
+        lastWall: p.lastWall + this.wallBase(runId),
         count: p.count + p.nonfinite,
         nonfinite: p.nonfinite,
-      }));
+      }),
+    );
     return { key, from: lo, to: hi, width, source, buckets: result };
   }
 }
 
-function merge(p: Partial, r: TierRow): void {
-  if (r.min !== null && r.min < p.min) p.min = r.min;
-  if (r.max !== null && r.max > p.max) p.max = r.max;
-  p.sum += r.sum;
-  p.count += r.count;
-  p.nonfinite += r.nonfinite;
-  if (r.last_step >= p.lastStep) {
-    p.last = r.last;
-    p.lastStep = r.last_step;
-    p.lastWall = r.last_wall;
+function merge(p: Partial, [, min, max, sum, count, nonfinite, last, lastStep, lastWall]: TierRow): void {
+  if (min !== null && min < p.min) p.min = min;
+  if (max !== null && max > p.max) p.max = max;
+  p.sum += sum;
+  p.count += count;
+  p.nonfinite += nonfinite;
+  if (lastStep >= p.lastStep) {
+    p.last = last;
+    p.lastStep = lastStep;
+    p.lastWall = lastWall;
   }
 }
 
 const clampStep = (x: number): number => Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, x));
 
-interface RawRow {
-  step: number;
-  wall: number;
-  value: number | null;
-}
-interface TierRow {
-  bucket: number;
-  min: number | null;
-  max: number | null;
-  sum: number;
-  count: number;
-  nonfinite: number;
-  last: number | null;
-  last_step: number;
-  last_wall: number;
-}
+/** step, wall, value */
+type RawRow = [number, number, number | null];
+/** bucket, min, max, sum, count, nonfinite, last, last_step, last_wall */
+type TierRow = [number, number | null, number | null, number, number, number, number | null, number, number];
 interface SummaryRow {
   key: string;
   last: number | null;

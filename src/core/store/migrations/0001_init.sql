@@ -7,7 +7,7 @@ CREATE TABLE experiments (
 );
 
 CREATE TABLE runs (
-  id              INTEGER PRIMARY KEY,
+  id              INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: caches and users may hold an id
   experiment_id   INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
   name            TEXT NOT NULL,
   status          TEXT NOT NULL CHECK (status IN ('queued','running','finished','failed','killed','crashed')),
@@ -55,7 +55,7 @@ CREATE TABLE metrics (
   run_id  INTEGER NOT NULL,
   key_id  INTEGER NOT NULL,
   step    INTEGER NOT NULL,
-  wall    INTEGER NOT NULL,                 -- epoch ms
+  wall    INTEGER NOT NULL,                 -- ms since the run's created_at: 4 bytes, not 6
   value   REAL,
   PRIMARY KEY (run_id, key_id, step)
 ) WITHOUT ROWID;
@@ -74,7 +74,7 @@ CREATE TABLE metric_rollups (
   nonfinite  INTEGER NOT NULL,
   last       REAL,
   last_step  INTEGER NOT NULL,
-  last_wall  INTEGER NOT NULL,
+  last_wall  INTEGER NOT NULL,                -- ms since the run's created_at
   PRIMARY KEY (run_id, key_id, tier, bucket)
 ) WITHOUT ROWID;
 

@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pythonDir } from '../src/core/paths.ts';
+import { Store } from '../src/core/store/store.ts';
+import { RunCapture } from '../src/core/tracking/capture.ts';
+
+const LINES = 300_000;
+const METRICS_PER_LINE = 2;
+
+/**
+ * End-to-end capture throughput (a Python process printing JSON metric lines, through RunCapture,
+ * into a temporary store), and the Python client's overhead on a 10,000-steps/s loop.
+ */
+export async function benchCapture(): Promise<{ captureThroughputPointsPerSec: number; clientOverheadPct: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'runboard-bench-'));
+  try {
+    const store = Store.open(join(dir, 'runboard.db'));
+    try {
+      const captureThroughputPointsPerSec = await captureThroughput(store, join(dir, 'run'));
+      const clientOverheadPct = await clientOverhead(join(dir, 'client-run'));
+      return { captureThroughputPointsPerSec, clientOverheadPct };
+    } finally {
+      store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function captureThroughput(store: Store, runDir: string): Promise<number> {
+  const run = store.createRun({ runDir });
+  const script = `
+import sys
+write = sys.stdout.write
+for i in range(${LINES}):
+    write('{"step": %d, "loss": %r, "acc": %r}\\n' % (i, 1.0 / (i + 1), i * 1e-6))
+`;
+  const started = performance.now();
+  const capture = new RunCapture(store, { runId: run.id, runDir });
+  const child = spawn('python3', ['-c', script], { cwd: runDir, stdio: ['ignore', 'pipe', 'inherit'] });
+  child.stdout.on('data', (chunk: Buffer) => capture.stdout(chunk));
+  const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  await capture.close();
+  const seconds = (performance.now() - started) / 1000;
+  const stored = Object.values(store.summaries(run.id)).reduce((sum, s) => sum + s.count, 0);
+  if (exitCode !== 0 || stored !== LINES * METRICS_PER_LINE) {
+    throw new Error(`capture bench: exit ${exitCode}, ${stored} of ${LINES * METRICS_PER_LINE} points stored`);
+  }
+  return Math.round(stored / seconds);
+}
+
+/**
+ * Same process, same loop body calibrated to 100 µs a step, with and without one
+ * runboard.log per step; alternated, and the fastest of each kept, so machine noise cancels.
+ */
+async function clientOverhead(runDir: string): Promise<number> {
+  const script = `
+import time, runboard
+
+def body(n):
+    x = 0
+    for j in range(n):
+        x += j
+    return x
+
+def calibrate():
+    n = 100
+    while True:
+        t = time.perf_counter()
+        for _ in range(200):
+            body(n)
+        per_step = (time.perf_counter() - t) / 200
+        if per_step >= 100e-6:
+            return n
+        n = int(n * 100e-6 / max(per_step, 1e-7)) + 1
+
+def loop(steps, n, with_log):
+    t = time.perf_counter()
+    if with_log:
+        for i in range(steps):
+            runboard.log(loss=body(n))
+    else:
+        for i in range(steps):
+            body(n)
+    return time.perf_counter() - t
+
+n = calibrate()
+runboard.log(warmup=0.0)
+best = {True: float("inf"), False: float("inf")}
+for trial in range(5):
+    for with_log in (False, True):
+        best[with_log] = min(best[with_log], loop(10000, n, with_log))
+runboard.flush()
+print((best[True] - best[False]) / best[False] * 100)
+`;
+  const child = spawn('python3', ['-c', script], {
+    env: { ...process.env, PYTHONPATH: pythonDir(), RUNBOARD_RUN_DIR: runDir },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const pct = Number(output.trim());
+  if (exitCode !== 0 || !Number.isFinite(pct)) throw new Error(`client overhead bench: exit ${exitCode}, output ${JSON.stringify(output)}`);
+  return Math.round(pct * 100) / 100;
+}
