@@ -1,0 +1,324 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../errors.ts';
+import { parseGate } from '../gates.ts';
+import { checkGates, enforceGates, Registry, type GateCheck, type ModelVersion } from '../registry/registry.ts';
+import type { Store } from '../store/store.ts';
+import { workspaceOf } from '../workspace.ts';
+import { customTarget, validateCustomTarget } from './custom.ts';
+import { dockerTarget } from './docker.ts';
+import { kubernetesTarget } from './kubernetes.ts';
+import { localTarget } from './local.ts';
+import { requestStats, type RequestStats } from './stats.ts';
+import { LIVE_STATUSES, type DeployOptions, type DeployTarget, type Deployment, type DeploymentConfig, type DeploymentStatus } from './types.ts';
+
+/** `.runboard/deploy.json`: the local interpreter and custom targets (the editor passes its settings instead). */
+export interface DeploySettings {
+  python?: string;
+  healthTimeoutMs?: number;
+  targets?: Record<string, unknown>;
+}
+
+export const DEPLOY_SETTINGS_FILE = join('.runboard', 'deploy.json');
+
+export function loadDeploySettings(workspace: string): DeploySettings {
+  const file = join(workspace, DEPLOY_SETTINGS_FILE);
+  if (!existsSync(file)) return {};
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UserError(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new UserError(`${file} must hold an object like { "targets": { "name": { "command": [...] } } }`);
+  const s = data as Record<string, unknown>;
+  if (s.python !== undefined && typeof s.python !== 'string') throw new UserError(`${file}: "python" must be a path`);
+  if (s.targets !== undefined && (typeof s.targets !== 'object' || s.targets === null)) throw new UserError(`${file}: "targets" must map names to targets`);
+  return s as DeploySettings;
+}
+
+export interface DeploymentsOptions {
+  workspace?: string;
+  /** Default: read from `.runboard/deploy.json`. */
+  settings?: DeploySettings;
+  /** Extra or replacement targets (by name). */
+  targets?: DeployTarget[];
+}
+
+export interface DeployResult {
+  deployment: Deployment;
+  /** The bearer token: returned here once, stored only as a hash. */
+  token: string;
+  /** Milliseconds from the call to the final status (healthy, prepared or failed). */
+  elapsedMs: number;
+}
+
+interface Plan {
+  model: ModelVersion;
+  modelPath: string;
+  target: DeployTarget;
+  forced: string[] | null;
+  options: DeployOptions;
+}
+
+interface DeploymentRow {
+  id: number;
+  model_version_id: number;
+  name: string;
+  version: number;
+  target: string;
+  status: DeploymentStatus;
+  url: string | null;
+  port: number | null;
+  pid: number | null;
+  dir: string | null;
+  config: string;
+  error: string | null;
+  forced: string | null;
+  replaces_id: number | null;
+  created_at: number;
+  stopped_at: number | null;
+}
+
+const SELECT = `SELECT d.*, mv.name, mv.version FROM deployments d JOIN model_versions mv ON mv.id = d.model_version_id`;
+const BUILTIN = ['local', 'docker', 'kubernetes'];
+
+/** Deploys registered model versions to targets, and keeps their records in step with reality. */
+export class Deployments {
+  readonly store: Store;
+  readonly registry: Registry;
+  readonly workspace: string;
+  private readonly targets = new Map<string, DeployTarget>();
+  /** Deployments this process is stopping, so their exit is not taken for a crash. */
+  private readonly stopping = new Set<number>();
+
+  constructor(store: Store, options: DeploymentsOptions = {}) {
+    this.store = store;
+    this.workspace = options.workspace ?? workspaceOf(store.file);
+    this.registry = new Registry(store, this.workspace);
+    const settings = options.settings ?? loadDeploySettings(this.workspace);
+    for (const [name, spec] of Object.entries(settings.targets ?? {})) {
+      if (BUILTIN.includes(name)) throw new UserError(`Deploy target "${name}" is built in; give the custom target another name`);
+      this.targets.set(name, customTarget(name, validateCustomTarget(name, spec)));
+    }
+    for (const t of [localTarget({ python: settings.python, healthTimeoutMs: settings.healthTimeoutMs }), dockerTarget(), kubernetesTarget()]) this.targets.set(t.name, t);
+    for (const t of options.targets ?? []) this.targets.set(t.name, t);
+  }
+
+  targetNames(): string[] {
+    return [...this.targets.keys()];
+  }
+
+  list(): Deployment[] {
+    return (this.store.db.prepare(`${SELECT} ORDER BY d.id DESC`).all() as DeploymentRow[]).map(toDeployment);
+  }
+
+  find(id: number): Deployment | undefined {
+    const row = this.store.db.prepare(`${SELECT} WHERE d.id = ?`).get(id) as DeploymentRow | undefined;
+    return row && toDeployment(row);
+  }
+
+  get(id: number | string): Deployment {
+    const n = Number(id);
+    const d = Number.isInteger(n) ? this.find(n) : undefined;
+    if (!d) throw new UserError(`No deployment "${id}". List them with: runboard deployments`);
+    return d;
+  }
+
+  /** Deploys `NAME`, `NAME@VERSION` or `NAME@ALIAS`; refused (GateError) when its run fails its profile's gates, unless force. */
+  async deploy(ref: string | ModelVersion, options: DeployOptions = {}): Promise<DeployResult> {
+    return this.launch(this.plan(ref, options), null);
+  }
+
+  /** Stops a deployment; already stopped ones are returned as they are. */
+  async stop(id: number | string): Promise<Deployment> {
+    const d = this.get(id);
+    if (!LIVE_STATUSES.includes(d.status) && d.status !== 'prepared' && d.status !== 'stopping') return d;
+    const target = this.target(d.target);
+    this.stopping.add(d.id);
+    this.setStatus(d.id, 'stopping');
+    try {
+      await target.stop(d);
+    } catch (err) {
+      this.setStatus(d.id, d.status);
+      throw err;
+    } finally {
+      this.stopping.delete(d.id);
+    }
+    this.store.db.prepare('UPDATE deployments SET status = ?, pid = NULL, stopped_at = ? WHERE id = ?').run('stopped', Date.now(), d.id);
+    this.store.notify({ kind: 'deployments' });
+    return this.get(d.id);
+  }
+
+  /**
+   * Replaces a deployment with an earlier version of its model on the same target (and port):
+   * the last one deployed there before it, else the newest registered one below it.
+   */
+  async rollback(id: number | string, options: Pick<DeployOptions, 'force' | 'token' | 'healthTimeoutMs' | 'python'> = {}): Promise<DeployResult> {
+    const d = this.get(id);
+    const previous = this.previousVersion(d);
+    if (previous === undefined) throw new UserError(`Nothing to roll back to: ${d.model} has no version older than ${d.version}`);
+    // Checked before anything stops, so a refused rollback leaves the current deployment serving.
+    const plan = this.plan(this.registry.get(d.model, previous)!, {
+      ...options,
+      target: d.target,
+      port: d.port ?? 0,
+      python: options.python ?? (typeof d.config.python === 'string' ? d.config.python : undefined),
+      namespace: typeof d.config.namespace === 'string' ? d.config.namespace : undefined,
+    });
+    await this.stop(d.id);
+    return this.launch(plan, d.id);
+  }
+
+  /** Brings recorded statuses in line with reality: a server that is gone is marked "stopped unexpectedly". */
+  async reconcile(): Promise<Deployment[]> {
+    const changed: Deployment[] = [];
+    const rows = this.store.db.prepare(`${SELECT} WHERE d.status IN ('running', 'deployed', 'stopping') ORDER BY d.id`).all() as DeploymentRow[];
+    for (const d of rows.map(toDeployment)) {
+      const target = this.targets.get(d.target);
+      if (!target || this.stopping.has(d.id)) continue;
+      const alive = await target.alive(d);
+      if (alive !== false) continue;
+      const status = d.status === 'stopping' ? 'stopped' : 'stopped unexpectedly';
+      this.store.db
+        .prepare(`UPDATE deployments SET status = ?, pid = NULL, stopped_at = ?, error = coalesce(error, ?) WHERE id = ? AND status = ?`)
+        .run(status, Date.now(), status === 'stopped' ? null : 'it was no longer running when checked', d.id, d.status);
+      changed.push(this.get(d.id));
+    }
+    if (changed.length) this.store.notify({ kind: 'deployments' });
+    return changed;
+  }
+
+  /** The deployment's request log, when its target keeps one on this machine. */
+  requestLog(d: Deployment): string | undefined {
+    return typeof d.config.requestLog === 'string' ? d.config.requestLog : undefined;
+  }
+
+  stats(id: number | string, options: { sinceMs?: number } = {}): RequestStats {
+    const log = this.requestLog(this.get(id));
+    return requestStats(log ?? '', options);
+  }
+
+  private target(name: string): DeployTarget {
+    const target = this.targets.get(name);
+    if (!target) throw new UserError(`Unknown deploy target "${name}" (targets: ${this.targetNames().join(', ')}). Custom targets go in ${DEPLOY_SETTINGS_FILE}.`);
+    return target;
+  }
+
+  private plan(ref: string | ModelVersion, options: DeployOptions): Plan {
+    const model = typeof ref === 'string' ? this.registry.resolve(ref) : ref;
+    const target = this.target(options.target ?? 'local');
+    const port = options.port ?? 0;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`Invalid port ${options.port}: give 1–65535, or 0 for any free port`);
+    const forced = enforceGates(this.gatesOf(model), options.force ?? false, `deploy ${model.name}@${model.version}`);
+    return { model, modelPath: this.registry.verifiedPath(model), target, forced, options: { ...options, port } };
+  }
+
+  /** Gates of the model's run now; when the run was deleted, the ones recorded at registration. */
+  private gatesOf(model: ModelVersion): GateCheck {
+    const run = model.runId === null ? undefined : this.store.run(model.runId);
+    if (run) return checkGates(this.store, run, this.workspace);
+    const results = (model.snapshot.gates ?? []).map((g) => ({
+      gate: parseGate(g.condition),
+      ok: g.ok,
+      actual: g.actual ?? undefined,
+      reason: `${g.condition}: ${g.ok ? 'held' : 'failed'} at registration (the run is gone)`,
+    }));
+    return { profile: model.snapshot.run?.profile ?? null, results, failing: results.filter((r) => !r.ok) };
+  }
+
+  private async launch(plan: Plan, replacesId: number | null): Promise<DeployResult> {
+    const started = Date.now();
+    const token = plan.options.token ?? randomBytes(32).toString('base64url');
+    const config: DeploymentConfig = { tokenSha256: createHash('sha256').update(token).digest('hex') };
+    const db = this.store.db;
+    const id = db.transaction(() => {
+      const id = Number(
+        db.prepare(`INSERT INTO deployments (model_version_id, target, status, port, config, forced, replaces_id, created_at) VALUES (?, ?, 'starting', ?, ?, ?, ?, ?)`)
+          .run(plan.model.id, plan.target.name, plan.options.port || null, JSON.stringify(config), plan.forced && JSON.stringify(plan.forced), replacesId, started).lastInsertRowid,
+      );
+      db.prepare('UPDATE deployments SET dir = ? WHERE id = ?').run(join(this.workspace, '.runboard', 'deploy', String(id)), id);
+      this.store.addEdge({ srcKind: 'model_version', srcId: plan.model.id, dstKind: 'deployment', dstId: id, relation: 'deployed' });
+      return id;
+    })();
+    const dir = join(this.workspace, '.runboard', 'deploy', String(id));
+    mkdirSync(dir, { recursive: true });
+    this.store.notify({ kind: 'deployments' });
+
+    let outcome;
+    try {
+      outcome = await plan.target.deploy({
+        id,
+        dir,
+        workspace: this.workspace,
+        model: plan.model,
+        modelPath: plan.modelPath,
+        port: plan.options.port ?? 0,
+        token,
+        options: plan.options,
+        onExit: (info) => this.exitedOnItsOwn(id, info),
+      });
+    } catch (err) {
+      outcome = { status: 'failed' as const, error: (err as Error).message };
+    }
+    const merged: DeploymentConfig = { ...config, ...outcome.config, ...(outcome.message ? { message: outcome.message } : {}) };
+    db.prepare('UPDATE deployments SET status = ?, url = ?, port = ?, pid = ?, config = ?, error = ? WHERE id = ?').run(
+      outcome.status,
+      outcome.url ?? null,
+      outcome.port ?? (plan.options.port || null),
+      outcome.pid ?? null,
+      JSON.stringify(merged),
+      outcome.error ?? null,
+      id,
+    );
+    this.store.notify({ kind: 'deployments' });
+    return { deployment: this.get(id), token, elapsedMs: Date.now() - started };
+  }
+
+  private exitedOnItsOwn(id: number, info: { code: number | null; signal: string | null }): void {
+    if (this.stopping.has(id) || !this.store.db.open) return;
+    const result = this.store.db
+      .prepare(`UPDATE deployments SET status = 'stopped unexpectedly', pid = NULL, stopped_at = ?, error = ? WHERE id = ? AND status IN ('running', 'deployed')`)
+      .run(Date.now(), `the server exited (${info.code !== null ? `code ${info.code}` : info.signal})`, id);
+    if (result.changes) this.store.notify({ kind: 'deployments' });
+  }
+
+  private setStatus(id: number, status: DeploymentStatus): void {
+    this.store.db.prepare('UPDATE deployments SET status = ? WHERE id = ?').run(status, id);
+    this.store.notify({ kind: 'deployments' });
+  }
+
+  private previousVersion(d: Deployment): number | undefined {
+    const db = this.store.db;
+    const deployed = db
+      .prepare(`SELECT mv.version FROM deployments d JOIN model_versions mv ON mv.id = d.model_version_id
+        WHERE mv.name = ? AND d.target = ? AND d.id < ? AND mv.version < ? AND d.status <> 'failed' ORDER BY d.id DESC LIMIT 1`)
+      .pluck()
+      .get(d.model, d.target, d.id, d.version) as number | undefined;
+    return deployed ?? (db.prepare('SELECT max(version) FROM model_versions WHERE name = ? AND version < ?').pluck().get(d.model, d.version) as number | null) ?? undefined;
+  }
+}
+
+function toDeployment(r: DeploymentRow): Deployment {
+  const config = JSON.parse(r.config) as DeploymentConfig;
+  return {
+    id: r.id,
+    modelVersionId: r.model_version_id,
+    model: r.name,
+    version: r.version,
+    target: r.target,
+    status: r.status,
+    url: r.url,
+    port: r.port,
+    pid: r.pid,
+    dir: r.dir,
+    config,
+    message: typeof config.message === 'string' ? config.message : null,
+    error: r.error,
+    forced: r.forced === null ? null : JSON.parse(r.forced),
+    replacesId: r.replaces_id,
+    createdAt: r.created_at,
+    stoppedAt: r.stopped_at,
+  };
+}

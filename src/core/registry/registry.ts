@@ -1,0 +1,375 @@
+import { createHash } from 'node:crypto';
+import { closeSync, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { UserError } from '../errors.ts';
+import { evaluateGates, type GateResult } from '../gates.ts';
+import type { Store } from '../store/store.ts';
+import type { CodeState, MetricSummary, Run } from '../store/types.ts';
+import { workspaceOf } from '../workspace.ts';
+import { loadProfiles } from '../launch/profiles.ts';
+
+/** What was known about the model's run when it was registered; kept even if the run is deleted. */
+export interface ModelSnapshot {
+  run?: { id: number; name: string; experiment: string; status: string; profile: string | null };
+  /** The artifact path inside the run's folder, and whether the run had recorded it. */
+  artifact?: { path: string; recorded: boolean };
+  metrics?: Record<string, MetricSummary>;
+  params?: Record<string, string>;
+  inputs?: { path: string; fingerprint: string; size: number }[];
+  code?: CodeState | null;
+  environment?: Record<string, unknown> | null;
+  gates?: { condition: string; ok: boolean; actual: number | null }[];
+  /** Why there is no lineage, for a model registered from a plain file. */
+  note?: string;
+}
+
+export interface ModelVersion {
+  id: number;
+  name: string;
+  version: number;
+  runId: number | null;
+  sourcePath: string;
+  /** Absolute path of the registry's own copy. */
+  storedPath: string;
+  sha256: string;
+  size: number;
+  noLineage: boolean;
+  snapshot: ModelSnapshot;
+  /** Gates that failed and were overridden with force, if any. */
+  forced: string[] | null;
+  createdAt: number;
+  aliases: string[];
+}
+
+export interface ModelSummary {
+  name: string;
+  versions: number;
+  latest: number;
+  aliases: Record<string, number>;
+}
+
+export interface AliasMove {
+  id: number;
+  name: string;
+  alias: string;
+  fromVersion: number | null;
+  toVersion: number;
+  movedAt: number;
+}
+
+export interface RegisterSpec {
+  name: string;
+  /** A run id or name, with `artifact` relative to its output folder. */
+  run?: string | number;
+  artifact?: string;
+  /** Any model file instead of a run's artifact (the version then has no lineage). */
+  file?: string;
+  /** Where a relative `file` is resolved from (default: the workspace). */
+  cwd?: string;
+  aliases?: string[];
+  force?: boolean;
+}
+
+export interface GateCheck {
+  profile: string | null;
+  results: GateResult[];
+  failing: GateResult[];
+}
+
+/** Refused because promotion gates failed; `results` says which. */
+export class GateError extends UserError {
+  override name = 'GateError';
+  readonly results: GateResult[];
+  constructor(message: string, results: GateResult[]) {
+    super(message);
+    this.results = results;
+  }
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+/** Model names and aliases: letters, digits, `-_.`, no `..`, no slashes, at most 128 characters. */
+export function validateName(name: string, what = 'model name'): string {
+  if (!NAME.test(name) || name.includes('..')) {
+    throw new UserError(`Invalid ${what} "${name}": use letters, digits, "-", "_" and "." (no "..", no slashes), starting with a letter or digit`);
+  }
+  return name;
+}
+
+export function validateAlias(alias: string): string {
+  validateName(alias, 'alias');
+  // NAME@3 is a version and NAME@latest the newest one, so neither can be an alias.
+  if (/^\d+$/.test(alias) || alias === 'latest') throw new UserError(`Invalid alias "${alias}": it would read as a version`);
+  return alias;
+}
+
+const inside = (base: string, path: string): boolean => {
+  const rel = relative(base, path);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+};
+
+/** sha256 of a file, read in chunks so a large model never sits in memory whole. */
+export function sha256File(path: string): string {
+  const hash = createHash('sha256');
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+/** The promotion gates of a run's profile, evaluated on its metrics now. */
+export function checkGates(store: Store, run: Run, workspace = workspaceOf(store.file)): GateCheck {
+  // A profile deleted since the run has no gates left to apply.
+  const gates = run.profile ? (loadProfiles(workspace).get(run.profile)?.gates ?? []) : [];
+  const results = evaluateGates(gates, store.summaries(run.id));
+  return { profile: run.profile, results, failing: results.filter((r) => !r.ok) };
+}
+
+/**
+ * Throws a GateError naming each failing gate, unless `force`; then returns the overridden gates
+ * (for the `forced` column), or null when nothing failed.
+ */
+export function enforceGates(check: GateCheck, force: boolean, action: string): string[] | null {
+  if (check.failing.length === 0) return null;
+  if (force) return check.failing.map((r) => r.gate.text);
+  const reasons = check.failing.map((r) => r.reason).join('; ');
+  throw new GateError(
+    `Refusing to ${action}: promotion gate${check.failing.length > 1 ? 's' : ''} of profile "${check.profile}" failed: ${reasons}. Use --force to override (it is recorded).`,
+    check.results,
+  );
+}
+
+interface VersionRow {
+  id: number;
+  name: string;
+  version: number;
+  run_id: number | null;
+  source_path: string;
+  stored_path: string;
+  sha256: string;
+  size: number;
+  no_lineage: number;
+  snapshot: string;
+  forced: string | null;
+  created_at: number;
+  aliases: string;
+}
+
+const VERSION_COLUMNS = `mv.*, (SELECT json_group_array(a.alias) FROM model_aliases a
+  WHERE a.name = mv.name AND a.version = mv.version) AS aliases`;
+
+/** The model registry: numbered versions per name, stored copies, aliases and their history. */
+export class Registry {
+  readonly store: Store;
+  readonly workspace: string;
+  readonly modelsDir: string;
+
+  constructor(store: Store, workspace = workspaceOf(store.file)) {
+    this.store = store;
+    this.workspace = workspace;
+    this.modelsDir = join(workspace, '.runboard', 'models');
+  }
+
+  register(spec: RegisterSpec): ModelVersion {
+    const name = validateName(spec.name);
+    const aliases = (spec.aliases ?? []).map(validateAlias);
+    const source = spec.file !== undefined ? this.fileSource(spec.file, spec.cwd) : this.runSource(spec);
+    const forced = source.gates ? enforceGates(source.gates, spec.force ?? false, `register ${name}`) : null;
+    const sha256 = sha256File(source.path);
+    if (source.recordedSha && source.recordedSha !== sha256) {
+      throw new UserError(`${source.path} changed since the run recorded it (sha256 ${source.recordedSha.slice(0, 12)}… then, ${sha256.slice(0, 12)}… now); not registering it`);
+    }
+    const { size } = statSync(source.path);
+
+    // IMMEDIATE takes the write lock before max(version) is read, so two processes cannot pick the same number.
+    const id = this.store.db
+      .transaction(() => {
+        const version = this.store.db.prepare('SELECT coalesce(max(version), 0) + 1 FROM model_versions WHERE name = ?').pluck().get(name) as number;
+        const dir = join(this.modelsDir, name, String(version));
+        try {
+          // Left over by a registration that failed after copying: no row points at it.
+          rmSync(dir, { recursive: true, force: true });
+          mkdirSync(dir, { recursive: true });
+          const stored = join(dir, basename(source.path));
+          linkOrCopy(source.path, stored);
+          const storedSha = sha256File(stored);
+          if (storedSha !== sha256) throw new UserError(`The registry's copy of ${source.path} does not match it (sha256 ${storedSha} ≠ ${sha256})`);
+          const id = Number(
+            this.store.db
+              .prepare(`INSERT INTO model_versions (name, version, run_id, source_path, stored_path, sha256, size, no_lineage, snapshot, forced, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+              .run(name, version, source.run?.id ?? null, source.path, relative(this.workspace, stored), sha256, size, source.run ? 0 : 1,
+                JSON.stringify(source.snapshot), forced && JSON.stringify(forced), Date.now()).lastInsertRowid,
+          );
+          if (source.run) this.store.addEdge({ srcKind: 'run', srcId: source.run.id, dstKind: 'model_version', dstId: id, relation: 'produced' });
+          for (const alias of aliases) this.moveAlias(name, alias, version);
+          return id;
+        } catch (err) {
+          rmSync(dir, { recursive: true, force: true });
+          throw err;
+        }
+      })
+      .immediate();
+    this.store.notify({ kind: 'models' });
+    return this.byId(id)!;
+  }
+
+  /** Every version, by name then newest first; or one model's versions. */
+  list(name?: string): ModelVersion[] {
+    const rows = (name === undefined
+      ? this.store.db.prepare(`SELECT ${VERSION_COLUMNS} FROM model_versions mv ORDER BY mv.name, mv.version DESC`).all()
+      : this.store.db.prepare(`SELECT ${VERSION_COLUMNS} FROM model_versions mv WHERE mv.name = ? ORDER BY mv.version DESC`).all(name)) as VersionRow[];
+    return rows.map((r) => this.toVersion(r));
+  }
+
+  models(): ModelSummary[] {
+    const rows = this.store.db.prepare('SELECT name, count(*) AS versions, max(version) AS latest FROM model_versions GROUP BY name ORDER BY name').all() as Omit<ModelSummary, 'aliases'>[];
+    const aliases = this.store.db.prepare('SELECT name, alias, version FROM model_aliases ORDER BY alias').all() as { name: string; alias: string; version: number }[];
+    return rows.map((r) => ({ ...r, aliases: Object.fromEntries(aliases.filter((a) => a.name === r.name).map((a) => [a.alias, a.version])) }));
+  }
+
+  get(name: string, version: number): ModelVersion | undefined {
+    const row = this.store.db.prepare(`SELECT ${VERSION_COLUMNS} FROM model_versions mv WHERE mv.name = ? AND mv.version = ?`).get(name, version) as VersionRow | undefined;
+    return row && this.toVersion(row);
+  }
+
+  byId(id: number): ModelVersion | undefined {
+    const row = this.store.db.prepare(`SELECT ${VERSION_COLUMNS} FROM model_versions mv WHERE mv.id = ?`).get(id) as VersionRow | undefined;
+    return row && this.toVersion(row);
+  }
+
+  /** `NAME` (the newest version), `NAME@3`, `NAME@latest` or `NAME@alias`. */
+  resolve(ref: string): ModelVersion {
+    const at = ref.lastIndexOf('@');
+    const name = validateName(at === -1 ? ref : ref.slice(0, at));
+    const which = at === -1 ? 'latest' : ref.slice(at + 1);
+    const latest = this.list(name)[0];
+    if (!latest) throw new UserError(`No model "${name}" in the registry. Register one with: runboard models register RUN ARTIFACT --name ${name}`);
+    if (which === 'latest') return latest;
+    const version = /^\d+$/.test(which)
+      ? Number(which)
+      : (this.store.db.prepare('SELECT version FROM model_aliases WHERE name = ? AND alias = ?').pluck().get(name, which) as number | undefined);
+    const found = version === undefined ? undefined : this.get(name, version);
+    if (!found) {
+      const known = this.models().find((m) => m.name === name)!;
+      const aliases = Object.keys(known.aliases);
+      throw new UserError(`${name} has no ${/^\d+$/.test(which) ? 'version' : 'alias'} "${which}" (versions 1…${known.latest}${aliases.length ? `; aliases: ${aliases.join(', ')}` : ''})`);
+    }
+    return found;
+  }
+
+  /** Points `alias` at `version`, recording the move; null when it already pointed there. */
+  setAlias(name: string, alias: string, version: number): AliasMove | null {
+    validateName(name);
+    validateAlias(alias);
+    if (!this.get(name, version)) throw new UserError(`${name} has no version ${version}`);
+    const move = this.store.db.transaction(() => this.moveAlias(name, alias, version)).immediate();
+    if (move) this.store.notify({ kind: 'models' });
+    return move;
+  }
+
+  /** Alias history, newest first. */
+  aliasMoves(name?: string): AliasMove[] {
+    const sql = `SELECT id, name, alias, from_version AS fromVersion, to_version AS toVersion, moved_at AS movedAt FROM alias_moves
+      ${name === undefined ? '' : 'WHERE name = ?'} ORDER BY id DESC`;
+    return this.store.db.prepare(sql).all(...(name === undefined ? [] : [name])) as AliasMove[];
+  }
+
+  /** Absolute path of the stored copy, after checking it still has the registered sha256. */
+  verifiedPath(mv: ModelVersion): string {
+    if (!existsSync(mv.storedPath)) throw new UserError(`The stored copy of ${mv.name}@${mv.version} is missing: ${mv.storedPath}`);
+    const sha = sha256File(mv.storedPath);
+    if (sha !== mv.sha256) {
+      // A hard link shares its bytes with the run's artifact, so rewriting that file in place changes this one.
+      throw new UserError(`The stored copy of ${mv.name}@${mv.version} changed since registration (sha256 ${sha.slice(0, 12)}…, registered ${mv.sha256.slice(0, 12)}…): register the model again`);
+    }
+    return mv.storedPath;
+  }
+
+  private moveAlias(name: string, alias: string, version: number): AliasMove | null {
+    const db = this.store.db;
+    const from = db.prepare('SELECT version FROM model_aliases WHERE name = ? AND alias = ?').pluck().get(name, alias) as number | undefined;
+    if (from === version) return null;
+    db.prepare('INSERT OR REPLACE INTO model_aliases (name, alias, version) VALUES (?, ?, ?)').run(name, alias, version);
+    const movedAt = Date.now();
+    const id = Number(db.prepare('INSERT INTO alias_moves (name, alias, from_version, to_version, moved_at) VALUES (?, ?, ?, ?, ?)').run(name, alias, from ?? null, version, movedAt).lastInsertRowid);
+    return { id, name, alias, fromVersion: from ?? null, toVersion: version, movedAt };
+  }
+
+  private runSource(spec: RegisterSpec): Source {
+    if (spec.run === undefined || spec.artifact === undefined) throw new UserError('Give a run and an artifact path, or a model file');
+    const run = this.store.resolveRun(spec.run);
+    if (!run.runDir) throw new UserError(`Run ${run.id} has no output folder, so it has no artifacts to register`);
+    const artifact = spec.artifact;
+    if (isAbsolute(artifact)) throw new UserError(`The artifact path must be relative to the run's folder (${run.runDir}), not "${artifact}"`);
+    const path = resolve(run.runDir, artifact);
+    if (!inside(resolve(run.runDir), path)) throw new UserError(`The artifact path "${artifact}" leaves the run's folder`);
+    if (!existsSync(path) || !statSync(path).isFile()) throw new UserError(`Run ${run.id} has no file "${artifact}" in ${run.runDir}`);
+    if (!inside(realpathSync(run.runDir), realpathSync(path))) throw new UserError(`The artifact "${artifact}" is a link to a file outside the run's folder`);
+    const rel = relative(resolve(run.runDir), path).split(sep).join('/');
+    const recorded = this.store.artifacts(run.id).find((a) => a.path === rel);
+    const check = checkGates(this.store, run, this.workspace);
+    const snapshot: ModelSnapshot = {
+      run: { id: run.id, name: run.name, experiment: run.experiment, status: run.status, profile: run.profile },
+      artifact: { path: rel, recorded: recorded !== undefined },
+      metrics: this.store.summaries(run.id),
+      params: this.store.params(run.id),
+      inputs: this.store.inputs(run.id).map(({ path, fingerprint, size }) => ({ path, fingerprint, size })),
+      code: this.store.codeState(run.id) ?? null,
+      environment: this.store.environment(run.id) ?? null,
+      gates: check.results.map((r) => ({ condition: r.gate.text, ok: r.ok, actual: r.actual ?? null })),
+    };
+    return { path, run, recordedSha: recorded?.sha256, snapshot, gates: check };
+  }
+
+  private fileSource(file: string, cwd = this.workspace): Source {
+    const path = resolve(cwd, file);
+    if (file.split(/[\\/]/).includes('..') && !inside(this.workspace, path)) {
+      throw new UserError(`The path "${file}" climbs out of the workspace with ".."; give it as an absolute path if you mean it`);
+    }
+    if (!existsSync(path) || !statSync(path).isFile()) throw new UserError(`No model file at ${path}`);
+    return {
+      path,
+      snapshot: { note: 'Registered from a file, not from a run: no metrics, inputs, code or environment were recorded with it, and no promotion gates apply.' },
+    };
+  }
+
+  private toVersion(r: VersionRow): ModelVersion {
+    return {
+      id: r.id,
+      name: r.name,
+      version: r.version,
+      runId: r.run_id,
+      sourcePath: r.source_path,
+      storedPath: resolve(this.workspace, r.stored_path),
+      sha256: r.sha256,
+      size: r.size,
+      noLineage: r.no_lineage === 1,
+      snapshot: JSON.parse(r.snapshot),
+      forced: r.forced === null ? null : JSON.parse(r.forced),
+      createdAt: r.created_at,
+      aliases: (JSON.parse(r.aliases) as string[]).sort(),
+    };
+  }
+}
+
+interface Source {
+  path: string;
+  run?: Run;
+  recordedSha?: string;
+  snapshot: ModelSnapshot;
+  gates?: GateCheck;
+}
+
+/** A hard link when the registry is on the same filesystem (instant, no extra space), else a copy. */
+export function linkOrCopy(from: string, to: string): void {
+  try {
+    linkSync(from, to);
+  } catch {
+    copyFileSync(from, to);
+  }
+}

@@ -1,0 +1,1 @@
+"""Runboard model server (standard library only)."""
