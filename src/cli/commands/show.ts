@@ -23,7 +23,8 @@ export const showCommand: CliCommand = {
         `  exit:     ${d.exitCode ?? '-'}${d.signal ? `  signal: ${d.signal}` : ''}${d.error ? `  error: ${d.error}` : ''}`,
       ];
       if (d.parent !== null) lines.push(`  parent:   ${d.parent}`);
-      if (d.git) lines.push(`  git:      ${d.git.commit ?? '-'} (${d.git.branch ?? 'detached'})${d.git.dirty ? ' + uncommitted changes' : ''}`);
+      if (d.git?.commit) lines.push(`  git:      ${d.git.commit} (${d.git.branch ?? 'detached'})${d.git.dirty ? ' + uncommitted changes' : ''}`);
+      else if (d.git) lines.push('  git:      not a git repository');
       if (d.runDir) lines.push(`  output:   ${d.runDir}`);
       if (d.malformedLines) lines.push(`  skipped:  ${d.malformedLines} malformed metric line(s)`);
       const params = Object.entries(d.params);
