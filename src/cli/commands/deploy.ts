@@ -11,6 +11,7 @@ function resultJson(r: DeployResult) {
   return {
     id: d.id,
     url: d.url,
+    port: d.port,
     token: r.token,
     status: d.status,
     target: d.target,

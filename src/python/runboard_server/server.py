@@ -169,11 +169,18 @@ def make_handler(model, meta, token, log):
         protocol_version = "HTTP/1.1"
         server_version = "runboard-server"
 
-        def log_message(self, format, *args):  # noqa: A002 - the request log replaces stderr lines
+        def log_message(self, format, *args):
+            # The request log replaces the default lines on stderr.
             pass
 
-        def send_json(self, status, payload):
-            body = json.dumps(payload).encode("utf-8")
+        def reply(self, started, status, payload, rows=None):
+            try:
+                body = json.dumps(payload, allow_nan=False).encode("utf-8")
+            except (TypeError, ValueError) as exc:
+                status = 500
+                body = json.dumps({"error": "the model's output cannot be sent as JSON: %s" % exc}).encode("utf-8")
+            # Logged before the answer goes out, so a client that has its answer finds it in the log.
+            self.record(started, status, rows)
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -204,34 +211,28 @@ def make_handler(model, meta, token, log):
             started = time.perf_counter()
             # Health carries no secret, so probes (Kubernetes, load balancers) need no token.
             if self.path == "/health":
-                self.send_json(200, dict(meta, status="ok"))
-                self.record(started, 200)
+                self.reply(started, 200, dict(meta, status="ok"))
                 return
-            self.send_json(404, {"error": "unknown path %s; use POST /predict or GET /health" % self.path})
-            self.record(started, 404)
+            self.reply(started, 404, {"error": "unknown path %s; use POST /predict or GET /health" % self.path})
 
         def do_POST(self):
             started = time.perf_counter()
             if self.path != "/predict":
-                self.send_json(404, {"error": "unknown path %s; use POST /predict" % self.path})
-                self.record(started, 404)
+                self.reply(started, 404, {"error": "unknown path %s; use POST /predict" % self.path})
                 return
             if not self.authorized():
                 self.drain()
-                self.send_json(401, {"error": "missing or wrong bearer token"})
-                self.record(started, 401)
+                self.reply(started, 401, {"error": "missing or wrong bearer token"})
                 return
             try:
                 length = int(self.headers.get("Content-Length") or "")
             except ValueError:
                 self.close_connection = True
-                self.send_json(411, {"error": "Content-Length is required"})
-                self.record(started, 411)
+                self.reply(started, 411, {"error": "Content-Length is required"})
                 return
             if length > MAX_BODY:
                 self.close_connection = True
-                self.send_json(413, {"error": "the body is larger than %d bytes" % MAX_BODY})
-                self.record(started, 413)
+                self.reply(started, 413, {"error": "the body is larger than %d bytes" % MAX_BODY})
                 return
             body = self.rfile.read(length)
             rows = None
@@ -239,20 +240,16 @@ def make_handler(model, meta, token, log):
                 rows = parse_instances(body)
                 result = model.predict(rows)
             except BadInput as exc:
-                self.send_json(400, {"error": str(exc)})
-                self.record(started, 400, rows)
+                self.reply(started, 400, {"error": str(exc)}, rows)
                 return
             except (ValueError, TypeError) as exc:
                 # scikit-learn reports a wrong feature count and the like this way.
-                self.send_json(400, {"error": "the model rejected the input: %s" % exc})
-                self.record(started, 400, rows)
+                self.reply(started, 400, {"error": "the model rejected the input: %s" % exc}, rows)
                 return
-            except Exception as exc:  # noqa: BLE001 - a failing model must not take the server down
-                self.send_json(500, {"error": "prediction failed: %s: %s" % (type(exc).__name__, exc)})
-                self.record(started, 500, rows)
+            except Exception as exc:  # a failing model must not take the server down
+                self.reply(started, 500, {"error": "prediction failed: %s: %s" % (type(exc).__name__, exc)}, rows)
                 return
-            self.send_json(200, result)
-            self.record(started, 200, rows)
+            self.reply(started, 200, result, rows)
 
         def drain(self):
             try:
@@ -288,7 +285,7 @@ def main(argv=None):
     except ImportError as exc:
         emit({"event": "error", "message": "cannot load a %s model with %s: %s" % (flavor, sys.executable, exc)})
         return 2
-    except Exception as exc:  # noqa: BLE001 - reported to the deployer as one line
+    except Exception as exc:  # reported to the deployer as one line
         emit({"event": "error", "message": "cannot load %s: %s: %s" % (args.model, type(exc).__name__, exc)})
         return 2
 
