@@ -39,10 +39,14 @@ export function requestStop(store: Store, runId: number, signal: NodeJS.Signals)
   return changed(store, runId, result.changes);
 }
 
-/** Ends a run unless something else already did; true when this call decided its status. */
-export function endRun(store: Store, runId: number, end: RunEnd & { endedAt?: number }): boolean {
+/**
+ * Ends a run unless something else already did; true when this call decided its status.
+ * `onlyIfQueued` ends it only if it has not been claimed to start.
+ */
+export function endRun(store: Store, runId: number, end: RunEnd & { endedAt?: number }, onlyIfQueued = false): boolean {
+  const condition = onlyIfQueued ? `status = 'queued'` : ACTIVE;
   const result = store.db
-    .prepare(`UPDATE runs SET status = ?, exit_code = ?, signal = ?, error = ?, ended_at = ?, pid = NULL WHERE id = ? AND ${ACTIVE}`)
+    .prepare(`UPDATE runs SET status = ?, exit_code = ?, signal = ?, error = ?, ended_at = ?, pid = NULL WHERE id = ? AND ${condition}`)
     .run(end.status, end.exitCode ?? null, end.signal ?? null, end.error ?? null, end.endedAt ?? Date.now(), runId);
   return changed(store, runId, result.changes);
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 // Clock ticks per second of /proc start times: 100 on every mainstream Linux build.
 const CLOCK_TICKS = 100;
@@ -24,6 +24,7 @@ function bootTime(): number | undefined {
 
 interface ProcStat {
   state: string;
+  group: number;
   startMs: number | undefined;
 }
 
@@ -39,7 +40,11 @@ function procStat(pid: number): ProcStat | undefined {
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   const boot = bootTime();
   const ticks = Number(fields[19]);
-  return { state: fields[0] ?? '', startMs: boot !== undefined && Number.isFinite(ticks) ? boot + (ticks * 1000) / CLOCK_TICKS : undefined };
+  return {
+    state: fields[0] ?? '',
+    group: Number(fields[2]),
+    startMs: boot !== undefined && Number.isFinite(ticks) ? boot + (ticks * 1000) / CLOCK_TICKS : undefined,
+  };
 }
 
 /** Wall-clock start of a process, when the platform tells (Linux). */
@@ -63,18 +68,31 @@ export function isSameProcess(pid: number, notAfterMs: number): boolean {
   if (!Number.isSafeInteger(pid) || pid <= 0 || !exists(pid)) return false;
   const stat = procStat(pid);
   if (!stat) return true;
-  if (stat.state === 'Z' || stat.state === 'X') return false;
+  if (isZombie(stat.state)) return false;
   return stat.startMs === undefined || stat.startMs <= notAfterMs + START_SLACK_MS;
 }
 
-/** Whether any process of the group led by `pid` is left. */
+const isZombie = (state: string): boolean => state === 'Z' || state === 'X';
+
+/** Whether any live process of the group led by `pid` is left. */
 export function groupExists(pid: number): boolean {
   try {
     process.kill(-pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  // Zombies waiting to be reaped still answer signal 0; on Linux, look for a live member.
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return true;
+  }
+  return entries.some((entry) => {
+    if (!/^\d+$/.test(entry)) return false;
+    const stat = procStat(Number(entry));
+    return stat !== undefined && stat.group === pid && !isZombie(stat.state);
+  });
 }
 
 /** Signals a whole process group (a training script and whatever it started); false when it is gone. */

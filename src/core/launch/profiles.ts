@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { parseGate } from '../gates.ts';
 
@@ -71,6 +71,14 @@ const PARAM_NAME = /^[A-Za-z_][\w.-]*$/;
 const PLACEHOLDER = /\$(\$?)\{([^}]*)\}/g;
 
 export const profilesPath = (workspace: string): string => join(workspace, PROFILES_FILE);
+
+/** The workspace whose profiles apply: the nearest folder at or above `cwd` with a profiles file, else `fallback`. */
+export function findProfilesWorkspace(cwd: string, fallback: string): string {
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (existsSync(profilesPath(dir))) return dir;
+    if (dirname(dir) === dir) return fallback;
+  }
+}
 
 /** Every profile of a workspace; none when the file does not exist. Throws UserError for a broken file. */
 export function loadProfiles(workspace: string): Map<string, Profile> {

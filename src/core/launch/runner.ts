@@ -55,6 +55,8 @@ export interface RunHandle {
 }
 
 export const DEFAULT_GRACE_MS = 10_000;
+/** How long output may still arrive after the process exited (from children it left running). */
+const PIPE_DRAIN_MS = 3_000;
 
 /** Checks what can be checked before anything is recorded, so a typo never leaves a run behind. */
 function validate(spec: LaunchSpec): string[] {
@@ -259,6 +261,14 @@ function spawnAndWait(spec: LaunchSpec, env: NodeJS.ProcessEnv, runDir: string, 
       if (child.pid === undefined) void finish({ code: null, signal: null, spawnError: err });
     });
     child.once('close', (code, signal) => void finish({ code, signal }));
+    // 'close' waits for the output pipes, which a daemon the script left behind may hold forever.
+    child.once('exit', (code, signal) => {
+      setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        void finish({ code, signal });
+      }, PIPE_DRAIN_MS).unref();
+    });
   });
 }
 

@@ -138,6 +138,7 @@ try:
         name = dist.metadata["Name"] if dist.metadata else None
         if name:
             packages[name] = dist.version
+    packages = dict(sorted(packages.items(), key=lambda item: item[0].lower()))
 except Exception:
     pass
 print(json.dumps({"version": platform.python_version(), "implementation": platform.python_implementation(),
