@@ -1,0 +1,323 @@
+import type { Store } from '../store/store.ts';
+import type { Run } from '../store/types.ts';
+import { DEFAULT_POINTS, MAX_POINTS, type GroupSeries, type RunSeries, type SeriesData, type SeriesQuery, type XAxis, type XRange } from '../../shared/compareProtocol.ts';
+import { EPOCH_METRIC } from './table.ts';
+import { toCsv } from './csv.ts';
+
+/** Samples of the epoch metric (or of a series' walls) used to map steps to x and back. */
+interface Curve {
+  /** Steps, non-decreasing. */
+  steps: number[];
+  /** x at each step (epoch, or wall ms), non-decreasing in practice. */
+  xs: number[];
+}
+
+/** Bucket count used to read the `epoch` metric and to map a time range back to steps. */
+const MAP_POINTS = 4096;
+
+/**
+ * Reads series for the compare view. Caches the step→epoch curve per run (epochs are logged once;
+ * `invalidate` drops a run's cache when it logs more).
+ */
+export class SeriesReader {
+  private readonly epochCurves = new Map<number, Curve | null>();
+  private readonly store: Store;
+
+  constructor(store: Store) {
+    this.store = store;
+  }
+
+  invalidate(runId: number): void {
+    this.epochCurves.delete(runId);
+  }
+
+  /** The run's step→epoch curve, or null when it never logged a finite `epoch`. */
+  epochCurve(runId: number): Curve | null {
+    let curve = this.epochCurves.get(runId);
+    if (curve === undefined) {
+      const steps: number[] = [];
+      const xs: number[] = [];
+      for (const b of this.store.envelope(runId, EPOCH_METRIC, MAP_POINTS).buckets) {
+        if (Number.isFinite(b.last)) {
+          steps.push(b.lastStep);
+          xs.push(b.last);
+        }
+      }
+      curve = steps.length ? { steps, xs } : null;
+      this.epochCurves.set(runId, curve);
+    }
+    return curve;
+  }
+
+  /**
+   * Every run's series for a view: ~`points` buckets of the min/max envelope per run, or the raw
+   * points when the range holds no more than that. With `groupBy`, one mean ± std series per value
+   * of that param instead. `onlyRuns` limits the work to runs that changed (live refresh).
+   */
+  query(runs: readonly Run[], query: SeriesQuery, paramsOf: (runId: number) => Record<string, string>, onlyRuns?: ReadonlySet<number>): Omit<SeriesData, 'requestId' | 'partial'> {
+    const points = clampPoints(query.points);
+    if (query.groupBy !== null) {
+      // Each run at twice the grid's resolution, so a run's bucket never straddles many cells.
+      const perRun = runs.map((run) => this.runSeries(run, query.metric, query.xAxis, query.range, points * 2)).filter((s): s is RunSeries => s !== null);
+      const groups = groupSeries(perRun, query.groupBy, paramsOf, points, query.xAxis, query.range);
+      return { query, domain: extentOfGroups(groups), runs: [], groups };
+    }
+    const out: RunSeries[] = [];
+    for (const run of runs) {
+      if (onlyRuns && !onlyRuns.has(run.id)) continue;
+      const s = this.runSeries(run, query.metric, query.xAxis, query.range, points);
+      if (s) out.push(s);
+    }
+    return { query, domain: extentOfRuns(out), runs: out, groups: null };
+  }
+
+  /** One run's series in the axis and range asked; null when the run cannot be shown on that axis. */
+  runSeries(run: Run, metric: string, xAxis: XAxis, range: XRange | null, points: number): RunSeries | null {
+    const epoch = xAxis === 'epoch' ? this.epochCurve(run.id) : null;
+    if (xAxis === 'epoch' && !epoch) return null;
+    const t0 = run.startedAt ?? run.createdAt;
+    let lo: number | undefined;
+    let hi: number | undefined;
+    if (range) {
+      if (xAxis === 'step') {
+        lo = Math.floor(range.from);
+        hi = Math.ceil(range.to);
+      } else {
+        const curve = epoch ?? this.wallCurve(run.id, metric, xAxis === 'relative' ? t0 : 0);
+        [lo, hi] = stepBounds(curve, range);
+      }
+      if (hi < lo) return emptySeries(run.id);
+    }
+    const env = this.store.envelope(run.id, metric, points, lo, hi);
+    const buckets = env.buckets;
+    const toX = (step: number, wall: number): number =>
+      xAxis === 'step' ? step : xAxis === 'relative' ? (wall - t0) / 1000 : xAxis === 'wall' ? wall : interpolate(epoch!, step);
+    let total = 0;
+    for (const b of buckets) total += b.count;
+    if (env.width === 1 || total <= points) {
+      // Full fidelity: every raw point. A width-1 envelope already is one (the last of each step).
+      const raw = env.width === 1 ? buckets.map((b) => ({ step: b.lastStep, wall: b.lastWall, value: b.last })) : this.store.series(run.id, metric, env.from, env.to);
+      const n = raw.length;
+      const buffer = new Float64Array(n * 3);
+      const x = buffer.subarray(0, n);
+      const step = buffer.subarray(n, 2 * n);
+      const y = buffer.subarray(2 * n, 3 * n);
+      for (let i = 0; i < n; i++) {
+        const p = raw[i]!;
+        x[i] = toX(p.step, p.wall);
+        step[i] = p.step;
+        y[i] = p.value;
+      }
+      return { runId: run.id, exact: true, source: 'raw', x, step, y, min: null, max: null, count: null };
+    }
+    const n = buckets.length;
+    const buffer = new Float64Array(n * 6);
+    const cols = [0, 1, 2, 3, 4, 5].map((k) => buffer.subarray(k * n, (k + 1) * n)) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+    const [x, step, y, min, max, count] = cols;
+    for (let i = 0; i < n; i++) {
+      const b = buckets[i]!;
+      x[i] = toX(b.lastStep, b.lastWall);
+      step[i] = b.lastStep;
+      y[i] = b.mean;
+      min[i] = b.min;
+      max[i] = b.max;
+      count[i] = b.count - b.nonfinite;
+    }
+    return { runId: run.id, exact: false, source: env.source, x, step, y, min, max, count };
+  }
+
+  /** Walls of a series sampled over its whole length: maps a time range back to steps. */
+  private wallCurve(runId: number, metric: string, t0: number): Curve {
+    const steps: number[] = [];
+    const xs: number[] = [];
+    for (const b of this.store.envelope(runId, metric, MAP_POINTS).buckets) {
+      steps.push(b.lastStep);
+      xs.push(t0 === 0 ? b.lastWall : (b.lastWall - t0) / 1000);
+    }
+    return { steps, xs };
+  }
+}
+
+export const clampPoints = (points: number): number => Math.max(16, Math.min(MAX_POINTS, Math.floor(Number.isFinite(points) ? points : DEFAULT_POINTS)));
+
+function emptySeries(runId: number): RunSeries {
+  const none = new Float64Array(0);
+  return { runId, exact: true, source: 'raw', x: none, step: none, y: none, min: null, max: null, count: null };
+}
+
+/**
+ * The steps covering an x range: from the last sample before it to the first sample after it, so
+ * lines run on to the chart's edges. Outside the samples the range is open on that side.
+ */
+export function stepBounds(curve: Curve, range: XRange): [number, number] {
+  const { steps, xs } = curve;
+  let lo = -Infinity;
+  let hi = Infinity;
+  for (let i = 0; i < xs.length; i++) {
+    if (xs[i]! < range.from) lo = steps[i]!;
+    else break;
+  }
+  for (let i = xs.length - 1; i >= 0; i--) {
+    if (xs[i]! > range.to) hi = steps[i]!;
+    else break;
+  }
+  return [lo === -Infinity ? Number.MIN_SAFE_INTEGER : lo, hi === Infinity ? Number.MAX_SAFE_INTEGER : hi];
+}
+
+/**
+ * x at a step, linear between the curve's samples and extended along its first and last segments
+ * (an epoch logged at each epoch's end still gives the steps before it fractional epochs).
+ */
+export function interpolate(curve: Curve, step: number): number {
+  const { steps, xs } = curve;
+  const n = steps.length;
+  if (n === 1) return xs[0]!;
+  let i: number;
+  if (step <= steps[0]!) i = 0;
+  else if (step >= steps[n - 1]!) i = n - 2;
+  else {
+    let a = 0;
+    let b = n - 1;
+    while (b - a > 1) {
+      const mid = (a + b) >> 1;
+      if (steps[mid]! <= step) a = mid;
+      else b = mid;
+    }
+    i = a;
+  }
+  const s0 = steps[i]!;
+  const s1 = steps[i + 1]!;
+  if (s1 === s0) return xs[i + 1]!;
+  return xs[i]! + ((xs[i + 1]! - xs[i]!) * (step - s0)) / (s1 - s0);
+}
+
+/**
+ * Runs grouped by a param value and aligned on x: a grid of `points` cells over the range (or the
+ * data); per run, the count-weighted mean of its points in each cell; per cell, the mean and the
+ * sample standard deviation over the group's runs that have data there.
+ */
+export function groupSeries(
+  series: readonly RunSeries[],
+  groupBy: string,
+  paramsOf: (runId: number) => Record<string, string>,
+  points: number,
+  xAxis: XAxis,
+  range: XRange | null,
+): GroupSeries[] {
+  const extent = range ?? extentOfRuns(series);
+  if (!extent) return [];
+  const byGroup = new Map<string, RunSeries[]>();
+  for (const s of series) {
+    const key = paramsOf(s.runId)[groupBy] ?? '(none)';
+    let list = byGroup.get(key);
+    if (!list) byGroup.set(key, (list = []));
+    list.push(s);
+  }
+  const lo = extent.from;
+  const span = extent.to - extent.from;
+  // Steps are integers: cells of whole steps, so a narrow range keeps one cell per step.
+  const width = xAxis === 'step' ? Math.max(1, Math.ceil((span + 1) / points)) : span > 0 ? span / points : 1;
+  const cells = Math.max(1, xAxis === 'step' ? Math.ceil((span + 1) / width) : points);
+  const cellX = (c: number) => (xAxis === 'step' ? lo + c * width + (width - 1) / 2 : lo + (c + 0.5) * width);
+
+  const keys = [...byGroup.keys()];
+  const numeric = keys.every((k) => k !== '(none)' && Number.isFinite(Number(k)));
+  keys.sort((a, b) => (numeric ? Number(a) - Number(b) : a.localeCompare(b)));
+
+  return keys.map((group) => {
+    const members = byGroup.get(group)!;
+    const sum = new Float64Array(cells);
+    const sumSq = new Float64Array(cells);
+    const n = new Float64Array(cells);
+    const runSum = new Float64Array(cells);
+    const runWeight = new Float64Array(cells);
+    for (const s of members) {
+      runSum.fill(0);
+      runWeight.fill(0);
+      for (let i = 0; i < s.x.length; i++) {
+        const v = s.y[i]!;
+        const w = s.count ? s.count[i]! : 1;
+        if (!Number.isFinite(v) || w <= 0) continue;
+        const c = Math.floor((s.x[i]! - lo) / width);
+        if (c < 0 || c >= cells) continue;
+        runSum[c]! += v * w;
+        runWeight[c]! += w;
+      }
+      for (let c = 0; c < cells; c++) {
+        if (runWeight[c]! === 0) continue;
+        const m = runSum[c]! / runWeight[c]!;
+        sum[c]! += m;
+        sumSq[c]! += m * m;
+        n[c]!++;
+      }
+    }
+    let used = 0;
+    for (let c = 0; c < cells; c++) if (n[c]! > 0) used++;
+    const buffer = new Float64Array(used * 4);
+    const x = buffer.subarray(0, used);
+    const mean = buffer.subarray(used, 2 * used);
+    const std = buffer.subarray(2 * used, 3 * used);
+    const count = buffer.subarray(3 * used, 4 * used);
+    let j = 0;
+    for (let c = 0; c < cells; c++) {
+      const k = n[c]!;
+      if (k === 0) continue;
+      const m = sum[c]! / k;
+      x[j] = cellX(c);
+      mean[j] = m;
+      std[j] = k > 1 ? Math.sqrt(Math.max(0, (sumSq[c]! - k * m * m) / (k - 1))) : 0;
+      count[j] = k;
+      j++;
+    }
+    return { group, runIds: members.map((s) => s.runId), x, mean, std, n: count };
+  });
+}
+
+function extentOfRuns(series: readonly RunSeries[]): XRange | null {
+  let from = Infinity;
+  let to = -Infinity;
+  for (const s of series) {
+    for (let i = 0; i < s.x.length; i++) {
+      const x = s.x[i]!;
+      if (x < from) from = x;
+      if (x > to) to = x;
+    }
+  }
+  return from <= to ? { from, to } : null;
+}
+
+function extentOfGroups(groups: readonly GroupSeries[]): XRange | null {
+  let from = Infinity;
+  let to = -Infinity;
+  for (const g of groups) {
+    if (g.x.length === 0) continue;
+    from = Math.min(from, g.x[0]!);
+    to = Math.max(to, g.x[g.x.length - 1]!);
+  }
+  return from <= to ? { from, to } : null;
+}
+
+/**
+ * The series a chart shows, as CSV in long form: one row per point. Downsampled points carry the
+ * bucket's min, max and point count; exact points leave them empty.
+ */
+export function seriesCsv(data: Pick<SeriesData, 'query' | 'runs' | 'groups'>, nameOf: (runId: number) => string): string {
+  const { metric, xAxis } = data.query;
+  if (data.groups) {
+    const rows: (string | number | null)[][] = [['group', 'runs', 'metric', xAxis, 'mean', 'std', 'n']];
+    for (const g of data.groups) {
+      for (let i = 0; i < g.x.length; i++) rows.push([g.group, g.runIds.join(' '), metric, g.x[i]!, g.mean[i]!, g.std[i]!, g.n[i]!]);
+    }
+    return toCsv(rows);
+  }
+  const header = xAxis === 'step' ? ['run_id', 'run', 'metric', 'step', 'value', 'min', 'max', 'count'] : ['run_id', 'run', 'metric', xAxis, 'step', 'value', 'min', 'max', 'count'];
+  const rows: (string | number | null)[][] = [header];
+  for (const s of data.runs) {
+    const name = nameOf(s.runId);
+    for (let i = 0; i < s.x.length; i++) {
+      const tail = [s.y[i]!, s.min ? s.min[i]! : null, s.max ? s.max[i]! : null, s.count ? s.count[i]! : null];
+      rows.push(xAxis === 'step' ? [s.runId, name, metric, s.step[i]!, ...tail] : [s.runId, name, metric, s.x[i]!, s.step[i]!, ...tail]);
+    }
+  }
+  return toCsv(rows);
+}
