@@ -65,8 +65,8 @@ export interface ExpandedProfile {
 export const PROFILES_FILE = join('.runboard', 'profiles.json');
 export const DEFAULT_INTERPRETER = 'python3';
 
-const PROFILE_FIELDS = ['command', 'cwd', 'env', 'params', 'inputs', 'outputs', 'interpreter', 'regex', 'gates', 'sweep', 'experiment', 'description'];
-const PARAM_FIELDS = ['name', 'type', 'default', 'description', 'choices'];
+export const PROFILE_FIELDS = ['command', 'cwd', 'env', 'params', 'inputs', 'outputs', 'interpreter', 'regex', 'gates', 'sweep', 'experiment', 'description'];
+export const PARAM_FIELDS = ['name', 'type', 'default', 'description', 'choices'];
 const PARAM_NAME = /^[A-Za-z_][\w.-]*$/;
 const PLACEHOLDER = /\$(\$?)\{([^}]*)\}/g;
 
@@ -310,8 +310,8 @@ function checkJsonValue(spec: ParamSpec, value: unknown, field: string, fail: (f
   return problem === undefined ? (value as ParamValue) : fail(field, problem);
 }
 
-function typeProblem(spec: ParamSpec, value: unknown): string | undefined {
-  const shown = JSON.stringify(value);
+function typeProblem(spec: ParamSpec, value: unknown, asTyped: unknown = value): string | undefined {
+  const shown = JSON.stringify(asTyped);
   switch (spec.type) {
     case 'number':
       return typeof value === 'number' && Number.isFinite(value) ? undefined : `must be a number (param "${spec.name}" is number), not ${shown}`;
@@ -343,7 +343,7 @@ export function parseParamValue(profile: Profile, name: string, raw: ParamValue,
     throw new UserError(`${where}: profile "${profile.name}" has no param "${name}" (${known ? `its params: ${known}` : 'it declares no params'})`);
   }
   const value = typeof raw === 'string' ? fromText(spec, raw) : raw;
-  const problem = typeProblem(spec, value);
+  const problem = typeProblem(spec, value, raw);
   if (problem !== undefined) throw new UserError(`${where}: ${name} ${problem}`);
   return value as ParamValue;
 }
