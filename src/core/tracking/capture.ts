@@ -42,6 +42,7 @@ const FLUSH_POINTS = 10_000;
 /** An artifact is recorded once it has not changed for this long (or at close). */
 const ARTIFACT_STABLE_MS = 500;
 const READ_CHUNK = 4 * 1024 * 1024;
+const LOG_BUFFER_BYTES = 1024 * 1024;
 /** Bytes compared at the start of a tailed file to notice it was rewritten rather than appended to. */
 const HEAD_BYTES = 256;
 
@@ -185,10 +186,15 @@ class Tail {
   }
 }
 
-/** One console stream: its log file (raw bytes) and its line splitter. */
+/**
+ * One console stream: its log file (raw bytes) and its line splitter. Output is written in
+ * batches (at each flush): every write to the run folder wakes its watcher, which re-lists it.
+ */
 class ConsoleStream {
   private fd: number | undefined;
   private failedToWrite = false;
+  private buffered: Buffer[] = [];
+  private bufferedBytes = 0;
   readonly splitter = new LineSplitter();
   private readonly file: string;
 
@@ -198,9 +204,19 @@ class ConsoleStream {
 
   write(chunk: Buffer): void {
     if (this.failedToWrite) return;
+    this.buffered.push(chunk);
+    this.bufferedBytes += chunk.length;
+    if (this.bufferedBytes >= LOG_BUFFER_BYTES) this.flush();
+  }
+
+  flush(): void {
+    if (this.bufferedBytes === 0) return;
+    const data = this.buffered.length === 1 ? this.buffered[0]! : Buffer.concat(this.buffered);
+    this.buffered = [];
+    this.bufferedBytes = 0;
     try {
       this.fd ??= openSync(this.file, 'a');
-      writeSync(this.fd, chunk);
+      for (let offset = 0; offset < data.length; ) offset += writeSync(this.fd, data, offset);
     } catch {
       // A full disk must not stop metric capture; the log simply stops growing.
       this.failedToWrite = true;
@@ -208,6 +224,7 @@ class ConsoleStream {
   }
 
   close(): void {
+    this.flush();
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
@@ -300,7 +317,7 @@ export class RunCapture implements Disposable {
     stream.write(chunk);
     const wall = Date.now();
     stream.splitter.push(chunk, (line, overlong) => this.consoleLine(line, overlong, wall));
-    this.guarded(() => this.pointsAdded());
+    this.guarded(() => this.pointsAdded(true));
   }
 
   private consoleLine(line: string, overlong: boolean, wall: number): void {
@@ -311,9 +328,9 @@ export class RunCapture implements Disposable {
   }
 
   // ── batching ───────────────────────────────────────────────────────────────
-  private pointsAdded(): void {
+  private pointsAdded(logsPending = false): void {
     if (this.pendingCount >= FLUSH_POINTS) this.flush();
-    else if ((this.pendingCount > 0 || this.pendingMalformed > 0) && !this.flushTimer) {
+    else if ((logsPending || this.pendingCount > 0 || this.pendingMalformed > 0) && !this.flushTimer) {
       this.flushTimer = setTimeout(() => this.guarded(() => this.flush()), FLUSH_INTERVAL_MS);
     }
   }
@@ -321,6 +338,8 @@ export class RunCapture implements Disposable {
   private flush(): void {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
+    this.out.flush();
+    this.err.flush();
     if (this.pendingCount === 0 && this.pendingMalformed === 0) return;
     for (let priority = CLIENT_PRIORITY; priority >= FILE_PRIORITY; priority--) {
       for (const point of this.pending[priority]!) {

@@ -265,7 +265,8 @@ function parseKeyValueLine(line: string): ParsedLine | undefined {
     if (number !== undefined) values.set(match[1]!, number);
     else if (looksNumeric(match[2]!)) garbled = true;
   }
-  if (values.size === 0) return garbled ? malformed('key=value line without a readable number') : TEXT;
+  const metricCount = [...values.keys()].filter((key) => !STEP_KEYS.includes(key)).length;
+  if (metricCount === 0) return garbled ? malformed('key=value line without a readable number') : TEXT;
   return { kind: 'metrics', values };
 }
 

@@ -20,12 +20,13 @@ Files of a run folder:
 
 import atexit
 import json
-import math
 import os
 import shutil
 import sys
 import threading
 import time
+from itertools import chain, repeat
+from operator import itemgetter, mul
 
 __all__ = ["log", "log_params", "log_artifact", "set_tags", "flush", "run_dir"]
 
@@ -33,6 +34,7 @@ ARTIFACT_KINDS = ("model", "data", "plot", "other")
 FLUSH_INTERVAL_S = 1.0
 
 _run = None
+_time = time.time
 _start_lock = threading.Lock()
 
 
@@ -41,24 +43,17 @@ def log(step=None, **metrics):
 
     Without a step, each key counts its own calls (the n-th ``loss`` is step n); keys logged
     together share the largest of their counters. Values are converted with ``float()`` when
-    written, so numpy and torch scalars work. Cheap: the call only appends to a buffer that a
-    background thread writes out every second (and at exit).
+    written, so numpy and torch scalars work; other values are left out. Cheap: the call only
+    appends to a buffer that a background thread writes out every second (and at exit).
     """
-    run = _run or _current()
-    counters = run.next_step
-    if step is None:
-        step = 0
-        for key in metrics:
-            count = counters.get(key, 0)
-            if count > step:
-                step = count
-    elif type(step) is not int:
+    if step is not None and type(step) is not int:
         step = _integer_step(step)
-    following = step + 1
-    for key in metrics:
-        if counters.get(key, 0) < following:
-            counters[key] = following
-    run.buffer.append((step, time.time(), metrics))
+    run = _run or _current()
+    # Three flat lists, not a tuple per record: tuples are tracked by the garbage collector, and
+    # the collections they trigger would cost more than the rest of this call.
+    run.steps.append(step)
+    run.walls.append(_time())
+    run.metrics.append(metrics)
     if run.first_log:
         # The first record is written at once so Runboard learns early that this key comes from
         # the client (console lines for the same key are then ignored).
@@ -130,8 +125,10 @@ class _Run:
         self.standalone = standalone
         # Only the process that created a local run records its end (not a forked worker).
         self.owner_pid = os.getpid()
-        # (step, wall seconds, metrics): appended by log(), taken from the front by flush().
-        self.buffer = []
+        # Parallel lists appended by log() (metrics last), taken from the front by flush().
+        self.steps = []
+        self.walls = []
+        self.metrics = []
         self.next_step = {}
         self.first_log = True
         self.params = _read_json(os.path.join(directory, "params.json"))
@@ -139,7 +136,6 @@ class _Run:
         self.lock = threading.Lock()
         self.failed = False
         self.metrics_fd = os.open(os.path.join(directory, "metrics.jsonl"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        self.key_json = {}
         self.stopped = threading.Event()
         self.thread = None
         self._start_thread()
@@ -154,37 +150,20 @@ class _Run:
 
     def flush(self):
         with self.lock:
-            buffer = self.buffer
-            # log() only appends, so the first `count` records can be taken without stopping it.
-            count = len(buffer)
+            # log() only appends, metrics last, so the first `count` records are complete and can
+            # be taken without stopping it.
+            count = len(self.metrics)
             if count == 0:
                 return
-            records = buffer[:count]
-            del buffer[:count]
-            data = "".join([self._line(*record) for record in records]).encode("utf-8")
+            batch = []
+            for column in (self.steps, self.walls, self.metrics):
+                batch.append(column[:count])
+                del column[:count]
+            data = _serialize(*batch, self.next_step).encode("utf-8")
             # One O_APPEND write: lines from forked workers never interleave mid-line.
             while data:
                 written = os.write(self.metrics_fd, data)
                 data = data[written:]
-
-    def _line(self, step, wall, metrics):
-        parts = []
-        for key, value in metrics.items():
-            encoded = self.key_json.get(key)
-            if encoded is None:
-                encoded = self.key_json[key] = json.dumps(key)
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                continue
-            if number != number:
-                text = "NaN"
-            elif number in (math.inf, -math.inf):
-                text = "Infinity" if number > 0 else "-Infinity"
-            else:
-                text = repr(number)
-            parts.append(encoded + ": " + text)
-        return '{"step": %d, "wall": %d, "metrics": {%s}}\n' % (step, int(wall * 1000), ", ".join(parts))
 
     def close(self):
         self.stopped.set()
@@ -195,11 +174,115 @@ class _Run:
 
     def after_fork(self):
         # The parent writes its own buffer; the child starts empty with its own flusher thread.
-        self.buffer = []
+        self.steps = []
+        self.walls = []
+        self.metrics = []
         self.first_log = True
         self.lock = threading.Lock()
         self.stopped = threading.Event()
         self._start_thread()
+
+
+def _make_metrics_encoder():
+    """json's C encoder, called directly: ``JSONEncoder.encode`` builds a new one per call, which
+    would dominate the client's cost. Private API, so it is checked once and replaced by the pure
+    Python path when missing or different."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+    try:
+        encode = make(None, float, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True)
+        sample = {"a": 0.5, "b": float("nan"), "c": 3}
+        # Older Pythons return a list of chunks, newer ones a 1-tuple.
+        if "".join(encode(sample, 0)) == json.dumps(sample):
+            return encode
+    except Exception:
+        pass
+    return None
+
+
+_c_encode = _make_metrics_encoder()
+
+
+def _serialize(steps, walls, metrics, counters):
+    """metrics.jsonl lines, giving records without a step their per-key count (see ``log``).
+    Values become floats, NaN/Infinity as Python's json writes them."""
+    return _serialize_uniform(steps, walls, metrics, counters) or _serialize_each(steps, walls, metrics, counters)
+
+
+def _serialize_uniform(steps, walls, metrics, counters):
+    """The usual batch, every record with the same keys and float values, formatted by one C-level
+    ``%`` over the whole batch: the per-record Python work is what makes logging expensive.
+    Returns None for any other batch."""
+    names = tuple(metrics[0])
+    # Same size and every name present means the same keys (itemgetter raises KeyError otherwise).
+    if not names or set(map(len, metrics)) != {len(names)}:
+        return None
+    try:
+        values = list(map(itemgetter(*names), metrics))
+    except KeyError:
+        return None
+    encoded_names = [json.dumps(name) for name in names]
+    # The NaN/Infinity rewrite below must only ever match values, never a key.
+    if any(": " in name for name in encoded_names):
+        return None
+    count = len(steps)
+    if steps.count(None) == count:
+        first = max([counters.get(name, 0) for name in names])
+        steps = range(first, first + count)
+    elif None in steps:
+        return None
+    columns = list(zip(*values)) if len(names) > 1 else [values]
+    if not set(map(type, chain.from_iterable(columns))) <= {float, int}:
+        return None
+    following = max(steps) + 1
+    for name in names:
+        if counters.get(name, 0) < following:
+            counters[name] = following
+    template = '{"step": %d, "wall": %d, "metrics": {' + ", ".join([n.replace("%", "%%") + ": %r" for n in encoded_names]) + "}}\n"
+    text = (template * count) % tuple(chain.from_iterable(zip(steps, map(mul, walls, repeat(1000)), *columns)))
+    total = sum(map(sum, columns))
+    if total - total != 0:
+        for python, javascript in (("nan", "NaN"), ("-inf", "-Infinity"), ("inf", "Infinity")):
+            text = text.replace(": %s," % python, ": %s," % javascript).replace(": %s}" % python, ": %s}" % javascript)
+    return text
+
+
+def _serialize_each(steps, walls, metrics, counters):
+    lines = []
+    append = lines.append
+    encode = _c_encode
+    join = "".join
+    for step, wall, record in zip(steps, walls, metrics):
+        if step is None:
+            step = 0
+            for key in record:
+                count = counters.get(key, 0)
+                if count > step:
+                    step = count
+        following = step + 1
+        for key in record:
+            if counters.get(key, 0) < following:
+                counters[key] = following
+        try:
+            encoded = join(encode(record, 0)) if encode else _encode_numbers(record)
+        except (TypeError, ValueError, OverflowError):
+            encoded = _encode_numbers(record)
+        append('{"step": %d, "wall": %d, "metrics": %s}\n' % (step, wall * 1000, encoded))
+    return "".join(lines)
+
+
+def _encode_numbers(metrics):
+    """The pure-Python path: every value through float(), those it rejects left out."""
+    numbers = {}
+    for key, value in metrics.items():
+        if isinstance(value, (str, bytes, bool)):
+            continue
+        try:
+            numbers[key] = float(value)
+        except (TypeError, ValueError, OverflowError):
+            continue
+    return json.dumps(numbers)
 
 
 def _current():

@@ -1,0 +1,268 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { Store } from '../../src/core/store/store.ts';
+import { RunCapture } from '../../src/core/tracking/capture.ts';
+import { tempDir, tempStore } from './helpers.ts';
+
+const PYTHON = 'python3';
+
+/** Runs a Python snippet with its output piped into a RunCapture of a fresh run. */
+async function capturePython(store: Store, script: string, options: { regex?: string } = {}) {
+  const runDir = join(tempDir(), 'run');
+  const run = store.createRun({ runDir });
+  const capture = new RunCapture(store, { runId: run.id, runDir, regex: options.regex });
+  const child = spawn(PYTHON, ['-c', script], { cwd: runDir, env: { ...process.env, RUNBOARD_RUN_DIR: runDir } });
+  child.stdout.on('data', (chunk: Buffer) => capture.stdout(chunk));
+  child.stderr.on('data', (chunk: Buffer) => capture.stderr(chunk));
+  const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  await capture.close();
+  return { runId: run.id, runDir, exitCode };
+}
+
+const values = (store: Store, runId: number, key: string) => store.series(runId, key).map((p) => [p.step, p.value]);
+
+async function waitFor(what: string, condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+describe('RunCapture: console', () => {
+  it('captures every format from a real process, keeps NaN/Inf, counts malformed lines and logs raw output', async () => {
+    const { store } = tempStore();
+    const script = String.raw`
+import json, sys
+print(json.dumps({"loss": 0.5, "step": 10}))
+print(json.dumps({"loss": float("nan"), "acc": float("inf"), "step": 11}))
+print({'hf_loss': 0.25, 'learning_rate': 5e-05, 'epoch': 0.5})
+print("step=3 kv=1.5 lr=1e-3")
+print("100/100 [==============================] - 1s 2ms/step - k_loss: 0.2345 - k_acc: 0.9")
+print("Loading data from /tmp ...")
+print('{"truncated": 1')
+print("kv=0.1.2")
+sys.stderr.write("stderr_metric=-inf\nTraceback (most recent call last):\n")
+sys.stdout.write("tail=7")
+`;
+    const { runId, runDir, exitCode } = await capturePython(store, script);
+    assert.equal(exitCode, 0);
+    assert.deepEqual(values(store, runId, 'loss'), [[10, 0.5], [11, NaN]]);
+    assert.deepEqual(values(store, runId, 'acc'), [[11, Infinity]]);
+    assert.deepEqual(values(store, runId, 'hf_loss'), [[0, 0.25]]);
+    assert.deepEqual(values(store, runId, 'epoch'), [[0, 0.5]]);
+    assert.deepEqual(values(store, runId, 'learning_rate'), [[0, 5e-5]]);
+    assert.deepEqual(values(store, runId, 'kv'), [[3, 1.5]]);
+    assert.deepEqual(values(store, runId, 'lr'), [[3, 1e-3]]);
+    assert.deepEqual(values(store, runId, 'k_loss'), [[0, 0.2345]]);
+    assert.deepEqual(values(store, runId, 'stderr_metric'), [[0, -Infinity]]);
+    assert.deepEqual(values(store, runId, 'tail'), [[0, 7]], 'the last line without a newline is read at close');
+    assert.equal(store.series(runId, 'step').length, 0, 'step keys are not metrics');
+    assert.equal(store.run(runId)!.malformedLines, 2);
+    const stdout = readFileSync(join(runDir, 'stdout.log'), 'utf8');
+    assert.ok(stdout.startsWith('{"loss": 0.5, "step": 10}\n'));
+    assert.ok(stdout.endsWith('kv=0.1.2\ntail=7'));
+    assert.equal(readFileSync(join(runDir, 'stderr.log'), 'utf8'), 'stderr_metric=-inf\nTraceback (most recent call last):\n');
+    assert.deepEqual(store.artifacts(runId), [], 'logs are not artifacts');
+  });
+
+  it('applies a user regex before the built-in formats', async () => {
+    const { store } = tempStore();
+    const script = 'print("it 5 | loss 0.75"); print("it 6 | loss bad"); print("x=2")';
+    const { runId } = await capturePython(store, script, { regex: String.raw`it (?<step>\d+) \| loss (?<loss>\S+)` });
+    assert.deepEqual(values(store, runId, 'loss'), [[5, 0.75]]);
+    assert.deepEqual(values(store, runId, 'x'), [[0, 2]]);
+    assert.equal(store.run(runId)!.malformedLines, 1);
+  });
+
+  it('survives a 1 MB line, invalid UTF-8 and binary garbage without stalling', async () => {
+    const { store } = tempStore();
+    const script = String.raw`
+import sys
+out = sys.stdout.buffer
+out.write(b'{"before": 1}\n')
+out.write(b"{" + b"x" * 1048576 + b"}\n")
+out.write(bytes(b for b in range(256) if b != 10) * 8192 + b"\n")
+out.write(b'{"bad\xff\xfekey": 2, "after": 3}\n')
+out.write(b"\xc3")
+out.flush()
+out.write(b"\xa9t\xc3\xa9=4\n")
+out.write(b"after_kv=5\n")
+`;
+    const started = Date.now();
+    const { runId, runDir } = await capturePython(store, script);
+    assert.ok(Date.now() - started < 10_000);
+    assert.deepEqual(values(store, runId, 'before'), [[0, 1]]);
+    assert.deepEqual(values(store, runId, 'after'), [[0, 3]]);
+    assert.deepEqual(values(store, runId, 'bad\ufffd\ufffdkey'), [[0, 2]]);
+    assert.deepEqual(values(store, runId, 'after_kv'), [[0, 5]]);
+    assert.equal(store.run(runId)!.malformedLines, 2, 'the two over-long lines');
+    // `été=4` is not a key=value metric (non-ASCII key) but was decoded across the chunk split.
+    assert.ok(readFileSync(join(runDir, 'stdout.log')).length > 3_100_000, 'the log keeps every byte');
+  });
+
+  it('splits lines correctly when fed one byte at a time', async () => {
+    const { store } = tempStore();
+    const runDir = join(tempDir(), 'run');
+    const run = store.createRun({ runDir });
+    const capture = new RunCapture(store, { runId: run.id, runDir, watch: false });
+    for (const byte of Buffer.from('{"a": 1}\r\nb=2\n{"\u00e9": 3}\n')) capture.stdout(Buffer.from([byte]));
+    await capture.close();
+    assert.deepEqual(values(store, run.id, 'a'), [[0, 1]]);
+    assert.deepEqual(values(store, run.id, 'b'), [[0, 2]]);
+    assert.deepEqual(values(store, run.id, '\u00e9'), [[0, 3]]);
+    capture.stdout(Buffer.from('late=1\n'));
+    assert.deepEqual(values(store, run.id, 'late'), [], 'output after close is ignored');
+  });
+
+  it('loses and duplicates nothing with 8 concurrent captures of 100,000 points each', async () => {
+    const { store } = tempStore();
+    const script = String.raw`
+import sys
+w = sys.stdout.write
+for i in range(100000):
+    w('{"step": %d, "v": %d}\n' % (i, i * 3))
+`;
+    const runs = await Promise.all(Array.from({ length: 8 }, () => capturePython(store, script)));
+    for (const { runId } of runs) {
+      const series = store.series(runId, 'v');
+      assert.equal(series.length, 100_000);
+      assert.ok(series.every((p, i) => p.step === i && p.value === i * 3));
+      assert.equal(store.run(runId)!.malformedLines, 0);
+    }
+  });
+});
+
+describe('RunCapture: run folder', () => {
+  it('tails metrics.jsonl live, across partial lines and truncation', async () => {
+    const { store } = tempStore();
+    const runDir = tempDir();
+    const run = store.createRun({ runDir });
+    const capture = new RunCapture(store, { runId: run.id, runDir });
+    const file = join(runDir, 'metrics.jsonl');
+    writeFileSync(file, '{"step": 0, "wall": 1000, "metrics": {"m": 1}}\n{"step": 1, "wall": 1001, "metr');
+    await waitFor('first point', () => store.series(run.id, 'm').length === 1);
+    appendFileSync(file, 'ics": {"m": 2}}\n');
+    await waitFor('completed line', () => store.series(run.id, 'm').length === 2);
+    assert.deepEqual(store.series(run.id, 'm')[1], { step: 1, wall: 1001, value: 2 });
+    truncateSync(file, 0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    appendFileSync(file, '{"step": 5, "wall": 1005, "metrics": {"m": 5}}\n');
+    await waitFor('point after truncation', () => store.series(run.id, 'm').length === 3);
+    // A rewrite that ends up longer than what was read is noticed by its changed first bytes.
+    writeFileSync(file, `{"step": 7, "wall": 1007, "metrics": {"m": 7, "pad": ${'1'.repeat(100)}}}\n`);
+    await capture.close();
+    assert.deepEqual(values(store, run.id, 'm'), [[0, 1], [1, 2], [5, 5], [7, 7]]);
+  });
+
+  it('reads Keras and Lightning CSV logs and treats other CSVs as data artifacts', async () => {
+    const { store } = tempStore();
+    const runDir = tempDir();
+    const run = store.createRun({ runDir });
+    const capture = new RunCapture(store, { runId: run.id, runDir });
+    writeFileSync(join(runDir, 'history.csv'), 'epoch,accuracy,loss\n0,0.5,1.25\n1,0.75,nan\n');
+    const lightning = join(runDir, 'lightning_logs', 'version_0');
+    mkdirSync(lightning, { recursive: true });
+    writeFileSync(join(lightning, 'metrics.csv'), 'epoch,step,train_loss,val_loss\n0,49,0.9,\n0,49,,0.8\n1,99,0.7,\n');
+    writeFileSync(join(runDir, 'predictions.csv'), 'id,label\n1,cat\n');
+    await waitFor('keras rows', () => store.series(run.id, 'loss').length === 2);
+    appendFileSync(join(runDir, 'history.csv'), '2,0.875,0.5\n');
+    await waitFor('appended row', () => store.series(run.id, 'loss').length === 3);
+    await capture.close();
+    assert.deepEqual(values(store, run.id, 'accuracy'), [[0, 0.5], [1, 0.75], [2, 0.875]]);
+    assert.deepEqual(values(store, run.id, 'loss'), [[0, 1.25], [1, NaN], [2, 0.5]]);
+    assert.deepEqual(values(store, run.id, 'train_loss'), [[49, 0.9], [99, 0.7]]);
+    assert.deepEqual(values(store, run.id, 'val_loss'), [[49, 0.8]]);
+    assert.deepEqual(values(store, run.id, 'epoch'), [[0, 0], [1, 1], [2, 2], [49, 0], [99, 1]]);
+    assert.deepEqual(
+      store.artifacts(run.id).map((a) => [a.path, a.kind]),
+      [['predictions.csv', 'data']],
+    );
+  });
+
+  it('reads trainer_state.json log_history with its global steps; console keys win over it', async () => {
+    const { store } = tempStore();
+    const runDir = tempDir();
+    const run = store.createRun({ runDir });
+    const capture = new RunCapture(store, { runId: run.id, runDir });
+    capture.stdout(Buffer.from("{'loss': 2.5, 'epoch': 0.5}\n"));
+    const checkpoint = join(runDir, 'checkpoint-20');
+    mkdirSync(checkpoint);
+    const history = [
+      { loss: 2.5, grad_norm: 1.5, epoch: 0.5, step: 10 },
+      { eval_loss: 2.0, eval_accuracy: NaN, epoch: 1.0, step: 20 },
+    ];
+    writeFileSync(join(checkpoint, 'trainer_state.json'), JSON.stringify({ global_step: 20, log_history: history }).replace('null', 'NaN'));
+    writeFileSync(join(checkpoint, 'model.safetensors'), 'weights');
+    await capture.close();
+    assert.deepEqual(values(store, run.id, 'loss'), [[0, 2.5]], 'the console owns loss');
+    assert.deepEqual(values(store, run.id, 'grad_norm'), [[10, 1.5]]);
+    assert.deepEqual(values(store, run.id, 'eval_loss'), [[20, 2]]);
+    assert.deepEqual(values(store, run.id, 'eval_accuracy'), [[20, NaN]]);
+    assert.deepEqual(store.artifacts(run.id).map((a) => [a.path, a.kind, a.sha256]), [['checkpoint-20/model.safetensors', 'model', sha256('weights')]]);
+  });
+
+  it('records artifacts with size, sha256 and kind, once stable, and again when changed', async () => {
+    const { store } = tempStore();
+    const runDir = tempDir();
+    const run = store.createRun({ runDir });
+    const capture = new RunCapture(store, { runId: run.id, runDir });
+    const files: Record<string, string> = {
+      'model.pkl': 'pickle',
+      'plots/loss.png': 'png-bytes',
+      'data/x.npy': 'npy',
+      'model.onnx': 'onnx',
+      'notes.txt': 'hello',
+      'config.json': '{}',
+    };
+    for (const [path, content] of Object.entries(files)) {
+      mkdirSync(join(runDir, path, '..'), { recursive: true });
+      writeFileSync(join(runDir, path), content);
+    }
+    writeFileSync(join(runDir, '.hidden'), 'x');
+    await waitFor('stable artifacts', () => store.artifacts(run.id).length === 6);
+    writeFileSync(join(runDir, 'notes.txt'), 'hello again');
+    await waitFor('changed artifact', () => store.artifacts(run.id).find((a) => a.path === 'notes.txt')!.size === 11);
+    await capture.close();
+    files['notes.txt'] = 'hello again';
+    const kinds: Record<string, string> = {
+      'config.json': 'data',
+      'data/x.npy': 'data',
+      'model.onnx': 'model',
+      'model.pkl': 'model',
+      'notes.txt': 'other',
+      'plots/loss.png': 'plot',
+    };
+    assert.deepEqual(
+      store.artifacts(run.id).map((a) => ({ path: a.path, size: a.size, sha256: a.sha256, kind: a.kind })),
+      Object.keys(kinds).map((path) => ({ path, size: files[path]!.length, sha256: sha256(files[path]!), kind: kinds[path] })),
+    );
+  });
+
+  it('re-ingesting a run folder after a crash adds nothing twice', async () => {
+    const { store } = tempStore();
+    const runDir = tempDir();
+    const run = store.createRun({ runDir });
+    const lines = Array.from({ length: 50 }, (_, i) => JSON.stringify({ step: i, wall: 1000 + i, metrics: { a: i, b: -i } }));
+    writeFileSync(join(runDir, 'metrics.jsonl'), lines.join('\n') + '\n');
+    writeFileSync(join(runDir, 'history.csv'), 'epoch,loss\n0,1\n1,0.5\n');
+    await new RunCapture(store, { runId: run.id, runDir, watch: false }).close();
+    const first = store.summaries(run.id);
+    assert.equal(first.a!.count, 50);
+    assert.equal(first.loss!.count, 2);
+    // A new capture (the extension restarted) reads everything again, plus what came since.
+    appendFileSync(join(runDir, 'metrics.jsonl'), JSON.stringify({ step: 50, wall: 1050, metrics: { a: 50 } }) + '\n');
+    await new RunCapture(store, { runId: run.id, runDir }).close();
+    const second = store.summaries(run.id);
+    assert.equal(second.a!.count, 51);
+    assert.equal(second.b!.count, 50);
+    assert.equal(second.loss!.count, 2);
+    assert.equal(store.series(run.id, 'a').length, 51);
+  });
+});
