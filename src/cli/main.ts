@@ -4,13 +4,16 @@ import { checkCommand } from './commands/check.ts';
 import { compareCommand } from './commands/compare.ts';
 import { metricsCommand } from './commands/metrics.ts';
 import { runCommand } from './commands/run.ts';
+import { rerunCommand } from './commands/rerun.ts';
+import { stopCommand } from './commands/stop.ts';
+import { sweepCommand } from './commands/sweep.ts';
 import { runsCommand } from './commands/runs.ts';
 import { showCommand } from './commands/show.ts';
 import { deployCommand, deploymentsCommand, rollbackCommand, undeployCommand } from './commands/deploy.ts';
 import { lineageCommand } from './commands/lineage.ts';
 import { modelsCommand } from './commands/models.ts';
 
-export const COMMANDS: CliCommand[] = [runCommand, runsCommand, showCommand, metricsCommand, compareCommand, checkCommand,
+export const COMMANDS: CliCommand[] = [runCommand, sweepCommand, stopCommand, rerunCommand, runsCommand, showCommand, metricsCommand, compareCommand, checkCommand,
   modelsCommand, deployCommand, deploymentsCommand, undeployCommand, rollbackCommand, lineageCommand];
 
 function help(): string {

@@ -1,8 +1,11 @@
+import { resolve } from 'node:path';
 import { UserError } from '../../core/errors.ts';
-import { launch } from '../../core/launch/runner.ts';
-import { resolveDbPath } from '../../core/workspace.ts';
+import { findProfilesWorkspace } from '../../core/launch/profiles.ts';
+import { reconcileCrashed } from '../../core/launch/reconcile.ts';
+import { launch, launchProfile, type RunHandle, type RunOutput } from '../../core/launch/runner.ts';
+import { resolveDbPath, workspaceOf } from '../../core/workspace.ts';
 import { Store } from '../../core/store/store.ts';
-import { parse, type CliCommand } from '../command.ts';
+import { parse, type CliCommand, type CliContext } from '../command.ts';
 
 /** `k=v` → [k, v]; the value stays text, as typed. */
 export function parseParam(text: string): [string, string] {
@@ -11,10 +14,54 @@ export function parseParam(text: string): [string, string] {
   return [text.slice(0, eq).trim(), text.slice(eq + 1)];
 }
 
+/** Opens the store for a command that launches or ends runs, first closing out runs whose process died unseen. */
+export function openLaunchStore(ctx: CliContext, db: string | undefined): { store: Store; dbPath: string; workspace: string } {
+  const dbPath = resolveDbPath(db, ctx.cwd, ctx.env);
+  const store = Store.open(dbPath);
+  try {
+    for (const run of reconcileCrashed(store)) ctx.err(`runboard: run ${run.id} (${run.name}) had crashed: ${run.error}`);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  return { store, dbPath, workspace: findProfilesWorkspace(ctx.cwd, workspaceOf(dbPath)) };
+}
+
+/** The training output goes straight through; snapshot problems become warnings on stderr. */
+export function terminalOutput(ctx: CliContext): RunOutput {
+  return {
+    stdout: (chunk) => process.stdout.write(chunk),
+    stderr: (chunk) => process.stderr.write(chunk),
+    warning: (text) => ctx.err(`runboard: warning: ${text}`),
+  };
+}
+
+/**
+ * Waits for a launched run with Ctrl-C (or a kill of the CLI) stopping it as killed, and turns
+ * its end into the CLI's exit code: the command's own, 128+signal, or 127 when it could not start.
+ */
+export async function followRun(ctx: CliContext, handle: RunHandle): Promise<number> {
+  ctx.err(`runboard: run ${handle.run.id} (${handle.run.name}) started`);
+  const stop = () => void handle.stop();
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    const run = await handle.done;
+    ctx.err(`runboard: run ${run.id} ${run.status}${run.signal ? ` (${run.signal})` : ''}${run.error ? `: ${run.error}` : ''}`);
+    if (run.status === 'failed' && run.exitCode === null) return 127;
+    if (run.signal) return 128 + (signalNumber(run.signal) ?? 1);
+    return run.exitCode ?? 1;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
 export const runCommand: CliCommand = {
   name: 'run',
-  usage: 'runboard run [--experiment E] [--name N] [--param k=v]… [--input PATH]… [--profile P] -- CMD ARGS…',
-  summary: 'Run a training command and record it (exits with its exit code)',
+  usage:
+    'runboard run [--experiment E] [--name N] [--param k=v]… [--input PATH]… [--interpreter PY] (--profile P | -- CMD ARGS…)',
+  summary: 'Run a training command or a profile and record it (exits with its exit code)',
   async run(ctx) {
     const { values, positionals } = parse(ctx, runCommand, {
       experiment: { type: 'string' },
@@ -22,43 +69,29 @@ export const runCommand: CliCommand = {
       param: { type: 'string', multiple: true },
       input: { type: 'string', multiple: true },
       profile: { type: 'string' },
+      interpreter: { type: 'string' },
     });
-    if (positionals.length === 0) throw new UserError(`Nothing to run.\nusage: ${runCommand.usage}`);
-    const dbPath = resolveDbPath(values.db, ctx.cwd, ctx.env);
-    const store = Store.open(dbPath);
+    if (values.profile !== undefined && positionals.length > 0) {
+      throw new UserError(`give either --profile ${values.profile} or a command after --, not both\nusage: ${runCommand.usage}`);
+    }
+    if (values.profile === undefined && positionals.length === 0) throw new UserError(`Nothing to run.\nusage: ${runCommand.usage}`);
+    const params = Object.fromEntries((values.param ?? []).map(parseParam));
+    const inputs = (values.input ?? []).map((input) => resolve(ctx.cwd, input));
+    const { store, dbPath, workspace } = openLaunchStore(ctx, values.db);
     try {
-      const handle = launch(
-        store,
-        {
-          dbPath,
-          command: positionals,
-          cwd: ctx.cwd,
-          experiment: values.experiment,
-          name: values.name,
-          profile: values.profile,
-          params: Object.fromEntries((values.param ?? []).map(parseParam)),
-        },
-        { stdout: (c) => process.stdout.write(c), stderr: (c) => process.stderr.write(c) },
-      );
-      ctx.err(`runboard: run ${handle.run.id} (${handle.run.name}) started`);
-      // Ctrl-C or a kill of the CLI stops the training process and records it as killed.
-      const stop = () => void handle.stop();
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-      const run = await handle.done;
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      ctx.err(`runboard: run ${run.id} ${run.status}${run.error ? `: ${run.error}` : ''}`);
-      if (run.error) return 127;
-      if (run.signal) return 128 + (signalNumber(run.signal) ?? 1);
-      return run.exitCode ?? 1;
+      const common = { dbPath, experiment: values.experiment, name: values.name, params, inputs, interpreter: values.interpreter, workspace };
+      const handle =
+        values.profile !== undefined
+          ? launchProfile(store, { ...common, profile: values.profile }, terminalOutput(ctx))
+          : launch(store, { ...common, command: positionals, cwd: ctx.cwd }, terminalOutput(ctx));
+      return await followRun(ctx, handle);
     } finally {
       store.close();
     }
   },
 };
 
-function signalNumber(name: string): number | undefined {
-  const numbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+export function signalNumber(name: string): number | undefined {
+  const numbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
   return numbers[name];
 }
