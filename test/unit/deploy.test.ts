@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Deployments } from '../../src/core/deploy/deployments.ts';
@@ -39,6 +40,20 @@ async function predict(url: string, token: string | undefined, body: unknown = {
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as { predictions?: number[]; probabilities?: number[][]; error?: string } };
+}
+
+/** One raw HTTP request, for headers fetch will not send; resolves with the status line. */
+function rawRequest(url: string, head: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(head));
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => (text += c));
+    socket.on('end', () => resolve(text.split('\r\n')[0]!));
+    socket.on('error', reject);
+    socket.setTimeout(5000, () => socket.destroy(new Error('the server hung')));
+  });
 }
 
 function assertSameAs(got: { predictions?: number[]; probabilities?: number[][] }, want: { predictions: number[]; probabilities: number[][] }) {
@@ -80,6 +95,10 @@ test('local deploy: real HTTP predictions equal the model\'s own; 401 without th
     assert.equal(bad.status, 400, JSON.stringify(body));
     assert.match(bad.body.error ?? '', message);
   }
+  for (const length of ['-5', 'lots']) {
+    const line = await rawRequest(d.url!, `POST /predict HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n`);
+    assert.match(line, /^HTTP\/1\.1 411 /, `Content-Length: ${length}`);
+  }
   const still = await predict(d.url!, token, { instances: expected.rows.slice(0, 3) });
   assert.equal(still.status, 200, 'still serving after bad requests');
   assert.deepEqual(still.body.predictions, expected.a.predictions.slice(0, 3));
@@ -90,8 +109,8 @@ test('local deploy: real HTTP predictions equal the model\'s own; 401 without th
   assert.ok(!readFileSync(`/proc/${d.pid}/cmdline`, 'utf8').includes(token));
 
   const stats = deployments.stats(d.id);
-  assert.equal(stats.requests, 2 + 3 + cases.length);
-  assert.equal(stats.errors, 3 + cases.length);
+  assert.equal(stats.requests, 2 + 3 + 2 + cases.length);
+  assert.equal(stats.errors, 3 + 2 + cases.length);
   assert.equal(stats.rows, expected.rows.length + 3);
   assert.ok(stats.p50! > 0 && stats.p95! >= stats.p50!);
   const logged = readRecords(deployments.requestLog(d)!).records.filter((r) => r.path === '/predict');

@@ -56,8 +56,8 @@ export function localTarget(settings: LocalSettings = {}): DeployTarget {
       const timeoutMs = req.options.healthTimeoutMs ?? settings.healthTimeoutMs ?? 30_000;
       const deadline = Date.now() + timeoutMs;
       let listening: { port: number } | undefined;
-      const failed = (error: string): DeployOutcome => {
-        if (child.pid !== undefined && !exited) void stopGroup(child.pid, undefined, 1000);
+      const failed = async (error: string): Promise<DeployOutcome> => {
+        if (child.pid !== undefined && !exited) await stopGroup(child.pid, undefined, 1000);
         const stderr = tail(errFile);
         return { status: 'failed', error: stderr ? `${error}\n${stderr}` : error, config };
       };

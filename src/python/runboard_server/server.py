@@ -21,6 +21,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MAX_BODY = 32 * 1024 * 1024
+# Bytes read from a request that is refused anyway (no token) before the connection is dropped instead.
+MAX_DRAIN = 64 * 1024
 # Numbers kept per request in the log: enough for drift statistics, bounded for huge batches.
 MAX_LOGGED_VALUES = 10000
 
@@ -227,8 +229,10 @@ def make_handler(model, meta, token, log):
             try:
                 length = int(self.headers.get("Content-Length") or "")
             except ValueError:
+                length = -1
+            if length < 0:
                 self.close_connection = True
-                self.reply(started, 411, {"error": "Content-Length is required"})
+                self.reply(started, 411, {"error": "a Content-Length header with the body's size is required"})
                 return
             if length > MAX_BODY:
                 self.close_connection = True
@@ -252,11 +256,12 @@ def make_handler(model, meta, token, log):
             self.reply(started, 200, result, rows)
 
         def drain(self):
+            # Read a small unwanted body so the connection stays usable; drop the connection on a large one.
             try:
                 length = int(self.headers.get("Content-Length") or "0")
             except ValueError:
-                length = 0
-            if 0 < length <= MAX_BODY:
+                length = -1
+            if 0 <= length <= MAX_DRAIN:
                 self.rfile.read(length)
             else:
                 self.close_connection = True
