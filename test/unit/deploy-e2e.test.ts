@@ -22,14 +22,14 @@ probe = [[0.2, 0.1], [1.5, 1.2], [-1.0, 3.0]]
 json.dump({"rows": probe, "predictions": model.predict(probe).tolist()}, open(os.path.join(out, "expected.json"), "w"))
 `;
 
-const workspace = tempDir();
-// Hooked before anything else, so a server left by a failed assertion is stopped.
+// Hooked before the workspace's removal, so a server left by a failed assertion is stopped first.
 after(async () => {
   const store = Store.open(join(workspace, '.runboard', 'runboard.db'));
   const deployments = new Deployments(store, { settings: {} });
   for (const d of deployments.list()) await deployments.stop(d.id).catch(() => undefined);
   store.close();
 });
+const workspace = tempDir();
 
 test('end to end through `runboard run`: train, register, deploy, predict, and trace the deployment back to its data and commit', async () => {
   writeFileSync(join(workspace, 'train.py'), TRAIN);
