@@ -88,6 +88,21 @@ test('a launched run gets its RUNBOARD_* variables and the client on PYTHONPATH 
   assert.ok(run.startedAt! <= run.endedAt!);
 });
 
+test('capture: metric lines (built-in formats and the profile regex) are all stored before the run is marked ended', async () => {
+  const { store, dbPath, workspace } = ws();
+  const script = 'for i in range(50):\n    print(f"step={i} loss={1 / (i + 1)}")\n    print(f"acc: {i / 50}")';
+  let pointsWhenEnded = -1;
+  store.onDidChange((change) => {
+    if (change.kind === 'run' && store.run(change.runId)?.status === 'finished') pointsWhenEnded = store.series(change.runId, 'loss').length + store.series(change.runId, 'acc').length;
+  });
+  const run = await launch(store, { dbPath, command: [PY, '-c', script], cwd: workspace, regex: 'acc: (?<acc>\\S+)' }).done;
+  assert.equal(run.status, 'finished');
+  assert.equal(pointsWhenEnded, 100);
+  assert.equal(store.summaries(run.id).loss!.last, 1 / 50);
+  assert.match(readFileSync(join(run.runDir!, 'stdout.log'), 'utf8'), /^step=0 loss=1.0\nacc: 0.0\n/);
+  assert.throws(() => launch(store, { dbPath, command: [PY], cwd: workspace, regex: 'acc: (\\S+)' }), /named groups/);
+});
+
 test('stop: SIGTERM to the whole process group, recorded as killed with the signal', async () => {
   const { store, dbPath, workspace } = ws();
   const { output, ready } = readiness();

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { parseGate } from '../gates.ts';
+import { compileRegex } from '../tracking/lineParser.ts';
 
 export type ParamValue = string | number | boolean;
 
@@ -167,9 +168,9 @@ function validateProfile(name: string, raw: unknown): Profile {
   const regex = optionalString('regex');
   if (regex !== undefined) {
     try {
-      new RegExp(regex);
+      compileRegex(regex);
     } catch (err) {
-      fail('regex', `is not a valid regular expression: ${(err as Error).message}`);
+      fail('regex', `is not usable: ${(err as Error).message}`);
     }
   }
   const gates = stringList('gates');

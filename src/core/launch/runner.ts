@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, statSync, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
-import { basename, delimiter, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { basename, delimiter, resolve } from 'node:path';
 import type { Store } from '../store/store.ts';
 import type { Run, RunStatus } from '../store/types.ts';
 import { UserError } from '../errors.ts';
 import { pythonDir } from '../paths.ts';
+import { RunCapture } from '../tracking/capture.ts';
+import { compileRegex } from '../tracking/lineParser.ts';
 import { defaultRunDir, workspaceOf } from '../workspace.ts';
 import { claimRun, endRun, LAUNCHER_TAG, requestStop, setRunPid } from './lifecycle.ts';
 import { signalGroup } from './process.ts';
@@ -68,6 +69,7 @@ function validate(spec: LaunchSpec): string[] {
     throw new UserError(`Working directory not found: ${spec.cwd}`);
   }
   if (!cwdInfo.isDirectory()) throw new UserError(`Working directory is not a folder: ${spec.cwd}`);
+  if (spec.regex !== undefined) compileRegex(spec.regex);
   return (spec.inputs ?? []).map((input) => {
     const absolute = resolve(spec.cwd, input);
     if (!existsSync(absolute)) throw new UserError(`Input not found: ${input} (looked for ${absolute})`);
@@ -159,7 +161,7 @@ export function launch(store: Store, spec: LaunchSpec, output: RunOutput = {}): 
       endRun(store, runId, { status: 'killed', error: 'Stopped before it started' });
       return store.run(runId)!;
     }
-    const outcome = await spawnAndWait(spec, env, runDir, output, (pid) => {
+    const outcome = await spawnAndWait(store, runId, spec, env, runDir, output, (pid) => {
       childPid = pid;
       setRunPid(store, runId, pid);
       // A stop asked for while the process was being spawned, here or by another process.
@@ -229,8 +231,20 @@ async function snapshot(store: Store, runId: number, spec: LaunchSpec, inputs: s
   ]);
 }
 
-/** The training process in its own group; resolves once it has exited and its output is flushed. */
-function spawnAndWait(spec: LaunchSpec, env: NodeJS.ProcessEnv, runDir: string, output: RunOutput, started: (pid: number) => void): Promise<Outcome> {
+/**
+ * The training process in its own group, its output captured (logs, metric lines, run-folder
+ * files); resolves once it has exited and capture has stored every point.
+ */
+function spawnAndWait(
+  store: Store,
+  runId: number,
+  spec: LaunchSpec,
+  env: NodeJS.ProcessEnv,
+  runDir: string,
+  output: RunOutput,
+  started: (pid: number) => void,
+): Promise<Outcome> {
+  const capture = new RunCapture(store, { runId, runDir, regex: spec.regex });
   const child = spawn(spec.command[0]!, spec.command.slice(1), {
     cwd: spec.cwd,
     env,
@@ -238,13 +252,12 @@ function spawnAndWait(spec: LaunchSpec, env: NodeJS.ProcessEnv, runDir: string, 
     // Its own process group, so a stop reaches the children a training script starts.
     detached: true,
   });
-  const sink = logSink(runDir);
   child.stdout.on('data', (chunk: Buffer) => {
-    sink.stdout(chunk);
+    capture.stdout(chunk);
     output.stdout?.(chunk);
   });
   child.stderr.on('data', (chunk: Buffer) => {
-    sink.stderr(chunk);
+    capture.stderr(chunk);
     output.stderr?.(chunk);
   });
   return new Promise((done) => {
@@ -252,8 +265,11 @@ function spawnAndWait(spec: LaunchSpec, env: NodeJS.ProcessEnv, runDir: string, 
     const finish = async (outcome: Outcome) => {
       if (settled) return;
       settled = true;
-      // Every captured line is stored before the run is marked ended.
-      await sink.close();
+      try {
+        await capture.close();
+      } catch (err) {
+        output.warning?.(`capture failed: ${(err as Error).message}`);
+      }
       done(outcome);
     };
     child.once('spawn', () => started(child.pid!));
@@ -270,23 +286,6 @@ function spawnAndWait(spec: LaunchSpec, env: NodeJS.ProcessEnv, runDir: string, 
       }, PIPE_DRAIN_MS).unref();
     });
   });
-}
-
-interface OutputSink {
-  stdout(chunk: Buffer): void;
-  stderr(chunk: Buffer): void;
-  close(): Promise<void>;
-}
-
-function logSink(runDir: string): OutputSink {
-  const logs: WriteStream[] = [createWriteStream(join(runDir, 'stdout.log')), createWriteStream(join(runDir, 'stderr.log'))];
-  return {
-    stdout: (chunk) => logs[0]!.write(chunk),
-    stderr: (chunk) => logs[1]!.write(chunk),
-    close: async () => {
-      await Promise.all(logs.map((log) => (log.end(), once(log, 'close'))));
-    },
-  };
 }
 
 export interface ProfileLaunch {
