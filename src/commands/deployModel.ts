@@ -1,0 +1,84 @@
+import * as vscode from 'vscode';
+import { UserError } from '../core/errors.ts';
+import type { DeployResult } from '../core/deploy/deployments.ts';
+import { GateError, Registry, type ModelVersion } from '../core/registry/registry.ts';
+import { COMMANDS } from './ids.ts';
+import { optionsOf } from './shared/args.ts';
+import type { CommandSpec } from './shared/context.ts';
+
+export interface DeployModelOptions {
+  /** NAME, NAME@VERSION or NAME@ALIAS. */
+  model?: string;
+  /** local (default), docker, kubernetes or a custom target of .runboard/deploy.json. */
+  target?: string;
+  port?: number;
+  force?: boolean;
+}
+
+const COPY_TOKEN = 'Copy Token';
+const OPEN_URL = 'Open URL';
+const DEPLOY_ANYWAY = 'Deploy Anyway';
+
+/**
+ * Deploy Model…: serves a registered version on a target. The bearer token is handed out once,
+ * in the result message (and to programmatic callers); it is never logged.
+ */
+export const deployModelCommand: CommandSpec = {
+  id: COMMANDS.deployModel,
+  async run(ctx, ...args): Promise<DeployResult | undefined> {
+    ctx.trust.require('deploy a model');
+    const options = optionsOf<DeployModelOptions>(args);
+    const store = await ctx.services.store();
+    const node = args[0] as { kind?: string; version?: ModelVersion } | undefined;
+    const interactive = options.target === undefined;
+    let ref = options.model ?? (node?.kind === 'version' && node.version ? `${node.version.name}@${node.version.version}` : undefined);
+    if (ref === undefined) {
+      const versions = new Registry(store, ctx.services.workspace).list();
+      if (versions.length === 0) throw new UserError('No model is registered yet: register a run\'s artifact first (Runboard: Register Model…).');
+      const picked = await vscode.window.showQuickPick(
+        versions.map((v) => ({ label: `${v.name}@${v.version}`, description: [v.aliases.join(', '), v.runId !== null ? `run ${v.runId}` : 'no lineage'].filter(Boolean).join(' · '), ref: `${v.name}@${v.version}` })),
+        { title: 'Deploy Model', placeHolder: 'Which version?' },
+      );
+      if (!picked) return undefined;
+      ref = picked.ref;
+    }
+    const deployments = await ctx.services.deployments();
+    let target = options.target;
+    if (target === undefined) {
+      const picked = await vscode.window.showQuickPick(
+        deployments.targetNames().map((name) => ({ label: name, description: name === 'local' ? 'a local process on a free port' : undefined })),
+        { title: `Deploy ${ref}`, placeHolder: 'Target' },
+      );
+      if (!picked) return undefined;
+      target = picked.label;
+    }
+    const deploy = (force: boolean) =>
+      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Runboard: deploying ${ref} to ${target}…` }, () =>
+        deployments.deploy(ref, { target, port: options.port, force }),
+      );
+    let result: DeployResult;
+    try {
+      result = await deploy(options.force ?? false);
+    } catch (err) {
+      if (!(err instanceof GateError) || !interactive) throw err;
+      const choice = await vscode.window.showWarningMessage(`${err.message}\n\nDeploy it anyway? The failing gates are recorded on the deployment.`, { modal: true }, DEPLOY_ANYWAY);
+      if (choice !== DEPLOY_ANYWAY) return undefined;
+      result = await deploy(true);
+    }
+    const d = result.deployment;
+    store.notify({ kind: 'deployments' });
+    ctx.services.log.info(`Deployment ${d.id}: ${d.model}@${d.version} → ${d.target}: ${d.status}${d.url ? ` at ${d.url}` : ''}`);
+    if (d.status === 'failed') throw new UserError(`Deploying ${d.model}@${d.version} to ${d.target} failed: ${d.error ?? 'see the deployment folder'}`);
+    if (interactive) void announce(result);
+    return result;
+  },
+};
+
+async function announce(result: DeployResult): Promise<void> {
+  const d = result.deployment;
+  const buttons = d.url ? [COPY_TOKEN, OPEN_URL] : [COPY_TOKEN];
+  const text = `${d.model}@${d.version} → ${d.target}: ${d.status}${d.url ? ` at ${d.url}` : ''}.${d.message ? ` ${d.message}` : ''} Its bearer token is shown only now: copy it.`;
+  const choice = await vscode.window.showInformationMessage(text, ...buttons);
+  if (choice === COPY_TOKEN) await vscode.env.clipboard.writeText(result.token);
+  if (choice === OPEN_URL && d.url) await vscode.env.openExternal(vscode.Uri.parse(d.url));
+}

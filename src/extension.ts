@@ -1,0 +1,107 @@
+import * as vscode from 'vscode';
+import { registerCommands } from './commands/register.ts';
+import { ActiveRuns } from './commands/shared/activeRuns.ts';
+import type { CommandContext, Trees } from './commands/shared/context.ts';
+import { Reporter, type ReportedError } from './commands/shared/report.ts';
+import { RunboardServices } from './host.ts';
+import type { Services } from './services.ts';
+import { affects, SETTINGS } from './settings.ts';
+import { RunsStatusBar } from './statusBar.ts';
+import { Trust } from './trust.ts';
+import { DatabaseChanges } from './views/changes.ts';
+import { DeploymentsTree, DEPLOYMENTS_VIEW } from './views/deployments.ts';
+import { EXPERIMENTS_VIEW, ExperimentsTree } from './views/experiments/tree.ts';
+import { MODELS_VIEW, ModelsTree } from './views/models.ts';
+
+/** What activate() returns: for the integration tests, and for extensions that build on Runboard. */
+export interface RunboardApi {
+  readonly services: Services;
+  readonly trees: Trees;
+  /** Runs and sweeps launched by this window, with their terminals. */
+  readonly runs: ActiveRuns;
+  readonly statusBar: RunsStatusBar;
+  /** Every error a command reported (user mistakes, trust refusals, faults). */
+  readonly onDidReportError: vscode.Event<ReportedError>;
+  readonly testing: {
+    /** Takes the untrusted-workspace path in a trusted window (it can only remove trust). */
+    simulateUntrusted(on: boolean): void;
+  };
+}
+
+/** Grace period when the window closes with runs still going: their output pipes close with it. */
+const SHUTDOWN_GRACE_MS = 3000;
+const SHUTDOWN_CAP_MS = 4500;
+
+let shutdown: (() => Promise<void>) | undefined;
+
+/**
+ * Builds the services once (the database opens on first use, not here), then the views, the
+ * status bar and the commands. Every disposable goes into context.subscriptions.
+ */
+export function activate(context: vscode.ExtensionContext): RunboardApi {
+  const log = vscode.window.createOutputChannel('Runboard', { log: true });
+  context.subscriptions.push(log);
+  const services = new RunboardServices(context, log);
+  const trust = new Trust();
+  const reporter = new Reporter(log);
+  const runs = new ActiveRuns();
+  const changes = new DatabaseChanges(services);
+  // Disposed in reverse: runs and views first, the database last.
+  context.subscriptions.push(services, reporter, changes, runs);
+
+  const experiments = new ExperimentsTree(services, changes, context.workspaceState);
+  const experimentsView = vscode.window.createTreeView(EXPERIMENTS_VIEW, { treeDataProvider: experiments, canSelectMany: true, showCollapseAll: true });
+  const describe = () => (experimentsView.description = experiments.describe() || undefined);
+  describe();
+  const models = new ModelsTree(services, changes);
+  const deployments = new DeploymentsTree(services, changes);
+  context.subscriptions.push(
+    experiments,
+    experimentsView,
+    experiments.onDidChangeState(describe),
+    models,
+    vscode.window.createTreeView(MODELS_VIEW, { treeDataProvider: models, showCollapseAll: true }),
+    deployments,
+    vscode.window.createTreeView(DEPLOYMENTS_VIEW, { treeDataProvider: deployments }),
+  );
+  const trees: Trees = { experiments, experimentsView: experimentsView as vscode.TreeView<unknown>, models, deployments };
+
+  const statusBar = new RunsStatusBar(services, changes);
+  context.subscriptions.push(statusBar, runs.onDidChange(() => statusBar.update()));
+
+  const ctx: CommandContext = { services, trust, runs, changes, trees, reporter };
+  context.subscriptions.push(...registerCommands(ctx));
+  // runboard.compareRuns is registered by the compare webview (src/webviews/compare/register.ts,
+  // registerCompare(services)) once it lands; until then its menu entries stay hidden by the
+  // `runboard.compareAvailable` context key.
+
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (affects(e, SETTINGS.pageSize) || affects(e, SETTINGS.keyMetric)) experiments.refresh();
+      if (affects(e, SETTINGS.databasePath)) {
+        void vscode.window.showInformationMessage('Runboard: the database path changes when the window reloads.', 'Reload Window').then((choice) => {
+          if (choice) void vscode.commands.executeCommand('workbench.action.reloadWindow');
+        });
+      }
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => experiments.refresh()),
+  );
+
+  shutdown = () => runs.stopAll(SHUTDOWN_GRACE_MS, SHUTDOWN_CAP_MS);
+  log.info(`Activated for ${services.workspace || '(no folder)'}; database ${services.dbPath || '(none)'}`);
+  return {
+    services,
+    trees,
+    runs,
+    statusBar,
+    onDidReportError: reporter.onDidReport,
+    testing: { simulateUntrusted: (on) => trust.simulateUntrusted(on) },
+  };
+}
+
+/** Stops this window's runs (recorded as killed) before the subscriptions close the database. */
+export async function deactivate(): Promise<void> {
+  const stop = shutdown;
+  shutdown = undefined;
+  await stop?.();
+}

@@ -1,0 +1,36 @@
+import * as vscode from 'vscode';
+
+/** Every `runboard.*` setting, read in one place so names and defaults never drift from package.json. */
+export const SETTINGS = {
+  databasePath: 'databasePath',
+  pythonInterpreter: 'pythonInterpreter',
+  sweepParallel: 'sweep.parallel',
+  pageSize: 'tree.pageSize',
+  keyMetric: 'tree.keyMetric',
+  stopGraceSeconds: 'stopGraceSeconds',
+  statusBar: 'statusBar.enabled',
+} as const;
+
+const section = (scope?: vscode.Uri) => vscode.workspace.getConfiguration('runboard', scope);
+
+export const settings = {
+  /** Empty means `.runboard/runboard.db` in the workspace folder. */
+  databasePath: (): string => section().get<string>(SETTINGS.databasePath, '').trim(),
+  pythonInterpreter: (scope?: vscode.Uri): string => section(scope).get<string>(SETTINGS.pythonInterpreter, '').trim(),
+  /** 0 means the profile's `sweep.parallel`, else 1. */
+  sweepParallel: (): number => clampInt(section().get<number>(SETTINGS.sweepParallel, 0), 0, 64, 0),
+  pageSize: (): number => clampInt(section().get<number>(SETTINGS.pageSize, 200), 10, 5000, 200),
+  keyMetric: (): string => section().get<string>(SETTINGS.keyMetric, '').trim(),
+  stopGraceMs: (): number => Math.round(clampNumber(section().get<number>(SETTINGS.stopGraceSeconds, 10), 0, 600, 10) * 1000),
+  statusBar: (): boolean => section().get<boolean>(SETTINGS.statusBar, true),
+};
+
+export const affects = (event: vscode.ConfigurationChangeEvent, key: string): boolean => event.affectsConfiguration(`runboard.${key}`);
+
+function clampNumber(value: unknown, min: number, max: number, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
+}
+
+function clampInt(value: unknown, min: number, max: number, fallback: number): number {
+  return Math.round(clampNumber(value, min, max, fallback));
+}

@@ -1,0 +1,100 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { MetricNode, ParamNode, ArtifactNode, RunNode } from '../../src/views/experiments/nodes.ts';
+import { children, group, launchTrain, runboard, runNode, store, waitFor } from './helpers.ts';
+
+describe('launching', () => {
+  it('a profile launched through the command records a finished run with its metrics in the Experiments tree', async () => {
+    const { runId, run } = await launchTrain({ epochs: 4, lr: 0.2 });
+    assert.equal(run.status, 'finished', `run ${runId}: ${run.error ?? ''}`);
+    assert.equal(run.profile, 'train');
+
+    const node = await runNode(runId);
+    assert.ok(node, 'the run shows under its experiment');
+    assert.equal(node.run.status, 'finished');
+    assert.equal(node.keyMetric?.key, 'acc');
+
+    const metrics = (await children(await group(node, 'metrics'))) as MetricNode[];
+    const loss = metrics.find((m) => m.key === 'loss');
+    assert.ok(loss, `metrics: ${metrics.map((m) => m.key).join(', ')}`);
+    assert.equal(loss.summary.count, 4);
+    assert.equal(loss.summary.lastStep, 3);
+    assert.ok(Math.abs(loss.summary.last - Math.exp(-0.8)) < 1e-5);
+
+    const params = (await children(await group(node, 'params'))) as ParamNode[];
+    assert.deepEqual(Object.fromEntries(params.map((p) => [p.key, p.value])), { delay: '0', epochs: '4', lr: '0.2' });
+
+    const artifacts = (await children(await group(node, 'artifacts'))) as ArtifactNode[];
+    assert.ok(artifacts.some((a) => a.artifact.path === 'model.pkl' && a.artifactKind === 'model'));
+
+    const item = (await runboard()).trees.experiments.getTreeItem(node);
+    assert.equal(item.contextValue, 'run.finished');
+    assert.match(String(item.description), /acc 0\.5507/);
+    assert.ok(vscode.window.terminals.some((t) => t.name === `Runboard: ${run.name}`), 'a terminal named after the run');
+  });
+
+  it('a sweep runs one child per grid point under its parent', async () => {
+    const result = await vscode.commands.executeCommand<{ runId: number; childIds: number[]; run: { status: string } }>('runboard.launchSweep', {
+      profile: 'train',
+      grid: { lr: [0.1, 0.3] },
+      params: { epochs: 2 },
+      wait: true,
+    });
+    assert.ok(result);
+    assert.equal(result.run.status, 'finished');
+    assert.equal(result.childIds.length, 2);
+    const parent = await runNode(result.runId);
+    assert.ok(parent);
+    assert.equal(parent.children, 2);
+    const runs = (await children(await group(parent, 'runs'))) as RunNode[];
+    assert.deepEqual(runs.map((r) => r.run.id).sort(), [...result.childIds].sort());
+    assert.ok(runs.every((r) => r.run.status === 'finished'));
+  });
+
+  it('re-run starts the same command again and links it to the original', async () => {
+    const original = await launchTrain({ epochs: 2 });
+    const again = await vscode.commands.executeCommand<{ runId: number; run: { status: string; command: string[] } }>('runboard.rerun', original.runId, { wait: true });
+    assert.ok(again);
+    assert.notEqual(again.runId, original.runId);
+    assert.equal(again.run.status, 'finished');
+    assert.deepEqual(again.run.command, original.run.command);
+    const edges = (await store()).upstream('run', again.runId);
+    assert.ok(edges.some((e) => e.relation === 'rerun' && e.srcId === original.runId));
+  });
+
+  it('filter and sort are applied to the tree and kept in the view state', async () => {
+    const api = await runboard();
+    await launchTrain({ epochs: 2, lr: 0.05 });
+    await vscode.commands.executeCommand('runboard.filterRuns', { param: 'lr=0.05' });
+    const experiment = (await api.trees.experiments.getChildren()).find((n) => n.kind === 'experiment')!;
+    const filtered = (await children(experiment)) as RunNode[];
+    assert.ok(filtered.length >= 1);
+    assert.ok(filtered.every((n) => n.kind === 'run'));
+    for (const n of filtered) assert.equal((await store()).params(n.run.id).lr, '0.05');
+    assert.match(api.trees.experiments.describe(), /lr=0\.05/);
+
+    await vscode.commands.executeCommand('runboard.clearFilter');
+    await vscode.commands.executeCommand('runboard.sortRuns', { by: 'metric', metric: 'loss', descending: false });
+    const sorted = ((await children(experiment)) as RunNode[]).filter((n) => n.kind === 'run' && n.keyMetric);
+    const losses = sorted.map((n) => n.keyMetric!.value);
+    assert.deepEqual(losses, [...losses].sort((a, b) => a - b));
+    assert.equal(api.trees.experiments.state.sort.by, 'metric');
+    await vscode.commands.executeCommand('runboard.sortRuns', { by: 'created' });
+  });
+
+  it('a finished run\'s artifact registers as a model version shown in the Models view', async () => {
+    const { runId } = await launchTrain({ epochs: 2 });
+    const version = await vscode.commands.executeCommand<{ name: string; version: number; runId: number }>('runboard.registerModel', {
+      runId,
+      artifact: 'model.pkl',
+      name: 'fixture-model',
+    });
+    assert.ok(version);
+    assert.equal(version.runId, runId);
+    const models = await waitFor('the model in the Models view', async () => {
+      const nodes = await (await runboard()).trees.models.getChildren();
+      return nodes.length ? nodes : undefined;
+    });
+    assert.ok(models.some((n) => n.kind === 'model' && n.model.name === 'fixture-model'));
+  });
+});

@@ -1,0 +1,70 @@
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { Run } from '../../src/core/store/types.ts';
+import { EXTENSION_ID, launchTrain, runboard, runNode, store, waitFor } from './helpers.ts';
+
+/** Long enough to be stopped; each epoch prints a metric line. */
+const SLOW = { epochs: 10_000, delay: 0.05 };
+
+async function whenRunning(runId: number): Promise<Run> {
+  const s = await store();
+  return waitFor(`run ${runId} to be running with a pid`, () => {
+    const run = s.run(runId);
+    return run && run.status === 'running' && run.pid !== null ? run : undefined;
+  });
+}
+
+describe('stopping', () => {
+  it('stopRun with a run id stops a run launched here and records it killed', async () => {
+    const api = await runboard();
+    const { runId } = await launchTrain(SLOW, false);
+    await whenRunning(runId);
+    assert.ok(api.runs.get(runId), 'tracked as launched by this window');
+    await waitFor('the status bar to count the run', () => api.statusBar.count >= 1);
+
+    const stopped = await vscode.commands.executeCommand<Run[]>('runboard.stopRun', runId, { graceSeconds: 5 });
+    assert.ok(stopped);
+    assert.equal(stopped[0]!.status, 'killed');
+    assert.equal((await store()).run(runId)!.status, 'killed');
+    assert.equal((await runNode(runId))?.run.status, 'killed');
+    await waitFor('the run to leave the in-process list', () => api.runs.get(runId) === undefined);
+  });
+
+  it('stopRun with a tree node stops that run', async () => {
+    const { runId } = await launchTrain(SLOW, false);
+    await whenRunning(runId);
+    const node = await waitFor('the run in the tree', () => runNode(runId));
+    const stopped = await vscode.commands.executeCommand<Run[]>('runboard.stopRun', node, [node]);
+    assert.equal(stopped?.[0]?.status, 'killed');
+  });
+
+  it('a run launched by the CLI shows up through the database watcher and stops from the extension', async () => {
+    const api = await runboard();
+    const s = await store();
+    const before = s.runs({ limit: 1 })[0]?.id ?? 0;
+    // Writes by another process fire no in-process store event: only the file watcher sees them.
+    let refreshes = 0;
+    const sub = api.trees.experiments.onDidChangeTreeData(() => refreshes++);
+    const cli = join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist', 'cli.cjs');
+    const child = spawn(process.execPath, [cli, 'run', '--profile', 'train', '--param', 'epochs=10000', '--param', 'delay=0.05'], {
+      cwd: api.services.workspace,
+      stdio: 'ignore',
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    });
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    try {
+      const run = await waitFor('the CLI run to start', () => s.runs({ limit: 1 }).find((r) => r.id > before && r.status === 'running' && r.pid !== null));
+      refreshes = 0;
+      await waitFor('a refresh caused by the CLI writing metrics', () => refreshes > 0, 10_000);
+      assert.equal(api.runs.get(run.id), undefined, 'not launched by this window');
+      const stopped = await vscode.commands.executeCommand<Run[]>('runboard.stopRun', run.id, { graceSeconds: 5 });
+      assert.equal(stopped?.[0]?.status, 'killed');
+      assert.notEqual(await exited, 0);
+    } finally {
+      sub.dispose();
+      child.kill('SIGKILL');
+    }
+  });
+});
