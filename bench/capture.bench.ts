@@ -39,7 +39,10 @@ for i in range(${LINES}):
 `;
   const started = performance.now();
   const capture = new RunCapture(store, { runId: run.id, runDir });
-  const child = spawn('python3', ['-c', script], { cwd: runDir, stdio: ['ignore', 'pipe', 'inherit'] });
+  // Buffered output (whatever the caller's PYTHONUNBUFFERED): one write per line would measure
+  // Python's system calls, not capture.
+  const { PYTHONUNBUFFERED: _unbuffered, ...env } = process.env;
+  const child = spawn('python3', ['-c', script], { cwd: runDir, env, stdio: ['ignore', 'pipe', 'inherit'] });
   child.stdout.on('data', (chunk: Buffer) => capture.stdout(chunk));
   const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve));
   await capture.close();

@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'chokidar';
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -39,6 +39,9 @@ export const LOG_FILES = { stdout: 'stdout.log', stderr: 'stderr.log' } as const
 
 const FLUSH_INTERVAL_MS = 100;
 const FLUSH_POINTS = 10_000;
+/** How many flushes console points may wait for the client's file to be read (see flush). */
+const MAX_DEFERRALS = 20;
+const MAX_DEFERRED_POINTS = 500_000;
 /** An artifact is recorded once it has not changed for this long (or at close). */
 const ARTIFACT_STABLE_MS = 500;
 const READ_CHUNK = 4 * 1024 * 1024;
@@ -137,7 +140,8 @@ class LineSplitter {
  * (re-sent points are duplicates the store ignores).
  */
 class Tail {
-  private offset = 0;
+  /** Bytes read so far. */
+  offset = 0;
   private inode = -1;
   private head = Buffer.alloc(0);
   private readonly splitter = new LineSplitter();
@@ -255,6 +259,7 @@ export class RunCapture implements Disposable {
   private pendingMalformed = 0;
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly owner = new Map<string, number>();
+  private deferrals = 0;
 
   private readonly dirty = new Set<string>();
   private readonly dueArtifacts = new Set<string>();
@@ -335,12 +340,21 @@ export class RunCapture implements Disposable {
     }
   }
 
-  private flush(): void {
+  private flush(final = false): void {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     this.out.flush();
     this.err.flush();
     if (this.pendingCount === 0 && this.pendingMalformed === 0) return;
+    if (!final && this.clientFileUnread()) {
+      // The client writes its record before the script prints the same value, so waiting for the
+      // file to be read lets the client claim its keys before console points for them are stored.
+      this.deferrals++;
+      this.touch(join(this.runDir, CLIENT_FILES.metrics));
+      this.flushTimer = setTimeout(() => this.guarded(() => this.flush()), FLUSH_INTERVAL_MS / 10);
+      return;
+    }
+    this.deferrals = 0;
     for (let priority = CLIENT_PRIORITY; priority >= FILE_PRIORITY; priority--) {
       for (const point of this.pending[priority]!) {
         if ((this.owner.get(point.key) ?? 0) < priority) this.owner.set(point.key, priority);
@@ -358,6 +372,14 @@ export class RunCapture implements Disposable {
       this.store.logMetrics(this.runId, batch);
       this.store.addMalformed(this.runId, malformed);
     })();
+  }
+
+  private clientFileUnread(): boolean {
+    if (this.pending[CONSOLE_PRIORITY]!.length === 0 || this.deferrals >= MAX_DEFERRALS || this.pendingCount >= MAX_DEFERRED_POINTS) return false;
+    const path = join(this.runDir, CLIENT_FILES.metrics);
+    const size = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+    const read = this.tails.get(path)?.offset ?? 0;
+    return size > read;
   }
 
   // ── run folder ─────────────────────────────────────────────────────────────
@@ -600,7 +622,7 @@ export class RunCapture implements Disposable {
     for (const path of await listFiles(this.runDir)) {
       await this.guardedAsync(() => this.process(path, true));
     }
-    this.guarded(() => this.flush());
+    this.guarded(() => this.flush(true));
     if (this.failure !== undefined) throw this.failure;
   }
 

@@ -43,8 +43,9 @@ def log(step=None, **metrics):
 
     Without a step, each key counts its own calls (the n-th ``loss`` is step n); keys logged
     together share the largest of their counters. Values are converted with ``float()`` when
-    written, so numpy and torch scalars work; other values are left out. Cheap: the call only
-    appends to a buffer that a background thread writes out every second (and at exit).
+    written, so numpy and torch scalars work; strings and booleans are not metrics (Runboard
+    ignores them). Cheap: the call only appends to a buffer that a background thread writes out
+    every second (and at exit).
     """
     if step is not None and type(step) is not int:
         step = _integer_step(step)
@@ -206,7 +207,7 @@ _c_encode = _make_metrics_encoder()
 
 def _serialize(steps, walls, metrics, counters):
     """metrics.jsonl lines, giving records without a step their per-key count (see ``log``).
-    Values become floats, NaN/Infinity as Python's json writes them."""
+    NaN/Infinity are written as Python's json writes them."""
     return _serialize_uniform(steps, walls, metrics, counters) or _serialize_each(steps, walls, metrics, counters)
 
 
