@@ -196,6 +196,32 @@ test('stopRun works through the store alone (as from another process), and the f
   assert.deepEqual([store.run(run.id)!.status, store.run(run.id)!.error], ['crashed', 'first']);
 });
 
+test('a second stop without grace kills at once', async () => {
+  const { store, dbPath, workspace } = ws();
+  const { output, ready } = readiness();
+  const handle = launch(store, { dbPath, command: [PY, 'sleeper.py', 'ignore-term'], cwd: workspace }, output);
+  await ready;
+  const started = Date.now();
+  void handle.stop(60_000);
+  await handle.stop(0);
+  assert.deepEqual([store.run(handle.run.id)!.status, store.run(handle.run.id)!.signal], ['killed', 'SIGKILL']);
+  assert.ok(Date.now() - started < 10_000);
+});
+
+test('stopRun on a run that recorded itself (not its own process group) signals that process only', async () => {
+  const { store } = tempStore();
+  // Like a script started from a shell that logs through the Python client: it shares our group.
+  const script = spawn(PY, ['-c', 'import time; time.sleep(60)'], { stdio: 'ignore' });
+  after(() => script.kill('SIGKILL'));
+  await once(script, 'spawn');
+  const run = store.createRun({ command: [PY] });
+  store.markStarted(run.id, script.pid!);
+  const exited = once(script, 'exit');
+  const result = await stopRun(store, run.id, { graceMs: 5000, pollMs: 20 });
+  assert.deepEqual([result.run.status, result.run.signal], ['killed', 'SIGTERM']);
+  assert.deepEqual(await exited, [null, 'SIGTERM']);
+});
+
 test('launchProfile expands params into argv elements and records the typed values', async () => {
   const { store, dbPath, workspace } = ws();
   const profile = {

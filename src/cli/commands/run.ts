@@ -37,12 +37,18 @@ export function terminalOutput(ctx: CliContext): RunOutput {
 }
 
 /**
- * Waits for a launched run with Ctrl-C (or a kill of the CLI) stopping it as killed, and turns
- * its end into the CLI's exit code: the command's own, 128+signal, or 127 when it could not start.
+ * Waits for a launched run, Ctrl-C (or a kill of the CLI) stopping it as killed and a second
+ * Ctrl-C killing it at once. Its end becomes the CLI's exit code: the command's own, 128+signal,
+ * or 127 when it could not start.
  */
 export async function followRun(ctx: CliContext, handle: RunHandle): Promise<number> {
   ctx.err(`runboard: run ${handle.run.id} (${handle.run.name}) started`);
-  const stop = () => void handle.stop();
+  let asked = 0;
+  const stop = () => {
+    asked++;
+    if (asked === 1) ctx.err('runboard: stopping (again to kill at once)');
+    void handle.stop(asked === 1 ? undefined : 0);
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   try {

@@ -95,6 +95,30 @@ export function groupExists(pid: number): boolean {
   });
 }
 
+/**
+ * Whether `pid` leads its own process group, as runs launched by Runboard do. A script that
+ * recorded itself through the Python client may share its shell's group instead.
+ */
+export function isGroupLeader(pid: number): boolean {
+  const stat = procStat(pid);
+  if (stat) return stat.group === pid;
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function signalProcess(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Signals a whole process group (a training script and whatever it started); false when it is gone. */
 export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   try {

@@ -51,7 +51,7 @@ export interface RunHandle {
   readonly run: Run;
   /** Settles with the final run record; never rejects for failures of the training process. */
   readonly done: Promise<Run>;
-  /** SIGTERM to the whole process group, SIGKILL after `graceMs` (default 10 s). */
+  /** SIGTERM to the whole process group, SIGKILL after `graceMs` (default 10 s); called again with 0, SIGKILL at once. */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -190,6 +190,11 @@ export function launch(store: Store, spec: LaunchSpec, output: RunOutput = {}): 
         graceMs = grace;
         requestStop(store, runId, 'SIGTERM');
         if (childPid !== undefined) terminate(childPid, 'SIGTERM');
+      } else if (grace === 0 && stopSignal === 'SIGTERM' && childPid !== undefined && !exited) {
+        // Asked again without patience (a second Ctrl-C): no more grace.
+        stopSignal = 'SIGKILL';
+        requestStop(store, runId, 'SIGKILL');
+        signalGroup(childPid, 'SIGKILL');
       }
       await done;
     },

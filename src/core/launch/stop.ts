@@ -3,7 +3,7 @@ import { UserError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import { isTerminal, type Run } from '../store/types.ts';
 import { endRun, LAUNCHER_TAG, requestStop, SWEEP_TAG } from './lifecycle.ts';
-import { groupExists, isSameProcess, signalGroup, sleep } from './process.ts';
+import { groupExists, isGroupLeader, isSameProcess, signalGroup, signalProcess, sleep } from './process.ts';
 import { DEFAULT_GRACE_MS } from './runner.ts';
 
 export interface StopOptions {
@@ -55,14 +55,18 @@ async function stopProcess(store: Store, run: Run, options: StopOptions): Promis
     return;
   }
   let signal: NodeJS.Signals | null = null;
-  if (isSameProcess(pid, startedAt ?? run.createdAt)) {
+  const notAfter = startedAt ?? run.createdAt;
+  if (isSameProcess(pid, notAfter)) {
+    const group = isGroupLeader(pid);
+    const send = (sig: NodeJS.Signals) => (group ? signalGroup(pid, sig) : signalProcess(pid, sig));
+    const gone = () => (group ? !groupExists(pid) : !isSameProcess(pid, notAfter));
     signal = 'SIGTERM';
-    signalGroup(pid, signal);
-    if (!(await waitUntil(() => !groupExists(pid), graceMs, pollMs))) {
+    send(signal);
+    if (!(await waitUntil(gone, graceMs, pollMs))) {
       signal = 'SIGKILL';
       requestStop(store, run.id, signal);
-      signalGroup(pid, signal);
-      await waitUntil(() => !groupExists(pid), AFTER_KILL_WAIT_MS, pollMs);
+      send(signal);
+      await waitUntil(gone, AFTER_KILL_WAIT_MS, pollMs);
     }
   }
   if (launcherAlive(store, run)) await waitUntil(() => isTerminal(current().status), LAUNCHER_WAIT_MS, pollMs);
