@@ -158,12 +158,16 @@ test('a command that does not exist fails with a clear message; a missing input 
   assert.match(run.error!, /^Command not found: no-such-trainer-xyz\./);
   assert.equal(run.exitCode, null);
 
+  const refused = await launch(store, { dbPath, command: [PY, 'bad\0arg'], cwd: workspace }).done;
+  assert.equal(refused.status, 'failed');
+  assert.match(refused.error!, /^Runboard could not start the run: .*null bytes/);
+
   assert.throws(() => launch(store, { dbPath, command: [PY, 'env_dump.py'], cwd: workspace, inputs: ['data/missing.csv'] }), {
     name: 'UserError',
     message: /Input not found: data\/missing\.csv/,
   });
   assert.throws(() => launch(store, { dbPath, command: [PY], cwd: join(workspace, 'nope') }), /Working directory not found/);
-  assert.equal(store.countRuns(), 1, 'no run was recorded for the mistakes');
+  assert.equal(store.countRuns(), 2, 'no run was recorded for the mistakes');
 });
 
 test('stopped before it started: no process is spawned', async () => {

@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, delimiter, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { Store } from '../store/store.ts';
 import type { Run, RunStatus } from '../store/types.ts';
 import { UserError } from '../errors.ts';
@@ -161,14 +162,22 @@ export function launch(store: Store, spec: LaunchSpec, output: RunOutput = {}): 
       endRun(store, runId, { status: 'killed', error: 'Stopped before it started' });
       return store.run(runId)!;
     }
-    const outcome = await spawnAndWait(store, runId, spec, env, runDir, output, (pid) => {
-      childPid = pid;
-      setRunPid(store, runId, pid);
-      // A stop asked for while the process was being spawned, here or by another process.
-      const asked = stopSignal ?? (store.run(runId)?.signal as NodeJS.Signals | null);
-      if (asked) terminate(pid, asked);
-    });
-    exited = true;
+    let outcome: Outcome;
+    try {
+      outcome = await spawnAndWait(store, runId, spec, env, runDir, output, (pid) => {
+        childPid = pid;
+        setRunPid(store, runId, pid);
+        // A stop asked for while the process was being spawned, here or by another process.
+        const asked = stopSignal ?? (store.run(runId)?.signal as NodeJS.Signals | null);
+        if (asked) terminate(pid, asked);
+      });
+    } catch (err) {
+      // Capture could not be set up (say, an unwritable output folder): the run must not stay "running".
+      endRun(store, runId, { status: 'failed', error: `Runboard could not start the run: ${(err as Error).message}` });
+      return store.run(runId)!;
+    } finally {
+      exited = true;
+    }
     clearTimeout(killTimer);
     const python = await probe;
     store.setEnvironment(runId, {
@@ -250,13 +259,22 @@ function spawnAndWait(
   started: (pid: number) => void,
 ): Promise<Outcome> {
   const capture = new RunCapture(store, { runId, runDir, regex: spec.regex });
-  const child = spawn(spec.command[0]!, spec.command.slice(1), {
-    cwd: spec.cwd,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group, so a stop reaches the children a training script starts.
-    detached: true,
-  });
+  let child: ChildProcessByStdio<null, Readable, Readable>;
+  try {
+    child = spawn(spec.command[0]!, spec.command.slice(1), {
+      cwd: spec.cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so a stop reaches the children a training script starts.
+      detached: true,
+    });
+  } catch (err) {
+    // Refused outright (an argument with a NUL byte): no process, so no output to wait for.
+    return capture.close().then(
+      () => Promise.reject(err),
+      () => Promise.reject(err),
+    );
+  }
   child.stdout.on('data', (chunk: Buffer) => {
     capture.stdout(chunk);
     output.stdout?.(chunk);
