@@ -12,6 +12,9 @@ interface Curve {
   xs: number[];
 }
 
+/** A range holding at most this many points (or the points asked, if more) is sent raw, in full. */
+export const EXACT_POINTS = 2000;
+
 /** Bucket count used to read the `epoch` metric and to map a time range back to steps. */
 const MAP_POINTS = 4096;
 
@@ -51,7 +54,7 @@ export class SeriesReader {
 
   /**
    * Every run's series for a view: ~`points` buckets of the min/max envelope per run, or the raw
-   * points when the range holds no more than that. With `groupBy`, one mean ± std series per value
+   * points when the range holds no more than EXACT_POINTS (or `points`). With `groupBy`, one mean ± std series per value
    * of that param instead. `onlyRuns` limits the work to runs that changed (live refresh).
    */
   query(runs: readonly Run[], query: SeriesQuery, paramsOf: (runId: number) => Record<string, string>, onlyRuns?: ReadonlySet<number>): Omit<SeriesData, 'requestId' | 'partial'> {
@@ -94,7 +97,7 @@ export class SeriesReader {
       xAxis === 'step' ? step : xAxis === 'relative' ? (wall - t0) / 1000 : xAxis === 'wall' ? wall : interpolate(epoch!, step);
     let total = 0;
     for (const b of buckets) total += b.count;
-    if (env.width === 1 || total <= points) {
+    if (env.width === 1 || total <= Math.max(points, EXACT_POINTS)) {
       // Full fidelity: every raw point. A width-1 envelope already is one (the last of each step).
       const raw = env.width === 1 ? buckets.map((b) => ({ step: b.lastStep, wall: b.lastWall, value: b.last })) : this.store.series(run.id, metric, env.from, env.to);
       const n = raw.length;
