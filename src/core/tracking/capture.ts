@@ -259,6 +259,9 @@ export class RunCapture implements Disposable {
   private pendingMalformed = 0;
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly owner = new Map<string, number>();
+  /** Per priority: whether some of its keys are owned by another source, so its points need filtering. */
+  private readonly contested = [false, false, false, false];
+  private readonly clientKeys = new Set<string>();
   private deferrals = 0;
 
   private readonly dirty = new Set<string>();
@@ -277,7 +280,7 @@ export class RunCapture implements Disposable {
     this.store = store;
     this.runId = options.runId;
     this.runDir = resolve(options.runDir);
-    this.consoleReader = new LineReader({ regex: options.regex });
+    this.consoleReader = new LineReader({ regex: options.regex, onNewKey: (key) => this.claim(key, CONSOLE_PRIORITY) });
     mkdirSync(this.runDir, { recursive: true });
     this.out = new ConsoleStream(join(this.runDir, LOG_FILES.stdout));
     this.err = new ConsoleStream(join(this.runDir, LOG_FILES.stderr));
@@ -355,14 +358,14 @@ export class RunCapture implements Disposable {
       return;
     }
     this.deferrals = 0;
-    for (let priority = CLIENT_PRIORITY; priority >= FILE_PRIORITY; priority--) {
-      for (const point of this.pending[priority]!) {
-        if ((this.owner.get(point.key) ?? 0) < priority) this.owner.set(point.key, priority);
-      }
-    }
-    const batch: MetricPoint[] = [];
+    let batch: MetricPoint[] = [];
     for (let priority = FILE_PRIORITY; priority <= CLIENT_PRIORITY; priority++) {
-      for (const point of this.pending[priority]!) if (this.owner.get(point.key) === priority) batch.push(point);
+      const points = this.pending[priority]!;
+      if (this.contested[priority]) {
+        for (const point of points) if (this.owner.get(point.key) === priority) batch.push(point);
+      } else if (points.length > 0) {
+        batch = batch.length === 0 ? points : batch.concat(points);
+      }
       this.pending[priority] = [];
     }
     const malformed = this.pendingMalformed;
@@ -372,6 +375,17 @@ export class RunCapture implements Disposable {
       this.store.logMetrics(this.runId, batch);
       this.store.addMalformed(this.runId, malformed);
     })();
+  }
+
+  /** A source of this priority produces `key`: the highest such source owns it (see FILE_PRIORITY). */
+  private claim(key: string, priority: number): void {
+    const owner = this.owner.get(key) ?? 0;
+    if (priority > owner) {
+      this.owner.set(key, priority);
+      if (owner > 0) this.contested[owner] = true;
+    } else if (priority < owner) {
+      this.contested[priority] = true;
+    }
   }
 
   private clientFileUnread(): boolean {
@@ -471,6 +485,10 @@ export class RunCapture implements Disposable {
     for (const key in record.metrics) {
       const value = record.metrics[key];
       if (typeof value === 'number') {
+        if (!this.clientKeys.has(key)) {
+          this.clientKeys.add(key);
+          this.claim(key, CLIENT_PRIORITY);
+        }
         points.push({ key, step, value, wall });
         this.pendingCount++;
       }
@@ -489,7 +507,8 @@ export class RunCapture implements Disposable {
       const columns = splitCsvRow(header);
       if (columns.includes('epoch') || columns.includes('step')) {
         let names: string[] | undefined;
-        let steps = new StepCounter();
+        const claim = (key: string) => this.claim(key, FILE_PRIORITY);
+        let steps = new StepCounter(claim);
         const tail = new Tail(
           path,
           (line, overlong) => {
@@ -507,7 +526,7 @@ export class RunCapture implements Disposable {
           },
           () => {
             names = undefined;
-            steps = new StepCounter();
+            steps = new StepCounter(claim);
           },
         );
         state = { tail };
@@ -532,7 +551,7 @@ export class RunCapture implements Disposable {
       if (final) this.pendingMalformed++;
       return;
     }
-    const steps = new StepCounter();
+    const steps = new StepCounter((key) => this.claim(key, FILE_PRIORITY));
     const wall = Date.now();
     for (const entry of state.log_history) {
       if (!isRecord(entry)) continue;

@@ -32,6 +32,8 @@ export type ParsedLine =
 export interface LineParserOptions {
   /** A user pattern: named groups are metrics (`step` gives the step), or a `key` and a `value` group. */
   regex?: RegExp | string;
+  /** Called the first time the reader produces a metric key. */
+  onNewKey?: (key: string) => void;
 }
 
 const TEXT: ParsedLine = Object.freeze({ kind: 'text' });
@@ -66,6 +68,11 @@ const looksNumeric = (text: string): boolean => /^[+-]?\.?\d/.test(text);
  */
 export function parseLine(raw: string, regex?: CompiledRegex): ParsedLine {
   if (raw.length > MAX_LINE_LENGTH) return malformed('line too long');
+  // The common case, a JSON record, skips the terminal clean-up (JSON.parse ignores `\r` around it).
+  if (!regex && raw.charCodeAt(0) === 0x7b) {
+    const parsed = parseObjectLine(raw);
+    if (parsed.kind !== 'malformed') return parsed;
+  }
   const line = visibleText(raw);
   if (regex) {
     const parsed = regex.parse(line);
@@ -361,6 +368,11 @@ export const STEP_KEYS: readonly string[] = ['step', 'global_step', 'iteration']
 export class StepCounter {
   private readonly next = new Map<string, number>();
   private fractionalEpochSeen = false;
+  private readonly onNewKey: ((key: string) => void) | undefined;
+
+  constructor(onNewKey?: (key: string) => void) {
+    this.onNewKey = onNewKey;
+  }
 
   /** Appends one point per metric to `out`; returns how many. */
   points(values: Map<string, number>, wall: number, out: MetricPoint[]): number {
@@ -378,7 +390,11 @@ export class StepCounter {
     let count = 0;
     for (const [key, value] of values) {
       if (STEP_KEYS.includes(key)) continue;
-      const next = this.next.get(key) ?? 0;
+      let next = this.next.get(key);
+      if (next === undefined) {
+        next = 0;
+        this.onNewKey?.(key);
+      }
       const pointStep = step ?? next;
       if (pointStep >= next) this.next.set(key, pointStep + 1);
       out.push({ key, step: pointStep, value, wall });
@@ -390,10 +406,11 @@ export class StepCounter {
 
 /** Parses the lines of one stream (or of several sharing a step space, like stdout and stderr). */
 export class LineReader {
-  private readonly steps = new StepCounter();
+  private readonly steps: StepCounter;
   private readonly regex: CompiledRegex | undefined;
 
   constructor(options: LineParserOptions = {}) {
+    this.steps = new StepCounter(options.onNewKey);
     this.regex = options.regex === undefined ? undefined : compileRegex(options.regex);
   }
 
