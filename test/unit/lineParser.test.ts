@@ -162,7 +162,11 @@ describe('steps', () => {
 describe('parseLenientJson', () => {
   it('reads JSON and Python literals, and returns undefined for garbage', () => {
     assert.deepEqual(parseLenientJson('{"a": [1, {"b": null}]}'), { a: [1, { b: null }] });
-    assert.deepEqual(parseLenientJson("{'a': True, 'b': (1, 2,), 'c': 'x\\'y'}"), { a: true, b: [1, 2], c: "x'y" });
+    // Python dicts come back as prototype-less objects (a `__proto__` key stays a plain key).
+    const dict = parseLenientJson("{'a': True, 'b': (1, 2,), 'c': 'x\\'y', '__proto__': {'d': 1}}") as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(dict), null);
+    assert.deepEqual({ ...dict }, { a: true, b: [1, 2], c: "x'y", ['__proto__']: dict['__proto__'] });
+    assert.deepEqual(Object.keys(dict), ['a', 'b', 'c', '__proto__']);
     assert.equal(parseLenientJson('{"a": 1'), undefined);
     assert.equal(parseLenientJson('\u0000\u00ff{'), undefined);
   });

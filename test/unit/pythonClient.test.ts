@@ -180,15 +180,17 @@ describe('Python client outside a run', () => {
     assert.equal(store.runs().length, 1);
   });
 
-  it('honours RUNBOARD_HOME, records a failure, and a killed process imports as crashed', async () => {
+  it('honours RUNBOARD_HOME, records a failure and an interrupt, and a killed process imports as crashed', async () => {
     const { store } = tempStore();
     const home = tempDir();
     const failed = await runPython('import runboard\nrunboard.log(a=1.0)\nraise SystemError("boom")', { cwd: tempDir(), env: { RUNBOARD_HOME: home } });
     assert.notEqual(failed.exitCode, 0);
+    const interrupted = await runPython('import runboard\nrunboard.log(a=1.0)\nraise KeyboardInterrupt', { cwd: tempDir(), env: { RUNBOARD_HOME: home } });
+    assert.notEqual(interrupted.exitCode, 0);
     const killed = await runPython('import os, runboard, signal\nrunboard.log(a=1.0)\nos.kill(os.getpid(), signal.SIGKILL)', { cwd: tempDir(), env: { RUNBOARD_HOME: home } });
     assert.equal(killed.exitCode, null);
     const dirs = readdirSync(join(home, 'runs')).map((name) => join(home, 'runs', name));
-    assert.equal(dirs.length, 2);
+    assert.equal(dirs.length, 3);
     const statuses = [];
     for (const dir of dirs) {
       const run = await importRunDir(store, dir);
@@ -196,7 +198,7 @@ describe('Python client outside a run', () => {
       // The first record is written at once, so even the killed run kept its point.
       assert.deepEqual(values(store, run.id, 'a'), [[0, 1]]);
     }
-    assert.deepEqual(statuses.sort(), ['crashed', 'failed']);
+    assert.deepEqual(statuses.sort(), ['crashed', 'failed', 'killed']);
   });
 
   it('refuses a folder without run.json and leaves no run behind', async () => {

@@ -166,7 +166,7 @@ function parseLiteral(text: string): Literal | undefined {
   };
   const dict = (depth: number): Literal => {
     pos++;
-    const out: Record<string, Literal> = {};
+    const out: Record<string, Literal> = Object.create(null);
     let isSet = false;
     for (;;) {
       skipSpace();

@@ -135,7 +135,8 @@ class _Run:
         self.params = _read_json(os.path.join(directory, "params.json"))
         self.tags = _read_json(os.path.join(directory, "tags.json"))
         self.lock = threading.Lock()
-        self.failed = False
+        # Set by the excepthook: "failed", or "killed" for Ctrl-C; None is a normal exit.
+        self.outcome = None
         self.metrics_fd = os.open(os.path.join(directory, "metrics.jsonl"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self.stopped = threading.Event()
         self.thread = None
@@ -171,7 +172,7 @@ class _Run:
         self.flush()
         os.close(self.metrics_fd)
         if self.standalone and os.getpid() == self.owner_pid:
-            _update_run_json(self.dir, ended=_now_ms(), status="failed" if self.failed else "finished")
+            _update_run_json(self.dir, ended=_now_ms(), status=self.outcome or "finished")
 
     def after_fork(self):
         # The parent writes its own buffer; the child starts empty with its own flusher thread.
@@ -339,7 +340,7 @@ def _chain_excepthook():
 
     def hook(kind, value, traceback):
         if _run is not None:
-            _run.failed = True
+            _run.outcome = "killed" if issubclass(kind, KeyboardInterrupt) else "failed"
         previous(kind, value, traceback)
 
     sys.excepthook = hook
