@@ -41,7 +41,8 @@ for i in range(${LINES}):
   const capture = new RunCapture(store, { runId: run.id, runDir });
   // Buffered output (whatever the caller's PYTHONUNBUFFERED): one write per line would measure
   // Python's system calls, not capture.
-  const { PYTHONUNBUFFERED: _unbuffered, ...env } = process.env;
+  const env = { ...process.env };
+  delete env.PYTHONUNBUFFERED;
   const child = spawn('python3', ['-c', script], { cwd: runDir, env, stdio: ['ignore', 'pipe', 'inherit'] });
   child.stdout.on('data', (chunk: Buffer) => capture.stdout(chunk));
   const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve));

@@ -19,8 +19,10 @@ interface PythonResult {
 
 /** Runs a script with the client importable; `onStdout` sees output as it comes. */
 function runPython(script: string, options: { cwd: string; env?: Record<string, string>; onStdout?: (chunk: Buffer) => void; onStderr?: (chunk: Buffer) => void }): Promise<PythonResult> {
-  const { RUNBOARD_RUN_DIR: _run, RUNBOARD_HOME: _home, ...inherited } = process.env;
-  const env = { ...inherited, PYTHONPATH: pythonDir(), ...options.env };
+  const env: Record<string, string | undefined> = { ...process.env };
+  delete env.RUNBOARD_RUN_DIR;
+  delete env.RUNBOARD_HOME;
+  Object.assign(env, { PYTHONPATH: pythonDir() }, options.env);
   const child = spawn('python3', ['-c', script], { cwd: options.cwd, env });
   let stdout = '';
   let stderr = '';
@@ -104,12 +106,12 @@ describe('Python client inside a run', () => {
     const runDir = join(tempDir(), 'run');
     mkdirSync(runDir);
     let seenWhileRunning = '';
-    const script = 'import runboard, sys, time\nrunboard.log(a=1.0)\nrunboard.log(a=2.0)\nprint("logged", flush=True)\ntime.sleep(1.6)\nprint("done", flush=True)';
+    const script = 'import runboard, sys, time\nrunboard.log(a=1.0)\nrunboard.log(a=2.0)\nprint("logged", flush=True)\ntime.sleep(2.5)\nprint("done", flush=True)';
     await runPython(script, {
       cwd: runDir,
       env: { RUNBOARD_RUN_DIR: runDir },
       onStdout: (chunk) => {
-        if (chunk.toString().includes('logged')) setTimeout(() => (seenWhileRunning = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')), 1300);
+        if (chunk.toString().includes('logged')) setTimeout(() => (seenWhileRunning = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')), 1600);
       },
     });
     assert.equal(seenWhileRunning.trimEnd().split('\n').length, 2, seenWhileRunning);
