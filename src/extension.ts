@@ -36,67 +36,68 @@ let shutdown: (() => Promise<void>) | undefined;
 
 /**
  * Builds the services once (the database opens on first use, not here), then the views, the
- * status bar and the commands. Every disposable goes into context.subscriptions.
+ * status bar and the commands. Every disposable ends up in context.subscriptions.
  */
 export function activate(context: vscode.ExtensionContext): RunboardApi {
-  const log = vscode.window.createOutputChannel('Runboard', { log: true });
-  context.subscriptions.push(log);
-  const services = new RunboardServices(context, log);
-  const trust = new Trust();
-  const reporter = new Reporter(log);
-  const runs = new ActiveRuns();
-  const changes = new DatabaseChanges(services);
-  // Disposed in reverse: runs and views first, the database last.
-  context.subscriptions.push(services, reporter, changes, runs);
+  // Everything created here is owned here; VS Code disposes subscriptions in order, so they are
+  // handed over last-created first: commands and views go before the database and the log.
+  const owned: vscode.Disposable[] = [];
+  const own = <T extends vscode.Disposable>(disposable: T): T => (owned.push(disposable), disposable);
+  try {
+    const log = own(vscode.window.createOutputChannel('Runboard', { log: true }));
+    const services = own(new RunboardServices(context, log));
+    const trust = new Trust();
+    const reporter = own(new Reporter(log));
+    const changes = own(new DatabaseChanges(services));
+    const runs = own(new ActiveRuns());
 
-  const experiments = new ExperimentsTree(services, changes, context.workspaceState);
-  const experimentsView = vscode.window.createTreeView(EXPERIMENTS_VIEW, { treeDataProvider: experiments, canSelectMany: true, showCollapseAll: true });
-  const describe = () => (experimentsView.description = experiments.describe() || undefined);
-  describe();
-  const models = new ModelsTree(services, changes);
-  const deployments = new DeploymentsTree(services, changes);
-  context.subscriptions.push(
-    experiments,
-    experimentsView,
-    experiments.onDidChangeState(describe),
-    models,
-    vscode.window.createTreeView(MODELS_VIEW, { treeDataProvider: models, showCollapseAll: true }),
-    deployments,
-    vscode.window.createTreeView(DEPLOYMENTS_VIEW, { treeDataProvider: deployments }),
-  );
-  const trees: Trees = { experiments, experimentsView: experimentsView as vscode.TreeView<unknown>, models, deployments };
+    const experiments = own(new ExperimentsTree(services, changes, context.workspaceState));
+    const experimentsView = own(vscode.window.createTreeView(EXPERIMENTS_VIEW, { treeDataProvider: experiments, canSelectMany: true, showCollapseAll: true }));
+    const describe = () => (experimentsView.description = experiments.describe() || undefined);
+    describe();
+    own(experiments.onDidChangeState(describe));
+    const models = own(new ModelsTree(services, changes));
+    own(vscode.window.createTreeView(MODELS_VIEW, { treeDataProvider: models, showCollapseAll: true }));
+    const deployments = own(new DeploymentsTree(services, changes));
+    own(vscode.window.createTreeView(DEPLOYMENTS_VIEW, { treeDataProvider: deployments }));
+    const trees: Trees = { experiments, experimentsView: experimentsView as vscode.TreeView<unknown>, models, deployments };
 
-  const statusBar = new RunsStatusBar(services, changes);
-  context.subscriptions.push(statusBar, runs.onDidChange(() => statusBar.update()));
+    const statusBar = own(new RunsStatusBar(services, changes));
+    own(runs.onDidChange(() => statusBar.update()));
 
-  const ctx: CommandContext = { services, trust, runs, changes, trees, reporter };
-  context.subscriptions.push(...registerCommands(ctx));
-  // runboard.compareRuns is registered by the compare webview (src/webviews/compare/register.ts,
-  // registerCompare(services)) once it lands; until then its menu entries stay hidden by the
-  // `runboard.compareAvailable` context key.
+    const ctx: CommandContext = { services, trust, runs, changes, trees, reporter };
+    for (const registration of registerCommands(ctx)) own(registration);
+    // runboard.compareRuns is registered by the compare webview (src/webviews/compare/register.ts,
+    // registerCompare(services)) once it lands; until then its menu entries stay hidden by the
+    // `runboard.compareAvailable` context key, which that registration sets.
 
-  context.subscriptions.push(
-    vscode.workspace.onDidChangeConfiguration((e) => {
-      if (affects(e, SETTINGS.pageSize) || affects(e, SETTINGS.keyMetric)) experiments.refresh();
-      if (affects(e, SETTINGS.databasePath)) {
-        void vscode.window.showInformationMessage('Runboard: the database path changes when the window reloads.', 'Reload Window').then((choice) => {
-          if (choice) void vscode.commands.executeCommand('workbench.action.reloadWindow');
-        });
-      }
-    }),
-    vscode.workspace.onDidGrantWorkspaceTrust(() => experiments.refresh()),
-  );
+    own(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (affects(e, SETTINGS.pageSize) || affects(e, SETTINGS.keyMetric)) experiments.refresh();
+        if (affects(e, SETTINGS.databasePath)) {
+          void vscode.window.showInformationMessage('Runboard: the database path changes when the window reloads.', 'Reload Window').then((choice) => {
+            if (choice) void vscode.commands.executeCommand('workbench.action.reloadWindow');
+          });
+        }
+      }),
+    );
+    own(vscode.workspace.onDidGrantWorkspaceTrust(() => experiments.refresh()));
 
-  shutdown = () => runs.stopAll(SHUTDOWN_GRACE_MS, SHUTDOWN_CAP_MS);
-  log.info(`Activated for ${services.workspace || '(no folder)'}; database ${services.dbPath || '(none)'}`);
-  return {
-    services,
-    trees,
-    runs,
-    statusBar,
-    onDidReportError: reporter.onDidReport,
-    testing: { simulateUntrusted: (on) => trust.simulateUntrusted(on) },
-  };
+    shutdown = () => runs.stopAll(SHUTDOWN_GRACE_MS, SHUTDOWN_CAP_MS);
+    context.subscriptions.push(...owned.reverse());
+    log.info(`Activated for ${services.workspace || '(no folder)'}; database ${services.dbPath || '(none)'}`);
+    return {
+      services,
+      trees,
+      runs,
+      statusBar,
+      onDidReportError: reporter.onDidReport,
+      testing: { simulateUntrusted: (on) => trust.simulateUntrusted(on) },
+    };
+  } catch (err) {
+    for (const disposable of owned.reverse()) disposable.dispose();
+    throw err;
+  }
 }
 
 /** Stops this window's runs (recorded as killed) before the subscriptions close the database. */

@@ -97,4 +97,12 @@ describe('launching', () => {
     });
     assert.ok(models.some((n) => n.kind === 'model' && n.model.name === 'fixture-model'));
   });
+
+  it('delete removes an ended run from the tree', async () => {
+    const { runId } = await launchTrain({ epochs: 1 });
+    const deleted = await vscode.commands.executeCommand<number[]>('runboard.deleteRun', runId, { confirmed: true });
+    assert.deepEqual(deleted, [runId]);
+    assert.equal((await store()).run(runId), undefined);
+    assert.equal(await runNode(runId), undefined);
+  });
 });

@@ -40,6 +40,20 @@ describe('stopping', () => {
     assert.equal(stopped?.[0]?.status, 'killed');
   });
 
+  it('Ctrl-C in the run\'s terminal stops it', async () => {
+    const { runId, run } = await launchTrain(SLOW, false);
+    await whenRunning(runId);
+    const terminal = await waitFor('the run\'s terminal', () => vscode.window.terminals.find((t) => t.name === `Runboard: ${run.name}`));
+    // For a pseudoterminal, sendText arrives in handleInput, as typed keys do.
+    terminal.sendText('\x03', false);
+    const s = await store();
+    const ended = await waitFor('the run to end', () => {
+      const current = s.run(runId);
+      return current && current.status !== 'running' && current.status !== 'queued' ? current : undefined;
+    });
+    assert.equal(ended.status, 'killed');
+  });
+
   it('a run launched by the CLI shows up through the database watcher and stops from the extension', async () => {
     const api = await runboard();
     const s = await store();

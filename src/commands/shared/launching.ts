@@ -45,7 +45,7 @@ export async function launchTracked(ctx: CommandContext, start: (output: RunOutp
   const { run } = handle;
   log.info(`Launched run ${run.id} (${run.name}): ${run.command.join(' ')}`);
   pty.info(`run ${run.id} (${run.name}): ${run.command.join(' ')}`);
-  pty.onInterrupt = () => void handle.stop(settings.stopGraceMs());
+  pty.onInterrupt = (count) => void handle.stop(count === 1 ? settings.stopGraceMs() : 0);
   ctx.runs.add({ runId: run.id, kind: 'run', stop: (graceMs) => handle.stop(graceMs), done: handle.done });
   if (presentation.terminal !== false) ctx.runs.openTerminal(run.id, `Runboard: ${run.name}`, pty, presentation.interactive === true);
   handle.done.then(
@@ -79,7 +79,7 @@ export function launchSweepTracked(ctx: CommandContext, start: (output: SweepOut
   const { parent, children } = sweep;
   log.info(`Launched sweep ${parent.id} (${parent.name}): ${children.length} runs`);
   pty.info(`sweep ${parent.id} (${parent.name}): ${children.length} runs`);
-  pty.onInterrupt = () => void sweep.stop(settings.stopGraceMs());
+  pty.onInterrupt = (count) => void sweep.stop(count === 1 ? settings.stopGraceMs() : 0);
   ctx.runs.add({ runId: parent.id, kind: 'sweep', stop: (graceMs) => sweep.stop(graceMs), done: sweep.done });
   if (presentation.terminal !== false) ctx.runs.openTerminal(parent.id, `Runboard: ${parent.name}`, pty, presentation.interactive === true);
   sweep.done.then(

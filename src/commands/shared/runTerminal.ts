@@ -12,8 +12,9 @@ const RESET = '\x1b[0m';
 
 /**
  * A run's live output in a terminal. It shows what the process prints (the run folder's
- * stdout.log/stderr.log keep everything); Ctrl-C stops the run, like in a shell. Once the run has
- * ended, any key closes the terminal.
+ * stdout.log/stderr.log keep everything); Ctrl-C stops the run as in a shell (SIGTERM, SIGKILL
+ * after the grace period), a second Ctrl-C kills it at once. Once the run has ended, any key
+ * closes the terminal.
  */
 export class RunTerminal implements vscode.Pseudoterminal {
   private readonly writes = new vscode.EventEmitter<string>();
@@ -24,11 +25,11 @@ export class RunTerminal implements vscode.Pseudoterminal {
   private buffer: string[] = [];
   private bufferedChars = 0;
   private ended = false;
-  private interruptRequested = false;
+  private interrupts = 0;
   private readonly out = new StringDecoder('utf8');
   private readonly err = new StringDecoder('utf8');
-  /** Called on Ctrl-C while the run is live. */
-  onInterrupt: (() => void) | undefined;
+  /** Called on each Ctrl-C while the run is live, with how many there were (the second kills at once). */
+  onInterrupt: ((count: number) => void) | undefined;
 
   open(): void {
     this.opened = true;
@@ -48,9 +49,10 @@ export class RunTerminal implements vscode.Pseudoterminal {
       return;
     }
     if (data.includes(CTRL_C) && this.onInterrupt) {
-      if (!this.interruptRequested) this.info('^C stopping the run…');
-      this.interruptRequested = true;
-      this.onInterrupt();
+      this.interrupts++;
+      if (this.interrupts === 1) this.info('^C stopping the run (Ctrl-C again to kill it at once)…');
+      else if (this.interrupts === 2) this.info('^C killing the run…');
+      this.onInterrupt(this.interrupts);
     }
   }
 

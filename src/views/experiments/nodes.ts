@@ -22,6 +22,8 @@ export interface ExperimentNode {
 }
 
 export interface RunNode {
+  /** Set by the tree when it hands the node out (TreeView.reveal walks up with it). */
+  parent?: ExperimentsNode;
   kind: 'run';
   /** TreeItem id: unique per position, since a sweep's run shows in its experiment and under its sweep. */
   id: string;
@@ -33,6 +35,8 @@ export interface RunNode {
 export type GroupKind = 'runs' | 'params' | 'metrics' | 'artifacts' | 'inputs' | 'code';
 
 export interface GroupNode {
+  /** Set by the tree when it hands the node out (TreeView.reveal walks up with it). */
+  parent?: ExperimentsNode;
   kind: 'group';
   id: string;
   group: GroupKind;
@@ -41,6 +45,8 @@ export interface GroupNode {
 }
 
 export interface ParamNode {
+  /** Set by the tree when it hands the node out (TreeView.reveal walks up with it). */
+  parent?: ExperimentsNode;
   kind: 'param';
   id: string;
   runId: number;
@@ -49,6 +55,8 @@ export interface ParamNode {
 }
 
 export interface MetricNode {
+  /** Set by the tree when it hands the node out (TreeView.reveal walks up with it). */
+  parent?: ExperimentsNode;
   kind: 'metric';
   id: string;
   runId: number;
@@ -57,6 +65,8 @@ export interface MetricNode {
 }
 
 export interface ArtifactNode {
+  /** Set by the tree when it hands the node out (TreeView.reveal walks up with it). */
+  parent?: ExperimentsNode;
   kind: 'artifact';
   id: string;
   runId: number;
@@ -67,6 +77,8 @@ export interface ArtifactNode {
 }
 
 export interface InputNode {
+  /** Set by the tree when it hands the node out (TreeView.reveal walks up with it). */
+  parent?: ExperimentsNode;
   kind: 'input';
   id: string;
   runId: number;
@@ -75,6 +87,8 @@ export interface InputNode {
 }
 
 export interface CodeNode {
+  /** Set by the tree when it hands the node out (TreeView.reveal walks up with it). */
+  parent?: ExperimentsNode;
   kind: 'code';
   id: string;
   runId: number;
@@ -84,6 +98,8 @@ export interface CodeNode {
 }
 
 export interface MoreNode {
+  /** Set by the tree when it hands the node out (TreeView.reveal walks up with it). */
+  parent?: ExperimentsNode;
   kind: 'more';
   experiment: string;
   shown: number;
@@ -92,6 +108,8 @@ export interface MoreNode {
 }
 
 export interface MessageNode {
+  /** Set by the tree when it hands the node out (TreeView.reveal walks up with it). */
+  parent?: ExperimentsNode;
   kind: 'message';
   id: string;
   text: string;

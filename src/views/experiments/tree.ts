@@ -99,7 +99,9 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentsNode>
       return [{ kind: 'message', id: 'error', text: `Cannot open the database: ${(err as Error).message}`, icon: 'error', tooltip: this.services.dbPath }];
     }
     try {
-      return this.children(store, node);
+      const children = this.children(store, node);
+      if (node) for (const child of children) if (child.kind !== 'experiment') child.parent = node;
+      return children;
     } catch (err) {
       this.services.log.error('Reading the Experiments view failed', err as Error);
       return [{ kind: 'message', id: 'error', text: `Cannot read runs: ${(err as Error).message}`, icon: 'error' }];
@@ -232,6 +234,10 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentsNode>
         return never;
       }
     }
+  }
+
+  getParent(node: ExperimentsNode): ExperimentsNode | undefined {
+    return node.kind === 'experiment' ? undefined : node.parent;
   }
 
   // ── presentation ───────────────────────────────────────────────────────────

@@ -1,0 +1,26 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { launchTrain, runboard, runNode, waitFor } from './helpers.ts';
+
+describe('sidebar', () => {
+  it('Show Runboard (the status bar item\'s command) focuses the Experiments view, which can reveal a run', async () => {
+    const api = await runboard();
+    const { runId } = await launchTrain({ epochs: 1 });
+    await vscode.commands.executeCommand('runboard.focusView');
+    await waitFor('the Experiments view to be visible', () => api.trees.experimentsView.visible, 5000);
+    const node = await runNode(runId);
+    assert.ok(node);
+    assert.equal(api.trees.experiments.getParent(node)?.kind, 'experiment');
+    const selected = () => api.trees.experimentsView.selection.some((n) => (n as { run?: { id: number } }).run?.id === runId);
+    // A refresh landing mid-reveal (the run has just ended) can drop the selection: reveal again then.
+    await waitFor(
+      'the run to be revealed and selected',
+      async () => {
+        await api.trees.experimentsView.reveal(node, { select: true, focus: true });
+        await waitFor('the selection', selected, 1000).catch(() => undefined);
+        return selected();
+      },
+      10_000,
+    );
+  });
+});
