@@ -80,7 +80,10 @@ export interface SeriesQuery {
   xAxis: XAxis;
   /** Null: the whole series. */
   range: XRange | null;
-  /** Points wanted per series (the chart's width in device pixels is a good value). */
+  /**
+   * At most this many points per series. Long ranges come back as min/max buckets of a
+   * power-of-two width, between half and all of this; short ones as every raw point.
+   */
   points: number;
   /** Group runs by this param: one mean ± std line per value instead of one line per run. */
   groupBy: string | null;
@@ -221,7 +224,7 @@ export type WebviewMessage =
   | { type: 'rendered'; report: RenderedReport }
   | { type: 'error'; message: string };
 
-export const DEFAULT_POINTS = 1500;
+export const DEFAULT_POINTS = 2000;
 /** Never more than this many points per series, whatever the webview asks. */
 export const MAX_POINTS = 4000;
 

@@ -43,6 +43,28 @@ test('series: exact raw points when few enough, envelope buckets otherwise (spik
   assert.ok(mid.x.length >= 500);
 });
 
+test('series: long ranges come from the tiers only, 1–2k aligned buckets, every point counted once', () => {
+  const { store } = tempStore();
+  const run = store.createRun({});
+  const points: MetricPoint[] = Array.from({ length: 100_001 }, (_, i) => ({ key: 'loss', step: i + 7, value: i === 77_777 ? -50 : Math.cos(i / 500), wall: WALL0 + i }));
+  store.logMetrics(run.id, points);
+  const reader = new SeriesReader(store);
+  const s = reader.query([store.run(run.id)!], q({ points: 2000 }), () => ({})).runs[0]!;
+  assert.equal(s.exact, false);
+  assert.equal(s.source, 'tier6');
+  assert.ok(s.x.length > 1000 && s.x.length <= 2000, `${s.x.length} buckets`);
+  assert.equal(s.count!.reduce((a, c) => a + c, 0), 100_001);
+  assert.equal(Math.min(...s.min!), -50);
+  assert.equal(s.step[0], 63, 'the ragged start is a bucket of its own (steps 7…63)');
+  assert.equal(s.step[s.step.length - 1], 100_007);
+  // The series' extent is found without reading points; an unknown metric is empty.
+  assert.deepEqual(reader.query([store.run(run.id)!], q({ metric: 'nope' }), () => ({})).runs[0]!.x.length, 0);
+  // A zoom too short for the tiers reads raw points into ~2k buckets.
+  const zoom = reader.query([store.run(run.id)!], q({ points: 2000, range: { from: 10_000, to: 30_000 } }), () => ({})).runs[0]!;
+  assert.equal(zoom.source, 'raw');
+  assert.ok(zoom.x.length > 1000 && zoom.x.length <= 2000, `${zoom.x.length} buckets`);
+});
+
 test('series: x as relative time, wall time and epoch; epoch only for runs that logged it', () => {
   const { store } = tempStore();
   const withEpoch = store.createRun({});

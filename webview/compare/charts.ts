@@ -1,17 +1,4 @@
-import {
-  Chart,
-  LinearScale,
-  LineController,
-  LineElement,
-  LogarithmicScale,
-  PointElement,
-  ScatterController,
-  Tooltip,
-  type ChartDataset,
-  type Plugin,
-  type Scale,
-  type TooltipItem,
-} from 'chart.js';
+import { Chart, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, ScatterController, Tooltip, type Plugin, type Scale } from 'chart.js';
 import type { GroupSeries, RenderedReport, RunSeries, SeriesData, ViewState, XAxis, XRange } from '../../src/shared/compareProtocol.ts';
 import { formatClock, formatDuration, formatNumber, formatValue, h, icon } from './dom.ts';
 import { rgba, type Rgb, type Theme } from './theme.ts';
@@ -33,96 +20,23 @@ export interface ChartHost {
   report(report: RenderedReport): void;
 }
 
-/** A filled min/max (or ±std) band behind a line, drawn from columns without Chart.js elements. */
-interface Band {
+/**
+ * One drawn line: columns straight from the host (no per-point objects), its band (min/max of
+ * each bucket, or ± std for a group) and what it stands for.
+ */
+interface Line {
+  label: string;
+  runId: number | null;
+  group: GroupSeries | null;
+  series: RunSeries | null;
   x: Float64Array;
-  lo: Float64Array;
-  hi: Float64Array;
+  /** The line's values after smoothing. */
+  y: Float64Array;
+  lo: Float64Array | null;
+  hi: Float64Array | null;
   color: Rgb;
-  /** The dataset it belongs to (hidden with it). */
-  index: number;
+  hidden: boolean;
 }
-
-type LineDataset = ChartDataset<'line', { x: number; y: number }[]>;
-
-const bandsOf = new WeakMap<object, Band[]>();
-const faded = new WeakMap<object, boolean>();
-
-/** Draws each visible dataset's band under the lines, clipped to the chart area. */
-const bandPlugin: Plugin<'line'> = {
-  id: 'runboardBands',
-  beforeDatasetsDraw(chart) {
-    const bands = bandsOf.get(chart);
-    if (!bands?.length) return;
-    const { ctx, chartArea: area } = chart;
-    const xs = chart.scales.x!;
-    const ys = chart.scales.y!;
-    const log = ys.type === 'logarithmic';
-    const floor = log ? ys.min : -Infinity;
-    const highlighted = faded.get(chart) ?? false;
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(area.left, area.top, area.right - area.left, area.bottom - area.top);
-    ctx.clip();
-    for (const band of bands) {
-      if (!chart.isDatasetVisible(band.index)) continue;
-      const ds = chart.data.datasets[band.index] as LineDataset & { runboardFocus?: boolean };
-      const dim = highlighted && !ds.runboardFocus;
-      ctx.fillStyle = rgba(band.color, dim ? 0.05 : 0.2);
-      ctx.strokeStyle = rgba(band.color, dim ? 0.08 : 0.35);
-      ctx.lineWidth = 1;
-      // One polygon per stretch of finite values: along the top, back along the bottom.
-      let start = -1;
-      const n = band.x.length;
-      for (let i = 0; i <= n; i++) {
-        const ok = i < n && Number.isFinite(band.lo[i]!) && Number.isFinite(band.hi[i]!);
-        if (ok && start < 0) start = i;
-        if ((!ok || i === n) && start >= 0) {
-          ctx.beginPath();
-          for (let j = start; j < i; j++) {
-            const px = xs.getPixelForValue(band.x[j]!);
-            const py = ys.getPixelForValue(Math.max(band.hi[j]!, floor));
-            if (j === start) ctx.moveTo(px, py);
-            else ctx.lineTo(px, py);
-          }
-          for (let j = i - 1; j >= start; j--) ctx.lineTo(xs.getPixelForValue(band.x[j]!), ys.getPixelForValue(Math.max(band.lo[j]!, floor)));
-          ctx.closePath();
-          ctx.fill();
-          // Edges a shade stronger: a one-bucket spike is a sliver of fill, its outline still shows.
-          ctx.stroke();
-          start = -1;
-        }
-      }
-    }
-    ctx.restore();
-  },
-  // The y range covers the bands too: a spike inside a bucket never falls off the chart.
-  afterDataLimits(chart, args) {
-    const scale = args.scale as Scale;
-    if (scale.id !== 'y') return;
-    const bands = bandsOf.get(chart);
-    if (!bands?.length) return;
-    const xs = chart.options.scales?.x as { min?: number; max?: number } | undefined;
-    const xmin = xs?.min ?? -Infinity;
-    const xmax = xs?.max ?? Infinity;
-    const log = scale.type === 'logarithmic';
-    let min = scale.min;
-    let max = scale.max;
-    for (const band of bands) {
-      if (!chart.isDatasetVisible(band.index)) continue;
-      for (let i = 0; i < band.x.length; i++) {
-        const x = band.x[i]!;
-        if (x < xmin || x > xmax) continue;
-        const lo = band.lo[i]!;
-        const hi = band.hi[i]!;
-        if (Number.isFinite(lo) && (!log || lo > 0) && lo < min) min = lo;
-        if (Number.isFinite(hi) && hi > max) max = hi;
-      }
-    }
-    scale.min = min;
-    scale.max = max;
-  },
-};
 
 /**
  * Debiased exponential moving average, weighted by how many raw points each value stands for: a
@@ -167,23 +81,138 @@ export function formatX(axis: XAxis, value: number, span: number): string {
 
 export const AXIS_LABELS: Record<XAxis, string> = { step: 'Step', relative: 'Time since start', wall: 'Wall time', epoch: 'Epoch' };
 
+const linesOf = new WeakMap<object, { lines: Line[]; focus: number | null; halo: string }>();
+
+/** First index with x[i] >= v (x sorted ascending). */
+function lowerBound(x: Float64Array, v: number): number {
+  let a = 0;
+  let b = x.length;
+  while (a < b) {
+    const m = (a + b) >> 1;
+    if (x[m]! < v) a = m + 1;
+    else b = m;
+  }
+  return a;
+}
+
+/**
+ * Draws bands then lines from the columns, clipped to the chart area. Chart.js keeps the scales,
+ * axes, layout and resizing; skipping its per-point elements is what makes 100 × 2k points draw
+ * in a few tens of milliseconds.
+ */
+const seriesPlugin: Plugin<'line'> = {
+  id: 'runboardSeries',
+  beforeDatasetsDraw(chart) {
+    const state = linesOf.get(chart);
+    if (!state) return;
+    const { ctx, chartArea: area } = chart;
+    const xs = chart.scales.x!;
+    const ys = chart.scales.y!;
+    const log = ys.type === 'logarithmic';
+    const xmin = xs.min;
+    const xmax = xs.max;
+    const dim = state.focus !== null && state.lines.some((l) => l.runId === state.focus && !l.hidden);
+    // Scales map linearly (in log10 for a log axis): two reference pixels, then arithmetic per point.
+    const linear = (scale: Scale, isLog: boolean) => {
+      const a = isLog ? Math.max(scale.min, Number.MIN_VALUE) : scale.min;
+      const b = isLog ? Math.max(scale.max, a * 10) : scale.max === scale.min ? scale.min + 1 : scale.max;
+      const pa = scale.getPixelForValue(a);
+      const pb = scale.getPixelForValue(b);
+      const ta = isLog ? Math.log10(a) : a;
+      const k = (pb - pa) / ((isLog ? Math.log10(b) : b) - ta);
+      return isLog ? (v: number) => pa + (Math.log10(Math.max(v, a)) - ta) * k : (v: number) => pa + (v - ta) * k;
+    };
+    const px = linear(xs, false);
+    const py = linear(ys, log);
+    // Only the points on screen, plus one on each side so lines run to the edges.
+    const window = (x: Float64Array): [number, number] => [Math.max(0, lowerBound(x, xmin) - 1), Math.min(x.length, lowerBound(x, xmax) + 1)];
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(area.left, area.top, area.right - area.left, area.bottom - area.top);
+    ctx.clip();
+    ctx.lineJoin = 'round';
+    for (const line of state.lines) {
+      if (line.hidden || !line.lo || !line.hi) continue;
+      const faded = dim && line.runId !== state.focus;
+      ctx.fillStyle = rgba(line.color, faded ? 0.04 : 0.2);
+      ctx.strokeStyle = rgba(line.color, faded ? 0.06 : 0.35);
+      ctx.lineWidth = 1;
+      const [from, to] = window(line.x);
+      const { lo, hi, x } = line;
+      // One polygon per stretch of finite values: along the top, back along the bottom.
+      let start = -1;
+      for (let i = from; i <= to; i++) {
+        const ok = i < to && Number.isFinite(lo[i]!) && Number.isFinite(hi[i]!) && (!log || hi[i]! > 0);
+        if (ok && start < 0) start = i;
+        if (!ok && start >= 0) {
+          ctx.beginPath();
+          ctx.moveTo(px(x[start]!), py(hi[start]!));
+          for (let j = start + 1; j < i; j++) ctx.lineTo(px(x[j]!), py(hi[j]!));
+          for (let j = i - 1; j >= start; j--) ctx.lineTo(px(x[j]!), py(lo[j]!));
+          ctx.closePath();
+          ctx.fill();
+          // The outline a shade stronger: a one-bucket spike is a sliver of fill, its edge still shows.
+          ctx.stroke();
+          start = -1;
+        }
+      }
+    }
+    const drawLine = (line: Line, color: string, width: number) => {
+      ctx.strokeStyle = color;
+      ctx.lineWidth = width;
+      ctx.beginPath();
+      const [from, to] = window(line.x);
+      const { x, y } = line;
+      let open = false;
+      for (let i = from; i < to; i++) {
+        const v = y[i]!;
+        if (!Number.isFinite(v) || (log && v <= 0)) {
+          open = false;
+          continue;
+        }
+        if (open) ctx.lineTo(px(x[i]!), py(v));
+        else ctx.moveTo(px(x[i]!), py(v));
+        open = true;
+      }
+      ctx.stroke();
+    };
+    let focused: Line | null = null;
+    for (const line of state.lines) {
+      if (line.hidden) continue;
+      if (line.runId !== null && line.runId === state.focus) {
+        focused = line;
+        continue;
+      }
+      drawLine(line, rgba(line.color, dim ? 0.18 : 1), line.group ? 2 : 1.5);
+    }
+    if (focused) {
+      drawLine(focused, state.halo, 4.5);
+      drawLine(focused, rgba(focused.color), 2.5);
+    }
+    ctx.restore();
+  },
+};
+
 /** One metric's line chart: runs (or groups) as lines over their min/max envelopes. */
 export class MetricChart {
   readonly metric: string;
   readonly root: HTMLElement;
   private readonly host: ChartHost;
   private readonly canvas: HTMLCanvasElement;
+  private readonly body: HTMLElement;
   private readonly selection: HTMLElement;
   private readonly status: HTMLElement;
-  private chart: Chart<'line', { x: number; y: number }[]> | null = null;
+  private readonly tooltip: HTMLElement;
+  private readonly marker: HTMLElement;
+  private chart: Chart<'line'> | null = null;
   /** The id of the last request; older answers are dropped. */
   requestId = 0;
   private query: SeriesData['query'] | null = null;
   private readonly runs = new Map<number, RunSeries>();
   private groups: GroupSeries[] | null = null;
-  /** Which run or group each dataset shows. */
-  private owners: { runId: number | null; group: GroupSeries | null; series: RunSeries | null }[] = [];
+  private lines: Line[] = [];
   private drag: { x0: number; pointer: number } | null = null;
+  private hoverFrame = 0;
 
   constructor(metric: string, host: ChartHost) {
     this.metric = metric;
@@ -194,16 +223,19 @@ export class MetricChart {
       'aria-label': `${metric} chart. Drag to zoom; keys: plus and minus zoom, arrows pan, 0 resets.`,
     });
     this.selection = h('div', { class: 'zoom-selection', hidden: true });
+    this.tooltip = h('div', { class: 'chart-tooltip', role: 'tooltip', hidden: true });
+    this.marker = h('div', { class: 'chart-marker', hidden: true });
     this.status = h('span', { class: 'chart-status', 'aria-live': 'polite' });
     const png = h('button', { class: 'icon-button', type: 'button', title: 'Save as PNG', 'aria-label': `Save ${metric} chart as PNG` }, icon('file-media'));
     const csv = h('button', { class: 'icon-button', type: 'button', title: 'Export shown series as CSV', 'aria-label': `Export ${metric} series as CSV` }, icon('table'));
     png.addEventListener('click', () => this.exportPng());
     csv.addEventListener('click', () => host.exportCsv(metric));
+    this.body = h('div', { class: 'chart-body' }, this.canvas, this.selection, this.marker, this.tooltip);
     this.root = h(
       'section',
       { class: 'chart-card', 'aria-label': metric },
       h('header', { class: 'chart-header' }, h('h3', { class: 'chart-title', text: metric }), this.status, h('span', { class: 'spacer' }), png, csv),
-      h('div', { class: 'chart-body' }, this.canvas, this.selection),
+      this.body,
     );
     this.wireInteraction();
   }
@@ -217,140 +249,123 @@ export class MetricChart {
     this.groups = data.groups;
     this.query = data.query;
     this.render();
-    const shown = this.owners.map((o) => ({ runId: o.runId, group: o.group?.group ?? null, points: o.series ? o.series.x.length : (o.group?.x.length ?? 0) }));
+    const shown = this.lines.map((l) => ({ runId: l.runId, group: l.group?.group ?? null, points: l.x.length }));
     this.host.report({ view: 'chart', metric: this.metric, requestId: data.requestId, series: shown, ms: Math.round((performance.now() - started) * 10) / 10 });
     return true;
   }
 
-  /** Rebuilds datasets from the columns (smoothing, axis, scale or data changed). */
+  /** Rebuilds the lines from the columns (smoothing, axis, scale or data changed) and redraws. */
   render(): void {
     const view = this.host.view();
     const theme = this.host.theme();
-    const datasets: LineDataset[] = [];
-    const bands: Band[] = [];
-    this.owners = [];
-    const log = view.logY;
-    const points = (x: Float64Array, y: Float64Array) => {
-      const out = new Array<{ x: number; y: number }>(x.length);
-      for (let i = 0; i < x.length; i++) {
-        const v = y[i]!;
-        out[i] = { x: x[i]!, y: log && !(v > 0) ? NaN : v };
-      }
-      return out;
-    };
+    const lines: Line[] = [];
     if (this.groups) {
       this.groups.forEach((g, i) => {
-        const color = theme.palette[i % theme.palette.length]!;
         const lo = new Float64Array(g.x.length);
         const hi = new Float64Array(g.x.length);
         for (let j = 0; j < g.x.length; j++) {
           lo[j] = g.mean[j]! - g.std[j]!;
           hi[j] = g.mean[j]! + g.std[j]!;
         }
-        bands.push({ x: g.x, lo, hi, color, index: datasets.length });
-        datasets.push(this.dataset(`${view.groupBy} = ${g.group} (${g.runIds.length} runs)`, points(g.x, ema(g.mean, null, view.smoothing)), color));
-        this.owners.push({ runId: null, group: g, series: null });
+        const label = `${view.groupBy} = ${g.group} (${g.runIds.length} run${g.runIds.length === 1 ? '' : 's'})`;
+        lines.push({ label, runId: null, group: g, series: null, x: g.x, y: ema(g.mean, null, view.smoothing), lo, hi, color: theme.palette[i % theme.palette.length]!, hidden: false });
       });
     } else {
       const hidden = new Set(view.hidden);
       for (const runId of this.host.runIds()) {
         const s = this.runs.get(runId);
         if (!s) continue;
-        const color = this.host.colorOf(runId);
-        if (s.min && s.max) bands.push({ x: s.x, lo: s.min, hi: s.max, color, index: datasets.length });
-        const ds = this.dataset(this.host.nameOf(runId), points(s.x, ema(s.y, s.count, view.smoothing)), color);
-        ds.hidden = hidden.has(runId);
-        datasets.push(ds);
-        this.owners.push({ runId, group: null, series: s });
+        lines.push({
+          label: this.host.nameOf(runId),
+          runId,
+          group: null,
+          series: s,
+          x: s.x,
+          y: ema(s.y, s.count, view.smoothing),
+          lo: s.min,
+          hi: s.max,
+          color: this.host.colorOf(runId),
+          hidden: hidden.has(runId),
+        });
       }
     }
+    this.lines = lines;
     const axis = this.query?.xAxis ?? view.xAxis;
-    const zoom = view.zoom;
-    const options = this.options(theme, axis, zoom, log);
+    const options = this.options(theme, axis, view.zoom, view.logY);
     if (!this.chart) {
-      this.chart = new Chart<'line', { x: number; y: number }[]>(this.canvas, { type: 'line', data: { datasets }, options, plugins: [bandPlugin] });
+      this.chart = new Chart<'line'>(this.canvas, { type: 'line', data: { datasets: [] }, options, plugins: [seriesPlugin] });
     } else {
-      this.chart.data.datasets = datasets;
       this.chart.options = options;
     }
-    bandsOf.set(this.chart, bands);
-    this.applyHighlight(false);
+    linesOf.set(this.chart, { lines, focus: view.highlight, halo: theme.background });
     this.chart.update('none');
-    const runsShown = this.owners.length;
-    const enveloped = this.owners.filter((o) => o.series && !o.series.exact).length;
+    const shown = lines.filter((l) => l.series).length;
+    const enveloped = lines.filter((l) => l.series && !l.series.exact).length;
     this.status.textContent = this.groups
-      ? `${this.groups.length} groups · mean ± std`
-      : runsShown === 0
-        ? axis === 'epoch' ? 'no run logged an epoch metric' : 'no data'
-        : `${runsShown} run${runsShown === 1 ? '' : 's'} · ${enveloped === 0 ? 'every point' : enveloped === runsShown ? 'min/max envelopes' : `${enveloped} as min/max envelopes`}`;
+      ? `${this.groups.length} group${this.groups.length === 1 ? '' : 's'} · mean ± std`
+      : shown === 0
+        ? axis === 'epoch'
+          ? 'no run logged an epoch metric'
+          : 'no data'
+        : `${shown} run${shown === 1 ? '' : 's'} · ${enveloped === 0 ? 'every point' : enveloped === shown ? 'min/max envelopes' : `${enveloped} as min/max envelopes`}`;
   }
 
-  private dataset(label: string, data: { x: number; y: number }[], color: Rgb): LineDataset {
-    return {
-      label,
-      data,
-      borderColor: rgba(color),
-      backgroundColor: rgba(color),
-      borderWidth: 1.5,
-      pointRadius: 0,
-      pointHoverRadius: 3,
-      pointHitRadius: 4,
-      spanGaps: false,
-      normalized: true,
-      parsing: false,
-      indexAxis: 'x',
-    } as LineDataset;
+  /** The data's extent on each axis: x over visible lines, y over lines and bands within the x range. */
+  private limits(log: boolean): { x: XRange | null; y: XRange | null } {
+    const zoom = this.host.view().zoom;
+    let x0 = Infinity;
+    let x1 = -Infinity;
+    for (const l of this.lines) {
+      if (l.hidden || l.x.length === 0) continue;
+      x0 = Math.min(x0, l.x[0]!);
+      x1 = Math.max(x1, l.x[l.x.length - 1]!);
+    }
+    const from = zoom?.from ?? x0;
+    const to = zoom?.to ?? x1;
+    let y0 = Infinity;
+    let y1 = -Infinity;
+    const take = (v: number) => {
+      if (!Number.isFinite(v) || (log && v <= 0)) return;
+      if (v < y0) y0 = v;
+      if (v > y1) y1 = v;
+    };
+    for (const l of this.lines) {
+      if (l.hidden) continue;
+      const a = lowerBound(l.x, from);
+      const b = lowerBound(l.x, to + Number.EPSILON * Math.abs(to) + 1e-12);
+      for (let i = a; i < b; i++) {
+        take(l.y[i]!);
+        if (l.lo) take(l.lo[i]!);
+        if (l.hi) take(l.hi[i]!);
+      }
+    }
+    return { x: x0 <= x1 ? { from: x0, to: x1 } : null, y: y0 <= y1 ? { from: y0, to: y1 } : null };
   }
 
   private options(theme: Theme, axis: XAxis, zoom: XRange | null, log: boolean) {
     const font = { family: theme.fontFamily, size: Math.max(10, theme.fontSize - 2) };
-    const owners = this.owners;
-    const nameOf = (i: number) => this.chart?.data.datasets[i]?.label ?? '';
+    let limits: ReturnType<MetricChart['limits']> | null = null;
+    const getLimits = () => (limits ??= this.limits(log));
     return {
       animation: false as const,
       responsive: true,
       maintainAspectRatio: false,
       normalized: true,
       parsing: false as const,
-      interaction: { mode: 'nearest' as const, intersect: false, axis: 'xy' as const },
-      plugins: {
-        decimation: { enabled: false },
-        legend: { display: false },
-        tooltip: {
-          backgroundColor: theme.hoverBackground,
-          titleColor: theme.hoverForeground,
-          bodyColor: theme.hoverForeground,
-          borderColor: theme.hoverBorder,
-          borderWidth: 1,
-          titleFont: font,
-          bodyFont: font,
-          displayColors: true,
-          callbacks: {
-            title: (items: TooltipItem<'line'>[]) => {
-              const item = items[0];
-              if (!item) return '';
-              const owner = owners[item.datasetIndex];
-              const step = owner?.series?.step[item.dataIndex];
-              const xText = `${AXIS_LABELS[axis]} ${formatX(axis, item.parsed.x ?? NaN, this.span())}`;
-              return axis !== 'step' && step !== undefined ? `${xText} (step ${step})` : xText;
-            },
-            label: (item: TooltipItem<'line'>) => {
-              const owner = owners[item.datasetIndex];
-              const s = owner?.series;
-              const i = item.dataIndex;
-              let text = `${nameOf(item.datasetIndex)}: ${formatValue(item.parsed.y ?? NaN)}`;
-              if (s?.min && s.max && s.count) text += `  [${formatValue(s.min[i]!)} … ${formatValue(s.max[i]!)}, ${s.count[i]} pts]`;
-              if (owner?.group) text += `  ± ${formatValue(owner.group.std[i]!)} (n=${owner.group.n[i]})`;
-              return text;
-            },
-          },
-        },
-      },
+      // Pointer handling is ours (drag-zoom, nearest-point tooltip): Chart.js listens to nothing.
+      events: [],
+      plugins: { decimation: { enabled: false }, legend: { display: false }, tooltip: { enabled: false } },
       scales: {
         x: {
           type: 'linear' as const,
           min: zoom?.from,
           max: zoom?.to,
+          afterDataLimits: (scale: Scale) => {
+            const x = getLimits().x;
+            if (zoom || !x) return;
+            scale.min = x.from;
+            scale.max = x.to > x.from ? x.to : x.from + 1;
+          },
           title: { display: true, text: AXIS_LABELS[axis], color: theme.muted, font },
           ticks: { color: theme.muted, font, maxRotation: 0, autoSkipPadding: 16, callback: (v: string | number) => formatX(axis, Number(v), this.span()) },
           grid: { color: theme.grid },
@@ -358,6 +373,14 @@ export class MetricChart {
         },
         y: {
           type: log ? ('logarithmic' as const) : ('linear' as const),
+          afterDataLimits: (scale: Scale) => {
+            // Lines and bands: a spike inside a bucket never falls off the chart.
+            const y = getLimits().y;
+            if (!y) return;
+            const pad = y.to > y.from ? 0 : Math.abs(y.from) * 0.1 || 1;
+            scale.min = log ? y.from : y.from - pad;
+            scale.max = log ? (y.to > y.from ? y.to : y.from * 10) : y.to + pad;
+          },
           ticks: { color: theme.muted, font, callback: (v: string | number) => formatNumber(Number(v)) },
           grid: { color: theme.grid },
           border: { color: theme.grid },
@@ -371,28 +394,23 @@ export class MetricChart {
     return x ? x.max - x.min : 0;
   }
 
-  /** Highlight and visibility changed: restyle without rebuilding data. */
-  applyHighlight(update = true): void {
+  /** Highlight and visibility changed: restyle without rebuilding lines. */
+  applyHighlight(): void {
     const chart = this.chart;
     if (!chart) return;
     const view = this.host.view();
     const hidden = new Set(view.hidden);
-    const focus = view.highlight;
-    const theme = this.host.theme();
-    faded.set(chart, focus !== null && this.owners.some((o) => o.runId === focus));
-    chart.data.datasets.forEach((ds, i) => {
-      const owner = this.owners[i];
-      if (!owner) return;
-      const color = owner.runId !== null ? this.host.colorOf(owner.runId) : theme.palette[i % theme.palette.length]!;
-      const isFocus = owner.runId !== null && owner.runId === focus;
-      const dim = faded.get(chart) && !isFocus;
-      (ds as LineDataset & { runboardFocus?: boolean }).runboardFocus = isFocus;
-      ds.borderColor = rgba(color, dim ? 0.18 : 1);
-      ds.borderWidth = isFocus ? 3 : owner.group ? 2 : 1.5;
-      ds.order = isFocus ? -1 : 0;
-      if (owner.runId !== null) ds.hidden = hidden.has(owner.runId);
-    });
-    if (update) chart.update('none');
+    let visibilityChanged = false;
+    for (const l of this.lines) {
+      if (l.runId === null) continue;
+      const h = hidden.has(l.runId);
+      if (h !== l.hidden) visibilityChanged = true;
+      l.hidden = h;
+    }
+    linesOf.set(chart, { lines: this.lines, focus: view.highlight, halo: this.host.theme().background });
+    // Hiding runs can change the axes; a highlight only needs a redraw.
+    if (visibilityChanged) chart.update('none');
+    else chart.draw();
   }
 
   /** The current x range on screen (for keyboard zoom and pan). */
@@ -404,28 +422,102 @@ export class MetricChart {
   /** Shows the zoomed range at once with the data at hand; the host's finer answer follows. */
   showRange(range: XRange | null): void {
     if (!this.chart) return;
-    const x = this.chart.options.scales!.x!;
-    x.min = range?.from;
-    x.max = range?.to;
+    this.chart.options = this.options(this.host.theme(), this.query?.xAxis ?? this.host.view().xAxis, range, this.host.view().logY);
     this.chart.update('none');
+  }
+
+  /** The visible point nearest to a canvas position, within `radius` pixels. */
+  private nearest(cx: number, cy: number, radius: number): { line: Line; index: number; px: number; py: number } | null {
+    const chart = this.chart;
+    if (!chart) return null;
+    const xs = chart.scales.x!;
+    const ys = chart.scales.y!;
+    const xv = xs.getValueForPixel(cx)!;
+    const log = ys.type === 'logarithmic';
+    let best: { line: Line; index: number; px: number; py: number } | null = null;
+    let bestD = radius;
+    for (const line of this.lines) {
+      if (line.hidden) continue;
+      const at = lowerBound(line.x, xv);
+      for (let i = Math.max(0, at - 2); i < Math.min(line.x.length, at + 2); i++) {
+        const v = line.y[i]!;
+        if (!Number.isFinite(v) || (log && v <= 0)) continue;
+        const px = xs.getPixelForValue(line.x[i]!);
+        const py = ys.getPixelForValue(v);
+        // Favour the highlighted line a little: it is the one being read.
+        const d = Math.hypot(px - cx, py - cy) - (line.runId !== null && line.runId === this.host.view().highlight ? 4 : 0);
+        if (d < bestD) {
+          bestD = d;
+          best = { line, index: i, px, py };
+        }
+      }
+    }
+    return best;
+  }
+
+  private showTooltip(cx: number, cy: number): void {
+    const hit = this.nearest(cx, cy, 40);
+    const area = this.chart?.chartArea;
+    if (!hit || !area || cx < area.left || cx > area.right) {
+      this.tooltip.hidden = true;
+      this.marker.hidden = true;
+      return;
+    }
+    const { line, index: i } = hit;
+    const axis = this.query?.xAxis ?? this.host.view().xAxis;
+    const step = line.series?.step[i];
+    const title = `${AXIS_LABELS[axis]} ${formatX(axis, line.x[i]!, this.span())}${axis !== 'step' && step !== undefined ? ` · step ${step}` : ''}`;
+    const swatch = h('span', { class: 'swatch', 'aria-hidden': 'true' });
+    swatch.style.backgroundColor = rgba(line.color);
+    const s = line.series;
+    const detail =
+      s?.min && s.max && s.count
+        ? `min ${formatValue(s.min[i]!)} · max ${formatValue(s.max[i]!)} · ${s.count[i]} points`
+        : line.group
+          ? `± ${formatValue(line.group.std[i]!)} · ${line.group.n[i]} runs`
+          : null;
+    this.tooltip.replaceChildren(
+      h('div', { class: 'tt-title', text: title }),
+      h('div', { class: 'tt-row' }, swatch, h('span', { class: 'tt-name', text: line.label }), h('strong', { text: formatValue(line.y[i]!) })),
+      ...(detail ? [h('div', { class: 'tt-detail', text: detail })] : []),
+    );
+    this.tooltip.hidden = false;
+    const width = this.tooltip.offsetWidth;
+    const left = hit.px + 12 + width > this.body.clientWidth ? hit.px - 12 - width : hit.px + 12;
+    this.tooltip.style.left = `${Math.max(0, left)}px`;
+    this.tooltip.style.top = `${Math.max(0, Math.min(hit.py - 16, this.body.clientHeight - this.tooltip.offsetHeight))}px`;
+    this.marker.hidden = false;
+    this.marker.style.left = `${hit.px}px`;
+    this.marker.style.top = `${hit.py}px`;
+    this.marker.style.backgroundColor = rgba(line.color);
   }
 
   private wireInteraction(): void {
     const c = this.canvas;
-    const offsetX = (e: PointerEvent) => e.clientX - c.getBoundingClientRect().left;
+    const pos = (e: MouseEvent) => {
+      const r = c.getBoundingClientRect();
+      return { x: e.clientX - r.left, y: e.clientY - r.top };
+    };
     c.addEventListener('pointerdown', (e) => {
       const area = this.chart?.chartArea;
       if (e.button !== 0 || !area) return;
-      const x = offsetX(e);
-      const y = e.clientY - c.getBoundingClientRect().top;
+      const { x, y } = pos(e);
       if (x < area.left || x > area.right || y < area.top || y > area.bottom) return;
       this.drag = { x0: x, pointer: e.pointerId };
       c.setPointerCapture(e.pointerId);
     });
     c.addEventListener('pointermove', (e) => {
       const area = this.chart?.chartArea;
-      if (!this.drag || !area) return;
-      const x = Math.max(area.left, Math.min(area.right, offsetX(e)));
+      if (!area) return;
+      const p = pos(e);
+      if (!this.drag) {
+        cancelAnimationFrame(this.hoverFrame);
+        this.hoverFrame = requestAnimationFrame(() => this.showTooltip(p.x, p.y));
+        return;
+      }
+      this.tooltip.hidden = true;
+      this.marker.hidden = true;
+      const x = Math.max(area.left, Math.min(area.right, p.x));
       const left = Math.min(this.drag.x0, x);
       const width = Math.abs(x - this.drag.x0);
       const s = this.selection.style;
@@ -435,6 +527,11 @@ export class MetricChart {
       s.height = `${area.bottom - area.top}px`;
       this.selection.hidden = width < 3;
     });
+    c.addEventListener('pointerleave', () => {
+      cancelAnimationFrame(this.hoverFrame);
+      this.tooltip.hidden = true;
+      this.marker.hidden = true;
+    });
     const end = (e: PointerEvent, cancelled: boolean) => {
       const drag = this.drag;
       this.drag = null;
@@ -443,14 +540,18 @@ export class MetricChart {
       if (c.hasPointerCapture(drag.pointer)) c.releasePointerCapture(drag.pointer);
       if (cancelled) return;
       const area = this.chart.chartArea;
-      const x1 = Math.max(area.left, Math.min(area.right, offsetX(e)));
+      const p = pos(e);
+      const x1 = Math.max(area.left, Math.min(area.right, p.x));
       if (Math.abs(x1 - drag.x0) > 5) {
         const scale = this.chart.scales.x!;
         const a = scale.getValueForPixel(drag.x0)!;
         const b = scale.getValueForPixel(x1)!;
         this.host.zoom({ from: Math.min(a, b), to: Math.max(a, b) });
       } else {
-        this.pick(e);
+        // A click: the nearest line within a few pixels is highlighted; empty space clears.
+        const hit = this.nearest(p.x, p.y, 24);
+        const runId = hit?.line.runId ?? null;
+        this.host.highlight(runId === this.host.view().highlight ? null : runId);
       }
     };
     c.addEventListener('pointerup', (e) => end(e, false));
@@ -473,18 +574,6 @@ export class MetricChart {
     });
   }
 
-  /** A click: the nearest line within a few pixels is highlighted; empty space clears. */
-  private pick(e: PointerEvent): void {
-    const chart = this.chart;
-    if (!chart) return;
-    const items = chart.getElementsAtEventForMode(e, 'nearest', { intersect: false, axis: 'xy' }, false);
-    const item = items[0];
-    const rect = this.canvas.getBoundingClientRect();
-    const near = item && Math.hypot(item.element.x - (e.clientX - rect.left), item.element.y - (e.clientY - rect.top)) < 24;
-    const runId = near ? (this.owners[item.datasetIndex]?.runId ?? null) : null;
-    this.host.highlight(runId === this.host.view().highlight ? null : runId);
-  }
-
   /** The chart on the theme's background (a transparent PNG reads badly elsewhere). */
   private exportPng(): void {
     if (!this.chart) return;
@@ -499,6 +588,7 @@ export class MetricChart {
   }
 
   destroy(): void {
+    cancelAnimationFrame(this.hoverFrame);
     this.chart?.destroy();
     this.chart = null;
     this.root.remove();

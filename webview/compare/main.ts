@@ -11,6 +11,7 @@ import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import './compare.css';
 import {
+  DEFAULT_POINTS,
   defaultViewState,
   TABS,
   type CompareState,
@@ -276,16 +277,15 @@ tabs.addEventListener('vsc-tabs-select', (e) => {
 });
 
 // ── behaviour ───────────────────────────────────────────────────────────────
-function queryFor(metric: string, chart?: MetricChart) {
-  const width = chart?.root.clientWidth ?? 0;
-  // About one point per device pixel and a half, 1–2k: the envelope keeps every spike anyway.
-  const points = Math.round(Math.min(2000, Math.max(1000, width * (window.devicePixelRatio || 1) * 1.5)));
-  return { metric, xAxis: view.xAxis, range: view.zoom, points, groupBy: view.groupBy };
+function queryFor(metric: string) {
+  // At most 2k points per series (the host sends 1–2k, or every point when there are fewer): about
+  // one per device pixel of a wide chart; the min/max envelope keeps every spike anyway.
+  return { metric, xAxis: view.xAxis, range: view.zoom, points: DEFAULT_POINTS, groupBy: view.groupBy };
 }
 
 function request(chart: MetricChart): void {
   chart.requestId = ++requestSeq;
-  post({ type: 'requestSeries', requestId: chart.requestId, query: queryFor(chart.metric, chart) });
+  post({ type: 'requestSeries', requestId: chart.requestId, query: queryFor(chart.metric) });
 }
 
 function requestAll(): void {

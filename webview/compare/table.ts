@@ -58,11 +58,11 @@ export class RunTable {
     );
   }
 
+  /** New rows; drawn by the next render() (only while the tab is shown). */
   setData(data: TableData): void {
     this.data = data;
     const ids = new Set(data.rows.map((r) => r.runId));
     for (const id of this.selected) if (!ids.has(id)) this.selected.delete(id);
-    this.render();
   }
 
   render(): number {

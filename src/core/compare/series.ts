@@ -1,5 +1,6 @@
 import type { Store } from '../store/store.ts';
-import type { Run } from '../store/types.ts';
+import { MAX_TIER, MIN_TIER } from '../store/metrics.ts';
+import type { EnvelopeBucket, Run, SeriesPoint } from '../store/types.ts';
 import { DEFAULT_POINTS, MAX_POINTS, type GroupSeries, type RunSeries, type SeriesData, type SeriesQuery, type XAxis, type XRange } from '../../shared/compareProtocol.ts';
 import { EPOCH_METRIC } from './table.ts';
 import { toCsv } from './csv.ts';
@@ -16,7 +17,16 @@ interface Curve {
 export const EXACT_POINTS = 2000;
 
 /** Bucket count used to read the `epoch` metric and to map a time range back to steps. */
-const MAP_POINTS = 4096;
+const MAP_POINTS = 2048;
+
+/**
+ * Raw rows one query may read across all its runs (~1 µs each) to bucket a range finer than the
+ * smallest rollup tier; past that, long ranges are read from the tiers only.
+ */
+export const RAW_ROW_BUDGET = 200_000;
+
+/** What a range of a series reads as: every raw point, or whole buckets of the envelope. */
+type Read = { exact: true; points: SeriesPoint[] } | { exact: false; source: string; buckets: EnvelopeBucket[] };
 
 /**
  * Reads series for the compare view. Caches the step→epoch curve per run (epochs are logged once;
@@ -40,10 +50,10 @@ export class SeriesReader {
     if (curve === undefined) {
       const steps: number[] = [];
       const xs: number[] = [];
-      for (const b of this.store.envelope(runId, EPOCH_METRIC, MAP_POINTS).buckets) {
-        if (Number.isFinite(b.last)) {
-          steps.push(b.lastStep);
-          xs.push(b.last);
+      for (const [step, , value] of samples(this.read(runId, EPOCH_METRIC, null, null, MAP_POINTS, MAP_POINTS))) {
+        if (Number.isFinite(value)) {
+          steps.push(step);
+          xs.push(value);
         }
       }
       curve = steps.length ? { steps, xs } : null;
@@ -61,26 +71,28 @@ export class SeriesReader {
     const points = clampPoints(query.points);
     if (query.groupBy !== null) {
       // Each run at twice the grid's resolution, so a run's bucket never straddles many cells.
-      const perRun = runs.map((run) => this.runSeries(run, query.metric, query.xAxis, query.range, points * 2)).filter((s): s is RunSeries => s !== null);
+      const rawBudget = Math.max(EXACT_POINTS, Math.floor(RAW_ROW_BUDGET / Math.max(1, runs.length)));
+      const perRun = runs.map((run) => this.runSeries(run, query.metric, query.xAxis, query.range, points * 2, rawBudget)).filter((s): s is RunSeries => s !== null);
       const groups = groupSeries(perRun, query.groupBy, paramsOf, points, query.xAxis, query.range);
       return { query, domain: extentOfGroups(groups), runs: [], groups };
     }
     const out: RunSeries[] = [];
-    for (const run of runs) {
-      if (onlyRuns && !onlyRuns.has(run.id)) continue;
-      const s = this.runSeries(run, query.metric, query.xAxis, query.range, points);
+    const todo = runs.filter((run) => !onlyRuns || onlyRuns.has(run.id));
+    const rawBudget = Math.max(EXACT_POINTS, Math.floor(RAW_ROW_BUDGET / Math.max(1, todo.length)));
+    for (const run of todo) {
+      const s = this.runSeries(run, query.metric, query.xAxis, query.range, points, rawBudget);
       if (s) out.push(s);
     }
     return { query, domain: extentOfRuns(out), runs: out, groups: null };
   }
 
   /** One run's series in the axis and range asked; null when the run cannot be shown on that axis. */
-  runSeries(run: Run, metric: string, xAxis: XAxis, range: XRange | null, points: number): RunSeries | null {
+  runSeries(run: Run, metric: string, xAxis: XAxis, range: XRange | null, points: number, rawBudget = RAW_ROW_BUDGET): RunSeries | null {
     const epoch = xAxis === 'epoch' ? this.epochCurve(run.id) : null;
     if (xAxis === 'epoch' && !epoch) return null;
     const t0 = run.startedAt ?? run.createdAt;
-    let lo: number | undefined;
-    let hi: number | undefined;
+    let lo: number | null = null;
+    let hi: number | null = null;
     if (range) {
       if (xAxis === 'step') {
         lo = Math.floor(range.from);
@@ -91,15 +103,11 @@ export class SeriesReader {
       }
       if (hi < lo) return emptySeries(run.id);
     }
-    const env = this.store.envelope(run.id, metric, points, lo, hi);
-    const buckets = env.buckets;
+    const read = this.read(run.id, metric, lo, hi, points, rawBudget);
     const toX = (step: number, wall: number): number =>
       xAxis === 'step' ? step : xAxis === 'relative' ? (wall - t0) / 1000 : xAxis === 'wall' ? wall : interpolate(epoch!, step);
-    let total = 0;
-    for (const b of buckets) total += b.count;
-    if (env.width === 1 || total <= Math.max(points, EXACT_POINTS)) {
-      // Full fidelity: every raw point. A width-1 envelope already is one (the last of each step).
-      const raw = env.width === 1 ? buckets.map((b) => ({ step: b.lastStep, wall: b.lastWall, value: b.last })) : this.store.series(run.id, metric, env.from, env.to);
+    if (read.exact) {
+      const raw = read.points;
       const n = raw.length;
       const buffer = new Float64Array(n * 3);
       const x = buffer.subarray(0, n);
@@ -113,6 +121,7 @@ export class SeriesReader {
       }
       return { runId: run.id, exact: true, source: 'raw', x, step, y, min: null, max: null, count: null };
     }
+    const buckets = read.buckets;
     const n = buckets.length;
     const buffer = new Float64Array(n * 6);
     const cols = [0, 1, 2, 3, 4, 5].map((k) => buffer.subarray(k * n, (k + 1) * n)) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
@@ -126,19 +135,84 @@ export class SeriesReader {
       max[i] = b.max;
       count[i] = b.count - b.nonfinite;
     }
-    return { runId: run.id, exact: false, source: env.source, x, step, y, min, max, count };
+    return { runId: run.id, exact: false, source: read.source, x, step, y, min, max, count };
+  }
+
+  /**
+   * The steps [lo, hi] of a series (null: from its start / to its end), as every raw point when
+   * there are at most max(points, EXACT_POINTS) of them, else as at most `points` envelope buckets.
+   * Long ranges are read from rollup tiers only: buckets of a power-of-two width aligned to the
+   * tier (between half and all of `points`), plus one bucket for each ragged end, so the cost
+   * depends on the bucket count, never on the series length. Only a range too short for the finest
+   * tier (64 steps) and within `rawBudget` steps is bucketed from raw points.
+   */
+  read(runId: number, metric: string, from: number | null, to: number | null, points: number, rawBudget: number): Read {
+    const extent = this.extent(runId, metric);
+    const empty: Read = { exact: true, points: [] };
+    if (!extent) return empty;
+    const lo = Math.max(from ?? extent[0], extent[0]);
+    const hi = Math.min(to ?? extent[1], extent[1]);
+    if (hi < lo) return empty;
+    const exactLimit = Math.max(points, EXACT_POINTS);
+    const span = hi - lo + 1;
+    if (span <= exactLimit) return { exact: true, points: this.store.series(runId, metric, lo, hi) };
+    let buckets: EnvelopeBucket[];
+    let source: string;
+    const size = 2 ** Math.min(MAX_TIER, Math.max(MIN_TIER, Math.ceil(Math.log2(span / points))));
+    const a = Math.ceil(lo / size) * size;
+    const b = Math.floor((hi + 1) / size) * size;
+    // Raw points are bucketed only where the finest tier would give too few buckets (a zoom into a
+    // few thousand steps) and the query's row budget allows it.
+    const tiersTooCoarse = span / 2 ** MIN_TIER < points / 2;
+    if ((tiersTooCoarse && span <= rawBudget) || b <= a) {
+      const env = this.store.envelope(runId, metric, points, lo, hi);
+      buckets = env.buckets;
+      source = env.source;
+    } else {
+      // The whole tier buckets in the middle come back one per output bucket (the range is aligned
+      // and a multiple of the bucket width); each ragged end is one more bucket.
+      const middle = this.store.envelope(runId, metric, (b - a) / size, a, b - 1);
+      source = middle.source;
+      buckets = [
+        ...(a > lo ? this.store.envelope(runId, metric, 1, lo, a - 1).buckets : []),
+        ...middle.buckets,
+        ...(b <= hi ? this.store.envelope(runId, metric, 1, b, hi).buckets : []),
+      ];
+    }
+    let total = 0;
+    for (const bucket of buckets) total += bucket.count;
+    // Sparse series (an eval every 1000 steps): few points over a long range are sent whole.
+    if (total <= exactLimit) return { exact: true, points: this.store.series(runId, metric, lo, hi) };
+    return { exact: false, source, buckets };
+  }
+
+  /**
+   * Where a series starts and ends, without reading points: the store's envelope of an empty
+   * range reports the range clamped to the series ([first, -∞] and [+∞, last]).
+   */
+  private extent(runId: number, metric: string): [number, number] | null {
+    const head = this.store.envelope(runId, metric, 1, Number.MIN_SAFE_INTEGER, Number.MIN_SAFE_INTEGER);
+    if (head.from === Number.MIN_SAFE_INTEGER) return null;
+    const tail = this.store.envelope(runId, metric, 1, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+    if (tail.to === Number.MAX_SAFE_INTEGER) return null;
+    return [head.from, tail.to];
   }
 
   /** Walls of a series sampled over its whole length: maps a time range back to steps. */
   private wallCurve(runId: number, metric: string, t0: number): Curve {
     const steps: number[] = [];
     const xs: number[] = [];
-    for (const b of this.store.envelope(runId, metric, MAP_POINTS).buckets) {
-      steps.push(b.lastStep);
-      xs.push(t0 === 0 ? b.lastWall : (b.lastWall - t0) / 1000);
+    for (const [step, wall] of samples(this.read(runId, metric, null, null, MAP_POINTS, MAP_POINTS))) {
+      steps.push(step);
+      xs.push(t0 === 0 ? wall : (wall - t0) / 1000);
     }
     return { steps, xs };
   }
+}
+
+/** [step, wall, value] of each raw point, or of each bucket's last point. */
+function samples(read: Read): [number, number, number][] {
+  return read.exact ? read.points.map((p) => [p.step, p.wall, p.value]) : read.buckets.map((b) => [b.lastStep, b.lastWall, b.last]);
 }
 
 export const clampPoints = (points: number): number => Math.max(16, Math.min(MAX_POINTS, Math.floor(Number.isFinite(points) ? points : DEFAULT_POINTS)));
