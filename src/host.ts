@@ -47,10 +47,15 @@ export class RunboardServices implements Services, vscode.Disposable {
     return this.opened !== undefined || (this.hasWorkspace && existsSync(this.dbPath));
   }
 
+  /** Throws the UserError to show when no folder is open. */
+  requireWorkspace(): void {
+    if (!this.hasWorkspace) throw new UserError('Open a folder first: Runboard keeps its runs in .runboard/ inside the workspace folder.');
+  }
+
   async store(): Promise<Store> {
     if (this.opened) return this.opened;
     if (this.disposed) throw new UserError('Runboard is shutting down');
-    if (!this.hasWorkspace) throw new UserError('Open a folder first: Runboard keeps its runs in .runboard/ inside the workspace folder.');
+    this.requireWorkspace();
     const store = Store.open(this.dbPath);
     this.opened = store;
     this.log.info(`Opened ${this.dbPath}`);

@@ -38,6 +38,7 @@ export const launchRunCommand: CommandSpec = {
   id: COMMANDS.launchRun,
   async run(ctx, ...args): Promise<LaunchResult | undefined> {
     ctx.trust.require('launch a run');
+    ctx.services.requireWorkspace();
     const options = optionsOf<LaunchRunOptions>(args);
     const interactive = options.profile === undefined && options.file === undefined;
     const target: Target | undefined = interactive

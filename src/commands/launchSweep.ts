@@ -42,6 +42,7 @@ export const launchSweepCommand: CommandSpec = {
   id: COMMANDS.launchSweep,
   async run(ctx, ...args): Promise<LaunchSweepResult | undefined> {
     ctx.trust.require('launch a sweep');
+    ctx.services.requireWorkspace();
     const options = optionsOf<LaunchSweepOptions>(args);
     const interactive = options.profile === undefined;
     const request = interactive ? await promptSweep(ctx) : { ...options, profile: options.profile! };

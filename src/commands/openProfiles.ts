@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as vscode from 'vscode';
-import { UserError } from '../core/errors.ts';
 import { profilesPath } from '../core/launch/profiles.ts';
 import { COMMANDS } from './ids.ts';
 import type { CommandSpec } from './shared/context.ts';
@@ -25,7 +24,7 @@ const TEMPLATE = {
 export const openProfilesCommand: CommandSpec = {
   id: COMMANDS.openProfiles,
   async run(ctx): Promise<string> {
-    if (!ctx.services.hasWorkspace) throw new UserError('Open a folder first: launch profiles live in .runboard/profiles.json inside it.');
+    ctx.services.requireWorkspace();
     const file = profilesPath(ctx.services.workspace);
     if (!existsSync(file)) {
       mkdirSync(dirname(file), { recursive: true });

@@ -33,6 +33,21 @@ describe('launching', () => {
     assert.ok(vscode.window.terminals.some((t) => t.name === `Runboard: ${run.name}`), 'a terminal named after the run');
   });
 
+  it('a Python file runs without a profile, named after the file', async () => {
+    const result = await vscode.commands.executeCommand<{ runId: number; run: { status: string; name: string; command: string[]; experiment: string } }>('runboard.launchRun', {
+      file: 'train.py',
+      experiment: 'scripts',
+      wait: true,
+    });
+    assert.ok(result);
+    assert.equal(result.run.status, 'finished');
+    assert.equal(result.run.name, 'train');
+    assert.equal(result.run.experiment, 'scripts');
+    assert.match(result.run.command.at(-1)!, /train\.py$/);
+    const node = await runNode(result.runId, 'scripts');
+    assert.ok(node?.keyMetric, 'its metric lines were captured');
+  });
+
   it('a sweep runs one child per grid point under its parent', async () => {
     const result = await vscode.commands.executeCommand<{ runId: number; childIds: number[]; run: { status: string } }>('runboard.launchSweep', {
       profile: 'train',
