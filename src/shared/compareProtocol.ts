@@ -52,6 +52,8 @@ export interface CompareState {
 
 /** What the webview keeps in `setState` and hands back in `ready`, so a reloaded panel looks the same. */
 export interface ViewState {
+  /** The runs shown (kept so VS Code can restore the panel after a reload). */
+  runs: number[];
   tab: Tab;
   metrics: string[];
   xAxis: XAxis;
@@ -230,6 +232,7 @@ export const MAX_POINTS = 4000;
 
 export function defaultViewState(): ViewState {
   return {
+    runs: [],
     tab: 'charts',
     metrics: [],
     xAxis: 'step',

@@ -436,7 +436,7 @@ function applyState(next: CompareState, fresh: boolean, defaults: string[] = [])
   if (fresh) {
     const known = new Set(next.metrics);
     const metrics = view.metrics.filter((m) => known.has(m));
-    const patch: Partial<ViewState> = { metrics: metrics.length ? metrics : defaults };
+    const patch: Partial<ViewState> = { metrics: metrics.length ? metrics : defaults, runs: next.runs.map((r) => r.id) };
     if (view.highlight !== null && !names.has(view.highlight)) patch.highlight = null;
     if (view.groupBy !== null && !next.params.includes(view.groupBy)) patch.groupBy = null;
     if (view.xAxis === 'epoch' && !next.runs.some((r) => r.hasEpoch)) Object.assign(patch, { xAxis: 'step', zoom: null });
