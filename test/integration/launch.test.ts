@@ -48,6 +48,35 @@ describe('launching', () => {
     assert.ok(node?.keyMetric, 'its metric lines were captured');
   });
 
+  it('run tooltips escape what the run recorded (names, params are never markdown)', async () => {
+    const name = '[evil](command:runboard.deleteRun) **bold** $(zap)';
+    const result = await vscode.commands.executeCommand<{ runId: number }>('runboard.launchRun', { profile: 'train', params: { epochs: 1 }, name, wait: true });
+    assert.ok(result);
+    const node = await runNode(result.runId);
+    assert.ok(node);
+    const tree = (await runboard()).trees.experiments;
+    const item = await tree.resolveTreeItem(tree.getTreeItem(node), node);
+    const tooltip = item.tooltip as vscode.MarkdownString;
+    assert.equal(tooltip.isTrusted, false);
+    assert.ok(!tooltip.value.includes('[evil](command:'), tooltip.value);
+    assert.ok(tooltip.value.includes('\\[evil\\]'), tooltip.value);
+    assert.ok(!tooltip.value.includes('$(zap)'), 'theme icons in user text are escaped');
+  });
+
+  it('the Code group shows the commit the run recorded', async () => {
+    const { runId } = await launchTrain({ epochs: 1 });
+    const code = (await store()).codeState(runId);
+    const node = await runNode(runId);
+    assert.ok(node);
+    const rows = await children(await group(node, 'code'));
+    if (!code?.commit) {
+      assert.equal(rows.length, code ? 3 : 0); // no git here: nothing more to check
+      return;
+    }
+    const commit = rows.find((r) => r.kind === 'code' && r.label === 'Commit');
+    assert.equal(commit?.kind === 'code' ? commit.value : undefined, code.commit.slice(0, 12));
+  });
+
   it('a sweep runs one child per grid point under its parent', async () => {
     const result = await vscode.commands.executeCommand<{ runId: number; childIds: number[]; run: { status: string } }>('runboard.launchSweep', {
       profile: 'train',
