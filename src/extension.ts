@@ -8,6 +8,7 @@ import type { Services } from './services.ts';
 import { affects, SETTINGS } from './settings.ts';
 import { RunsStatusBar } from './statusBar.ts';
 import { Trust } from './trust.ts';
+import { registerCompare } from './webviews/compare/register.ts';
 import { DatabaseChanges } from './views/changes.ts';
 import { DeploymentsTree, DEPLOYMENTS_VIEW } from './views/deployments.ts';
 import { EXPERIMENTS_VIEW, ExperimentsTree } from './views/experiments/tree.ts';
@@ -67,9 +68,8 @@ export function activate(context: vscode.ExtensionContext): RunboardApi {
 
     const ctx: CommandContext = { services, trust, runs, changes, trees, reporter };
     for (const registration of registerCommands(ctx)) own(registration);
-    // runboard.compareRuns is registered by the compare webview (src/webviews/compare/register.ts,
-    // registerCompare(services)) once it lands; until then its menu entries stay hidden by the
-    // `runboard.compareAvailable` context key, which that registration sets.
+    // Compare Selected Runs and Diff Code of Two Runs, with the compare panel and its serializer.
+    for (const registration of registerCompare(services)) own(registration);
 
     own(
       vscode.workspace.onDidChangeConfiguration((e) => {

@@ -9,6 +9,8 @@ export const COMMANDS = {
   rerun: 'runboard.rerun',
   /** Registered by the compare webview (src/webviews/compare/register.ts). */
   compareRuns: 'runboard.compareRuns',
+  /** Registered by the compare webview too. */
+  showCodeDiff: 'runboard.showCodeDiff',
   registerModel: 'runboard.registerModel',
   deployModel: 'runboard.deployModel',
   stopDeployment: 'runboard.stopDeployment',
