@@ -204,3 +204,31 @@ test('keyboard: tabs, chart zoom keys and table rows are reachable', async () =>
     await close();
   }
 });
+
+test('group by a param: one mean ± std line per value; smoothing and log y redraw without asking the host', async () => {
+  const { cp, close } = await open();
+  try {
+    await renderedChart(cp, 'loss');
+    // The group-by select is a vscode-single-select: set it the way a user's choice does.
+    await cp.page.evaluate(() => {
+      const select = document.querySelectorAll('vscode-single-select')[1] as HTMLElement & { value: string };
+      select.value = 'optimizer';
+      select.dispatchEvent(new Event('change'));
+    });
+    const req = await cp.waitForMessage('requestSeries', (m) => m.query.groupBy === 'optimizer');
+    const grouped = await cp.waitForMessage('rendered', (m) => m.report.requestId === req.requestId && m.report.metric === 'loss');
+    assert.deepEqual(grouped.report.series.map((s) => s.group), ['adam', 'sgd']);
+    assert.ok(grouped.report.series.every((s) => s.points > 0));
+    await cp.page.screenshot({ path: join(SHOTS, 'compare-grouped.png') });
+    const requests = cp.sent.filter((m) => m.type === 'requestSeries').length;
+    await cp.page.locator('input[type=range]').fill('0.9');
+    await cp.page.locator('vscode-checkbox').first().click();
+    await cp.page.waitForTimeout(200);
+    assert.equal(cp.sent.filter((m) => m.type === 'requestSeries').length, requests, 'smoothing and log y are drawn in the page');
+    const state = (await cp.page.evaluate(() => (window as unknown as { __harness: { state: unknown } }).__harness.state)) as { smoothing: number; logY: boolean; groupBy: string };
+    assert.deepEqual([state.smoothing, state.logY, state.groupBy], [0.9, true, 'optimizer']);
+    assert.deepEqual(cp.consoleErrors, []);
+  } finally {
+    await close();
+  }
+});

@@ -134,6 +134,13 @@ test('group by a param: mean ± sample std over the runs of each group, aligned 
   assert.ok(Math.abs(g.std[2]! - Math.SQRT2) < 1e-12);
   assert.deepEqual([...out.groups![0]!.std], [0, 0, 0, 0]);
 
+  // A run logging every other step is interpolated in the cells it skipped.
+  const dense: RunSeries = { runId: 1, exact: true, source: 'raw', x: Float64Array.of(0, 1, 2, 3, 4), step: Float64Array.of(0, 1, 2, 3, 4), y: Float64Array.of(1, 1, 1, 1, 1), min: null, max: null, count: null };
+  const sparse: RunSeries = { runId: 2, exact: true, source: 'raw', x: Float64Array.of(0, 2, 4), step: Float64Array.of(0, 2, 4), y: Float64Array.of(3, 5, 7), min: null, max: null, count: null };
+  const [mixed] = groupSeries([dense, sparse], 'k', () => ({ k: 'v' }), 100, 'step', null);
+  assert.deepEqual([...mixed!.n], [2, 2, 2, 2, 2]);
+  assert.deepEqual([...mixed!.mean], [2, 2.5, 3, 3.5, 4]);
+
   // Bucketed inputs are weighted by their point counts.
   const a: RunSeries = { runId: 1, exact: false, source: 'tier6', x: Float64Array.of(0, 9), step: Float64Array.of(0, 9), y: Float64Array.of(1, 3), min: null, max: null, count: Float64Array.of(1, 3) };
   const [only] = groupSeries([a], 'k', () => ({ k: 'v' }), 1, 'step', { from: 0, to: 9 });

@@ -431,7 +431,8 @@ function applyState(next: CompareState, fresh: boolean, defaults: string[] = [])
     colors = new Map(next.runs.map((r, i) => [r.id, theme.palette[i]!]));
   }
   const running = next.runs.filter((r) => r.status === 'running').length;
-  summary.textContent = `${next.runs.length} run${next.runs.length === 1 ? '' : 's'} · ${next.metrics.length} metrics · ${next.differingParams.length} of ${next.params.length} params differ${running ? ` · ${running} running` : ''}`;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  summary.textContent = `${plural(next.runs.length, 'run')} · ${plural(next.metrics.length, 'metric')} · ${next.differingParams.length} of ${plural(next.params.length, 'param')} differ${running ? ` · ${running} running` : ''}`;
   liveBadge.hidden = !next.live;
   if (fresh) {
     const known = new Set(next.metrics);

@@ -270,8 +270,8 @@ export function interpolate(curve: Curve, step: number): number {
 
 /**
  * Runs grouped by a param value and aligned on x: a grid of `points` cells over the range (or the
- * data); per run, the count-weighted mean of its points in each cell; per cell, the mean and the
- * sample standard deviation over the group's runs that have data there.
+ * data); per run, the count-weighted mean of its points in each cell (interpolated across cells it
+ * skipped); per cell, the mean and the sample standard deviation over the group's runs there.
  */
 export function groupSeries(
   series: readonly RunSeries[],
@@ -320,12 +320,26 @@ export function groupSeries(
         runSum[c]! += v * w;
         runWeight[c]! += w;
       }
+      // A run contributes to every cell between its first and last point: where it logged
+      // nothing (it logs less often than the grid), its value is interpolated between its
+      // neighbours, so runs logging at different rates still average cell by cell.
+      let prev = -1;
       for (let c = 0; c < cells; c++) {
         if (runWeight[c]! === 0) continue;
         const m = runSum[c]! / runWeight[c]!;
+        if (prev >= 0 && c - prev > 1) {
+          const m0 = runSum[prev]! / runWeight[prev]!;
+          for (let k = prev + 1; k < c; k++) {
+            const v = m0 + ((m - m0) * (k - prev)) / (c - prev);
+            sum[k]! += v;
+            sumSq[k]! += v * v;
+            n[k]!++;
+          }
+        }
         sum[c]! += m;
         sumSq[c]! += m * m;
         n[c]!++;
+        prev = c;
       }
     }
     let used = 0;
