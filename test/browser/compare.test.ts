@@ -232,3 +232,31 @@ test('group by a param: one mean ± std line per value; smoothing and log y redr
     await close();
   }
 });
+
+test('live: a running run that logs more is redrawn with only its series resent', async () => {
+  const live = store.createRun({ name: 'live', params: { lr: 0.05, optimizer: 'sgd', batch_size: 64 } });
+  store.markStarted(live.id, null);
+  store.logMetrics(live.id, Array.from({ length: 50 }, (_, step) => ({ key: 'loss', step, value: 2 - step / 50 })));
+  const cp = await openComparePage(browser);
+  const hostSent: HostMessage[] = [];
+  const deliver = cp.deliver.bind(cp);
+  cp.deliver = (m) => {
+    hostSent.push(m);
+    return deliver(m);
+  };
+  const session = connectSession(cp, store, [ids[0]!, live.id]);
+  try {
+    await cp.waitForMessage('rendered', (m) => m.report.metric === 'loss' && m.report.series.some((s) => s.runId === live.id && s.points === 50));
+    await cp.page.waitForTimeout(300);
+    store.logMetrics(live.id, Array.from({ length: 50 }, (_, i) => ({ key: 'loss', step: 50 + i, value: 1 - i / 100 })));
+    const redrawn = await cp.waitForMessage('rendered', (m) => m.report.metric === 'loss' && m.report.series.some((s) => s.runId === live.id && s.points === 100));
+    assert.equal(redrawn.report.series.find((s) => s.runId === ids[0])!.points, 300, 'the other run is kept');
+    const partial = hostSent.find((m): m is Extract<HostMessage, { type: 'series' }> => m.type === 'series' && m.partial);
+    assert.deepEqual(partial?.runs.map((r) => r.runId), [live.id]);
+    assert.ok(await cp.page.locator('.badge.live').isVisible(), 'the panel shows it is live');
+  } finally {
+    session.dispose();
+    await cp.close();
+    store.markEnded(live.id, { status: 'finished' });
+  }
+});
