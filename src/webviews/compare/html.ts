@@ -20,7 +20,8 @@ export function makeNonce(): string {
  * No inline script or style: scripts by nonce only, styles and fonts from the bundle folder.
  * vscode-elements (Lit) styles its shadow roots with constructable stylesheets
  * (adoptedStyleSheets), which `style-src` does not govern, and the webview sets element styles
- * through the CSSOM only: no 'unsafe-inline' is needed. `data:` images are the PNG export.
+ * through the CSSOM only (element.style, which CSP does not govern either): no 'unsafe-inline'
+ * is needed. Verified with this exact policy in Chromium (no violation reported) and in VS Code.
  */
 export function contentSecurityPolicy(cspSource: string, nonce: string): string {
   return [
