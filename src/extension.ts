@@ -8,6 +8,7 @@ import type { Services } from './services.ts';
 import { affects, SETTINGS } from './settings.ts';
 import { RunsStatusBar } from './statusBar.ts';
 import { Trust } from './trust.ts';
+import { ComparePanel } from './webviews/compare/comparePanel.ts';
 import { registerCompare } from './webviews/compare/register.ts';
 import { DatabaseChanges } from './views/changes.ts';
 import { DeploymentsTree, DEPLOYMENTS_VIEW } from './views/deployments.ts';
@@ -26,6 +27,8 @@ export interface RunboardApi {
   readonly testing: {
     /** Takes the untrusted-workspace path in a trusted window (it can only remove trust). */
     simulateUntrusted(on: boolean): void;
+    /** The open compare panel, whose `waitForRendered` reports what the webview drew. */
+    comparePanel(): ComparePanel | undefined;
   };
 }
 
@@ -92,7 +95,7 @@ export function activate(context: vscode.ExtensionContext): RunboardApi {
       runs,
       statusBar,
       onDidReportError: reporter.onDidReport,
-      testing: { simulateUntrusted: (on) => trust.simulateUntrusted(on) },
+      testing: { simulateUntrusted: (on) => trust.simulateUntrusted(on), comparePanel: () => ComparePanel.current },
     };
   } catch (err) {
     for (const disposable of owned.reverse()) disposable.dispose();
