@@ -1,10 +1,18 @@
-// `npm run bench`: every figure is measured in this one process against a baseline measured
-// alongside it; the last line is one JSON object for tools to read.
+// `npm run bench`: every figure is measured in this one process, with its baseline measured
+// alongside it; the last line is one JSON object for tools to read. `--quick` for a short run.
+import { benchCapture } from './capture.bench.ts';
+import { benchCompare } from './compare.bench.ts';
 import { benchStore } from './store.bench.ts';
+import { benchTree } from './tree.bench.ts';
 
 const quick = process.argv.includes('--quick');
 const log = (line: string) => console.log(line);
 
 const results: Record<string, unknown> = {};
 Object.assign(results, benchStore(log, { runs: quick ? 10 : 100, lengths: quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000] }));
+const capture = await benchCapture();
+log(`capture: ${capture.captureThroughputPointsPerSec.toLocaleString('en-US')} points/s from a Python process; Python client overhead ${capture.clientOverheadPct}% on a 10,000-steps/s loop`);
+Object.assign(results, capture);
+Object.assign(results, benchTree(log));
+Object.assign(results, await benchCompare(log, quick ? { runs: 20, steps: 100_000 } : {}));
 console.log(JSON.stringify(results));
