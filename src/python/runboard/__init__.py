@@ -21,7 +21,11 @@ Files of a run folder:
 import atexit
 import json
 import os
+import pickle
 import shutil
+import signal
+import struct
+import subprocess
 import sys
 import threading
 import time
@@ -56,10 +60,10 @@ def log(step=None, **metrics):
     run.walls.append(_time())
     run.metrics.append(metrics)
     if run.first_log:
-        # The first record is written at once so Runboard learns early that this key comes from
-        # the client (console lines for the same key are then ignored).
+        # The first record is written at once, here, so Runboard learns early that this key comes
+        # from the client (console lines for the same key are then ignored).
         run.first_log = False
-        run.flush()
+        run.flush(direct=True)
 
 
 def log_params(params):
@@ -107,9 +111,10 @@ def log_artifact(path, kind=None):
 
 
 def flush():
-    """Writes buffered metrics now (also done every second and at exit)."""
+    """Writes buffered metrics now and returns once they are in the file (also done every second
+    and at exit)."""
     if _run is not None:
-        _run.flush()
+        _run.flush(wait=True)
 
 
 def run_dir():
@@ -137,7 +142,10 @@ class _Run:
         self.lock = threading.Lock()
         # Set by the excepthook: "failed", or "killed" for Ctrl-C; None is a normal exit.
         self.outcome = None
-        self.metrics_fd = os.open(os.path.join(directory, "metrics.jsonl"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self.metrics_path = os.path.join(directory, "metrics.jsonl")
+        self.metrics_fd = os.open(self.metrics_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self.helper = None
+        self.helper_failed = False
         self.stopped = threading.Event()
         self.thread = None
         self._start_thread()
@@ -150,7 +158,9 @@ class _Run:
         while not self.stopped.wait(FLUSH_INTERVAL_S):
             self.flush()
 
-    def flush(self):
+    def flush(self, wait=False, direct=False):
+        """Writes the buffered records. A uniform batch goes to the formatting helper unless
+        ``direct``; ``wait`` returns only once it is in the file."""
         with self.lock:
             # log() only appends, metrics last, so the first `count` records are complete and can
             # be taken without stopping it.
@@ -161,20 +171,59 @@ class _Run:
             for column in (self.steps, self.walls, self.metrics):
                 batch.append(column[:count])
                 del column[:count]
-            data = _serialize(*batch, self.next_step).encode("utf-8")
-            # One O_APPEND write: lines from forked workers never interleave mid-line.
-            while data:
-                written = os.write(self.metrics_fd, data)
-                data = data[written:]
+            steps, walls, metrics = batch
+            uniform = _uniform_batch(steps, walls, metrics, self.next_step)
+            if uniform and not direct and self._hand_to_helper(uniform, wait):
+                return
+            text = _format_uniform(*uniform) if uniform else _serialize_each(steps, walls, metrics, self.next_step)
+            _write_all(self.metrics_fd, text.encode("utf-8"))
+
+    def _hand_to_helper(self, batch, wait):
+        """Formatting text is most of a record's cost, so a helper process does it on another core
+        while this one only pickles columns. False when there is no working helper; the caller
+        then formats here. A batch the helper may also have written is harmless: its steps are
+        explicit, so Runboard ignores the repeat."""
+        if self.helper_failed:
+            return False
+        try:
+            if self.helper is None:
+                self.helper = _start_helper(self.metrics_path)
+            payload = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
+            _write_all(self.helper.stdin.fileno(), _FRAME.pack(len(payload), 1 if wait else 0) + payload)
+            if wait and self.helper.stdout.read(1) != b"\n":
+                raise OSError("the runboard helper stopped")
+            return True
+        except (OSError, ValueError):
+            self.helper_failed = True
+            # A helper killed mid-write may have left half a line: start ours on a line of its own.
+            _end_partial_line(self.metrics_fd, self.metrics_path)
+            return False
 
     def close(self):
         self.stopped.set()
         self.flush()
+        if self.helper is not None:
+            try:
+                # End of input: the helper writes what it has and exits.
+                self.helper.stdin.close()
+                self.helper.wait(timeout=60)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
         os.close(self.metrics_fd)
         if self.standalone and os.getpid() == self.owner_pid:
             _update_run_json(self.dir, ended=_now_ms(), status=self.outcome or "finished")
 
     def after_fork(self):
+        if self.helper is not None:
+            # The child's copy of the parent's pipe (unbuffered, so nothing half-sent is flushed):
+            # closing it lets the parent's helper see the end of its input.
+            try:
+                self.helper.stdin.close()
+                self.helper.stdout.close()
+            except OSError:
+                pass
+        self.helper = None
+        self.helper_failed = False
         # The parent writes its own buffer; the child starts empty with its own flusher thread.
         self.steps = []
         self.walls = []
@@ -206,27 +255,18 @@ def _make_metrics_encoder():
 _c_encode = _make_metrics_encoder()
 
 
-def _serialize(steps, walls, metrics, counters):
-    """metrics.jsonl lines, giving records without a step their per-key count (see ``log``).
-    NaN/Infinity are written as Python's json writes them."""
-    return _serialize_uniform(steps, walls, metrics, counters) or _serialize_each(steps, walls, metrics, counters)
-
-
-def _serialize_uniform(steps, walls, metrics, counters):
-    """The usual batch, every record with the same keys and float values, formatted by one C-level
-    ``%`` over the whole batch: the per-record Python work is what makes logging expensive.
-    Returns None for any other batch."""
+def _uniform_batch(steps, walls, metrics, counters):
+    """The usual batch, every record with the same keys and float values, as columns
+    ``(names, steps, walls, columns)`` with its steps assigned; None for any other batch. Built
+    with C-level calls only: per-record Python work is what makes logging expensive."""
     names = tuple(metrics[0])
     # Same size and every name present means the same keys (itemgetter raises KeyError otherwise).
-    if not names or set(map(len, metrics)) != {len(names)}:
+    # A name containing ": " could be mistaken for a value by the NaN/Infinity rewrite.
+    if not names or set(map(len, metrics)) != {len(names)} or any(": " in name for name in names):
         return None
     try:
         values = list(map(itemgetter(*names), metrics))
     except KeyError:
-        return None
-    encoded_names = [json.dumps(name) for name in names]
-    # The NaN/Infinity rewrite below must only ever match values, never a key.
-    if any(": " in name for name in encoded_names):
         return None
     count = len(steps)
     if steps.count(None) == count:
@@ -234,17 +274,24 @@ def _serialize_uniform(steps, walls, metrics, counters):
         steps = range(first, first + count)
     elif None in steps:
         return None
-    columns = list(zip(*values)) if len(names) > 1 else [values]
+    columns = list(map(list, zip(*values))) if len(names) > 1 else [values]
     if not set(map(type, chain.from_iterable(columns))) <= {float, int}:
         return None
     following = max(steps) + 1
     for name in names:
         if counters.get(name, 0) < following:
             counters[name] = following
-    template = '{"step": %d, "wall": %d, "metrics": {' + ", ".join([n.replace("%", "%%") + ": %r" for n in encoded_names]) + "}}\n"
-    text = (template * count) % tuple(chain.from_iterable(zip(steps, map(mul, walls, repeat(1000)), *columns)))
+    return names, steps, walls, columns
+
+
+def _format_uniform(names, steps, walls, columns):
+    """Lines of a uniform batch through one C-level ``%`` over the whole batch."""
+    encoded_names = [json.dumps(name).replace("%", "%%") for name in names]
+    template = '{"step": %d, "wall": %d, "metrics": {' + ", ".join([name + ": %r" for name in encoded_names]) + "}}\n"
+    text = (template * len(steps)) % tuple(chain.from_iterable(zip(steps, map(mul, walls, repeat(1000)), *columns)))
     total = sum(map(sum, columns))
     if total - total != 0:
+        # repr() wrote nan/inf where Python's json writes NaN/Infinity; only values follow ": ".
         for python, javascript in (("nan", "NaN"), ("-inf", "-Infinity"), ("inf", "Infinity")):
             text = text.replace(": %s," % python, ": %s," % javascript).replace(": %s}" % python, ": %s}" % javascript)
     return text
@@ -285,6 +332,65 @@ def _encode_numbers(metrics):
         except (TypeError, ValueError, OverflowError):
             continue
     return json.dumps(numbers)
+
+
+_FRAME = struct.Struct("<IB")  # payload length, 1 when the sender waits for the write
+
+
+def _start_helper(metrics_path):
+    # Frozen or embedded interpreters (PyInstaller, uWSGI...) cannot run a script: format in-process.
+    if getattr(sys, "frozen", False) or not os.path.basename(sys.executable or "").lower().startswith(("python", "pypy")):
+        raise OSError("no Python interpreter to run the helper")
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = "import sys; sys.path.insert(0, sys.argv[1]); import runboard; runboard._serve_helper(sys.argv[2])"
+    return subprocess.Popen(
+        [sys.executable, "-I", "-S", "-c", code, package_parent, metrics_path],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        bufsize=0,
+    )
+
+
+def _serve_helper(metrics_path):
+    """The helper process: formats the uniform batches it reads and appends them, until its input
+    ends (every writer exited or died)."""
+    # Ctrl-C reaches the whole process group; the helper still writes what it was sent.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    fd = os.open(metrics_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    source = sys.stdin.buffer
+    while True:
+        header = source.read(_FRAME.size)
+        if len(header) < _FRAME.size:
+            break
+        size, wait = _FRAME.unpack(header)
+        payload = source.read(size)
+        if len(payload) < size:
+            break
+        _write_all(fd, _format_uniform(*pickle.loads(payload)).encode("utf-8"))
+        if wait:
+            _write_all(1, b"\n")
+    os.close(fd)
+
+
+def _write_all(fd, data):
+    # One O_APPEND write per batch, repeated only if the system cuts it short: lines from forked
+    # workers never interleave mid-line.
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _end_partial_line(fd, path):
+    try:
+        with open(path, "rb") as file:
+            file.seek(0, os.SEEK_END)
+            if file.tell() == 0:
+                return
+            file.seek(-1, os.SEEK_END)
+            if file.read(1) != b"\n":
+                _write_all(fd, b"\n")
+    except OSError:
+        pass
 
 
 def _current():
@@ -388,7 +494,7 @@ def _write_json_atomically(path, value):
 def _append(path, data):
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, data)
+        _write_all(fd, data)
     finally:
         os.close(fd)
 
