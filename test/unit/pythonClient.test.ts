@@ -138,6 +138,59 @@ runboard.log(a=Scalar(), b="text")
     assert.deepEqual(lines.map((l) => [l.step, l.metrics.a]), [[3, 1], [4, 0.125]]);
   });
 
+  it('loses nothing when its formatting helper cannot start or dies, or when a worker forks', async () => {
+    const readSteps = (runDir: string) => {
+      const steps = new Map<string, number[]>();
+      for (const line of readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trimEnd().split('\n')) {
+        const record = JSON.parse(line);
+        for (const key of Object.keys(record.metrics)) steps.set(key, [...(steps.get(key) ?? []), record.step]);
+      }
+      // A batch re-written after a helper failure may repeat lines; the store ignores repeats.
+      return new Map([...steps].map(([key, list]) => [key, [...new Set(list)].sort((a, b) => a - b)]));
+    };
+    const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+    const noHelper = join(tempDir(), 'run');
+    const embedded = 'import sys\nsys.executable = "/opt/app/embedded"\nimport runboard\nfor i in range(3000):\n    runboard.log(a=float(i))\n    if i % 1000 == 999:\n        runboard.flush()';
+    assert.equal((await runPython(embedded, { cwd: tempDir(), env: { RUNBOARD_RUN_DIR: noHelper } })).exitCode, 0);
+    assert.deepEqual(readSteps(noHelper).get('a'), range(3000));
+
+    const killed = join(tempDir(), 'run');
+    const kill = String.raw`
+import runboard
+for i in range(2000):
+    runboard.log(a=float(i))
+runboard.flush()
+runboard._run.helper.kill()
+runboard._run.helper.wait()
+for i in range(2000, 4000):
+    runboard.log(a=float(i))
+`;
+    const result = await runPython(kill, { cwd: tempDir(), env: { RUNBOARD_RUN_DIR: killed } });
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.deepEqual(readSteps(killed).get('a'), range(4000));
+
+    const forked = join(tempDir(), 'run');
+    const fork = String.raw`
+import os, runboard
+runboard.log(parent=0.0)
+for worker in range(2):
+    if os.fork() == 0:
+        for i in range(1500):
+            runboard.log(**{"worker%d" % worker: float(i)})
+        runboard.flush()
+        os._exit(0)
+for i in range(1, 1500):
+    runboard.log(parent=float(i))
+os.wait()
+os.wait()
+`;
+    const forkResult = await runPython(fork, { cwd: tempDir(), env: { RUNBOARD_RUN_DIR: forked } });
+    assert.equal(forkResult.exitCode, 0, forkResult.stderr);
+    const steps = readSteps(forked);
+    for (const key of ['parent', 'worker0', 'worker1']) assert.deepEqual(steps.get(key), range(1500), key);
+  });
+
   it('re-ingests its own folder without duplicating a point', async () => {
     const { store } = tempStore();
     const { runId, runDir } = await captureRun(store, TRAINING_SCRIPT);
