@@ -16,6 +16,11 @@ Files of a run folder:
 * ``artifacts/NAME``: copies made by ``log_artifact``; ``artifacts.jsonl`` holds one
   ``{"path": "artifacts/NAME", "kind": "model"}`` per artifact logged with an explicit kind.
 * ``run.json`` (outside a run only): name, command, cwd, started/ended (epoch ms), status.
+
+Cost: ``log`` appends to three lists; once a second a background thread hands the records to a
+helper process (``python -I -S``, started on first use, ended with this process) that formats
+and appends them, so the training process never spends time writing text. Where no helper can
+run (a frozen or embedded interpreter, or it died) the thread formats them itself.
 """
 
 import atexit
