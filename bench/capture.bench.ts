@@ -115,7 +115,7 @@ for pair in range(800):
 print((with_log - without_log) / without_log * 100)
 `;
   const child = spawn('python3', ['-c', script], {
-    env: { ...process.env, PYTHONPATH: pythonDir(), RUNBOARD_RUN_DIR: runDir },
+    env: { ...process.env, PYTHONPATH: pythonDir(), PYTHONDONTWRITEBYTECODE: '1', RUNBOARD_RUN_DIR: runDir },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let output = '';

@@ -22,7 +22,7 @@ function runPython(script: string, options: { cwd: string; env?: Record<string, 
   const env: Record<string, string | undefined> = { ...process.env };
   delete env.RUNBOARD_RUN_DIR;
   delete env.RUNBOARD_HOME;
-  Object.assign(env, { PYTHONPATH: pythonDir() }, options.env);
+  Object.assign(env, { PYTHONPATH: pythonDir(), PYTHONDONTWRITEBYTECODE: '1' }, options.env);
   const child = spawn('python3', ['-c', script], { cwd: options.cwd, env });
   let stdout = '';
   let stderr = '';

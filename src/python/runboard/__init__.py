@@ -18,7 +18,7 @@ Files of a run folder:
 * ``run.json`` (outside a run only): name, command, cwd, started/ended (epoch ms), status.
 
 Cost: ``log`` appends to three lists; once a second a background thread hands the records to a
-helper process (``python -I -S``, started on first use, ended with this process) that formats
+helper process (``python -I -S -B``, started on first use, ended with this process) that formats
 and appends them, so the training process never spends time writing text. Where no helper can
 run (a frozen or embedded interpreter, or it died) the thread formats them itself.
 """
@@ -349,7 +349,8 @@ def _start_helper(metrics_path):
     package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     code = "import sys; sys.path.insert(0, sys.argv[1]); import runboard; runboard._serve_helper(sys.argv[2])"
     return subprocess.Popen(
-        [sys.executable, "-I", "-S", "-c", code, package_parent, metrics_path],
+        # Isolated, no site, no bytecode written beside the package (it may be read-only).
+        [sys.executable, "-I", "-S", "-B", "-c", code, package_parent, metrics_path],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         bufsize=0,
