@@ -10,7 +10,11 @@ import { RunsStatusBar } from './statusBar.ts';
 import { Trust } from './trust.ts';
 import { ComparePanel } from './webviews/compare/comparePanel.ts';
 import { registerCompare } from './webviews/compare/register.ts';
+import { LineagePanel } from './webviews/lineage/lineagePanel.ts';
+import { registerLineage } from './webviews/lineage/register.ts';
+import { DeploymentMonitor } from './deploymentMonitor.ts';
 import { DatabaseChanges } from './views/changes.ts';
+import { DeploymentLogs, DEPLOYMENT_LOGS_SCHEME } from './views/deploymentLogs.ts';
 import { DeploymentsTree, DEPLOYMENTS_VIEW } from './views/deployments.ts';
 import { EXPERIMENTS_VIEW, ExperimentsTree } from './views/experiments/tree.ts';
 import { MODELS_VIEW, ModelsTree } from './views/models.ts';
@@ -29,6 +33,10 @@ export interface RunboardApi {
     simulateUntrusted(on: boolean): void;
     /** The open compare panel, whose `waitForRendered` reports what the webview drew. */
     comparePanel(): ComparePanel | undefined;
+    /** The open lineage panel, whose `waitForRendered` reports what the webview drew. */
+    lineagePanel(): LineagePanel | undefined;
+    /** Request stats and the liveness timer of the Deployments view. */
+    readonly deploymentMonitor: DeploymentMonitor;
   };
 }
 
@@ -61,18 +69,25 @@ export function activate(context: vscode.ExtensionContext): RunboardApi {
     describe();
     own(experiments.onDidChangeState(describe));
     const models = own(new ModelsTree(services, changes));
-    own(vscode.window.createTreeView(MODELS_VIEW, { treeDataProvider: models, showCollapseAll: true }));
-    const deployments = own(new DeploymentsTree(services, changes));
-    own(vscode.window.createTreeView(DEPLOYMENTS_VIEW, { treeDataProvider: deployments }));
-    const trees: Trees = { experiments, experimentsView: experimentsView as vscode.TreeView<unknown>, models, deployments };
+    const modelsView = own(vscode.window.createTreeView(MODELS_VIEW, { treeDataProvider: models, showCollapseAll: true }));
+    const deploymentMonitor = own(new DeploymentMonitor(services, changes));
+    const deployments = own(new DeploymentsTree(services, changes, deploymentMonitor));
+    const deploymentsView = own(vscode.window.createTreeView(DEPLOYMENTS_VIEW, { treeDataProvider: deployments }));
+    // Traffic and liveness are looked at only while the view is visible and something runs.
+    deploymentMonitor.attach(deploymentsView as vscode.TreeView<unknown>);
+    const trees: Trees = { experiments, experimentsView: experimentsView as vscode.TreeView<unknown>, models, modelsView, deployments, deploymentsView };
+    const deploymentLogs = own(new DeploymentLogs(services));
+    own(vscode.workspace.registerTextDocumentContentProvider(DEPLOYMENT_LOGS_SCHEME, deploymentLogs));
 
     const statusBar = own(new RunsStatusBar(services, changes));
     own(runs.onDidChange(() => statusBar.update()));
 
-    const ctx: CommandContext = { services, trust, runs, changes, trees, reporter };
+    const ctx: CommandContext = { services, trust, runs, changes, trees, reporter, deploymentLogs };
     for (const registration of registerCommands(ctx)) own(registration);
     // Compare Selected Runs and Diff Code of Two Runs, with the compare panel and its serializer.
     for (const registration of registerCompare(services)) own(registration);
+    // The lineage panel's serializer and live refresh (Reveal Lineage is one of the commands above).
+    for (const registration of registerLineage(ctx)) own(registration);
 
     own(
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -95,7 +110,12 @@ export function activate(context: vscode.ExtensionContext): RunboardApi {
       runs,
       statusBar,
       onDidReportError: reporter.onDidReport,
-      testing: { simulateUntrusted: (on) => trust.simulateUntrusted(on), comparePanel: () => ComparePanel.current },
+      testing: {
+        simulateUntrusted: (on) => trust.simulateUntrusted(on),
+        comparePanel: () => ComparePanel.current,
+        lineagePanel: () => LineagePanel.current,
+        deploymentMonitor,
+      },
     };
   } catch (err) {
     for (const disposable of owned.reverse()) disposable.dispose();

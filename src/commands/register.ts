@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { clearFilterCommand } from './clearFilter.ts';
+import { compareWithChampionCommand } from './compareWithChampion.ts';
 import { copyDeploymentUrlCommand } from './copyDeploymentUrl.ts';
 import { copyRunIdCommand } from './copyRunId.ts';
 import { deleteRunCommand } from './deleteRun.ts';
@@ -16,11 +17,16 @@ import { refreshCommand } from './refresh.ts';
 import { registerModelCommand } from './registerModel.ts';
 import { rerunCommand } from './rerun.ts';
 import { revealArtifactCommand } from './revealArtifact.ts';
+import { revealLineageCommand } from './revealLineage.ts';
 import { revealRunDirectoryCommand } from './revealRunDirectory.ts';
+import { rollbackDeploymentCommand } from './rollbackDeployment.ts';
+import { setModelAliasCommand } from './setModelAlias.ts';
+import { showDeploymentLogsCommand } from './showDeploymentLogs.ts';
 import { showLogCommand } from './showLog.ts';
 import { sortRunsCommand } from './sortRuns.ts';
 import { stopDeploymentCommand } from './stopDeployment.ts';
 import { stopRunCommand } from './stopRun.ts';
+import { testEndpointCommand } from './testEndpoint.ts';
 import type { CommandContext, CommandSpec } from './shared/context.ts';
 
 /** Every handler of this folder (compareRuns is registered by the compare webview). */
@@ -33,6 +39,12 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   deployModelCommand,
   stopDeploymentCommand,
   copyDeploymentUrlCommand,
+  testEndpointCommand,
+  showDeploymentLogsCommand,
+  rollbackDeploymentCommand,
+  setModelAliasCommand,
+  compareWithChampionCommand,
+  revealLineageCommand,
   refreshCommand,
   openRunOutputCommand,
   revealRunDirectoryCommand,

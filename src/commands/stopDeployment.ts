@@ -3,6 +3,7 @@ import { UserError } from '../core/errors.ts';
 import type { Deployment } from '../core/deploy/types.ts';
 import { COMMANDS } from './ids.ts';
 import type { CommandSpec } from './shared/context.ts';
+import { deploymentTokens } from './shared/tokens.ts';
 
 /** Stop Deployment: takes a deployment id or a node of the Deployments view. */
 export const stopDeploymentCommand: CommandSpec = {
@@ -14,6 +15,8 @@ export const stopDeploymentCommand: CommandSpec = {
     const deployments = await ctx.services.deployments();
     const stopped = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Stopping deployment ${id}…` }, () => deployments.stop(id));
     (await ctx.services.store()).notify({ kind: 'deployments' });
+    // Nothing answers with it any more.
+    if (stopped.status === 'stopped') await deploymentTokens(ctx.services).delete(id);
     return stopped;
   },
 };

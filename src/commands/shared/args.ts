@@ -29,12 +29,18 @@ export function runIdsOfArgs(args: readonly unknown[]): number[] {
   return [...new Set(candidates.map(runIdOfArg).filter((id): id is number => id !== undefined))];
 }
 
-/** The options object of a programmatic call (the first plain object that is not a tree node). */
+/** The options object of a programmatic call (the first plain object that is not a tree node or a Uri). */
 export function optionsOf<T extends object>(args: readonly unknown[]): Partial<T> {
   for (const arg of args) {
-    if (typeof arg === 'object' && arg !== null && !Array.isArray(arg) && !('kind' in arg)) return arg as Partial<T>;
+    if (typeof arg === 'object' && arg !== null && !Array.isArray(arg) && !('kind' in arg) && !(arg instanceof vscode.Uri)) return arg as Partial<T>;
   }
   return {};
+}
+
+/** The file an Explorer context menu was invoked on (`file:` Uris only), or undefined. */
+export function fileOfArgs(args: readonly unknown[]): string | undefined {
+  const uri = args.find((arg): arg is vscode.Uri => arg instanceof vscode.Uri);
+  return uri?.scheme === 'file' ? uri.fsPath : undefined;
 }
 
 export function requireRun(store: Store, runId: number): Run {

@@ -2,9 +2,10 @@ import type * as vscode from 'vscode';
 import type { RunboardServices } from '../../host.ts';
 import type { Trust } from '../../trust.ts';
 import type { DatabaseChanges } from '../../views/changes.ts';
-import type { DeploymentsTree } from '../../views/deployments.ts';
+import type { DeploymentLogs } from '../../views/deploymentLogs.ts';
+import type { DeploymentsNode, DeploymentsTree } from '../../views/deployments.ts';
 import type { ExperimentsTree } from '../../views/experiments/tree.ts';
-import type { ModelsTree } from '../../views/models.ts';
+import type { ModelsNode, ModelsTree } from '../../views/models.ts';
 import type { CommandId } from '../ids.ts';
 import type { ActiveRuns } from './activeRuns.ts';
 import type { Reporter } from './report.ts';
@@ -13,7 +14,9 @@ export interface Trees {
   experiments: ExperimentsTree;
   experimentsView: vscode.TreeView<unknown>;
   models: ModelsTree;
+  modelsView: vscode.TreeView<ModelsNode>;
   deployments: DeploymentsTree;
+  deploymentsView: vscode.TreeView<DeploymentsNode>;
 }
 
 /** What every command handler gets: the services, the views and the in-process runs. */
@@ -24,6 +27,8 @@ export interface CommandContext {
   changes: DatabaseChanges;
   trees: Trees;
   reporter: Reporter;
+  /** The read-only documents Show Logs opens. */
+  deploymentLogs: DeploymentLogs;
 }
 
 /**
