@@ -1,0 +1,299 @@
+#!/usr/bin/env node
+// UI smoke test in the browser, done the way a person would: a real VS Code (the server bundled in
+// code-server) with Runboard loaded for development on a fresh git-inited copy of
+// sample/workspace, driven in headless chromium through playwright-core.
+//
+//   node_modules/.bin/node scripts/ui/smoke.mjs [--screenshots DIR] [--timeout SECONDS] [--keep] [--verbose]
+//
+// Steps: command palette → "Runboard: Launch Training Run…" → profile `train` → "Launch with
+// defaults"; the run's terminal reports it finished; the Runboard activity-bar view shows the
+// experiment, the run and its Metrics; a second run through "Edit parameters…" (lr typed in the
+// input box); both runs selected in the Experiments tree → right-click → "Compare Selected Runs";
+// the Compare webview draws both curves. The `runboard` CLI (runs/show --json on the workspace's
+// database) is the ground truth: 2 finished runs with metrics and the typed lr.
+//
+// A screenshot per step goes to DIR (default test-results/ui/). On failure: a clear one-line
+// message, a failure-*.png, exit 1 (124 on the overall timeout, 130 when interrupted). The VS Code
+// server and the browser are always stopped. Build first (npm run build).
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { FatalError, firstLine, launchWorkbench, listRuns, makeLog, prepareWorkspace, REPO_ROOT, showRun, StepError, waitUntil } from '../../test/ui/workbench.mjs';
+
+const USAGE = `usage: smoke.mjs [--screenshots DIR] [--timeout SECONDS] [--keep] [--verbose]
+  --screenshots  folder for the step screenshots (default test-results/ui/)
+  --timeout      overall limit in seconds, install check excluded (default 240)
+  --keep         keep the temp workspace (its .runboard/ holds the runs)
+  --verbose      print the VS Code server's output and browser errors`;
+
+let opts;
+try {
+  opts = parseArgs({
+    options: {
+      screenshots: { type: 'string', default: path.join(REPO_ROOT, 'test-results', 'ui') },
+      timeout: { type: 'string', default: '240' },
+      keep: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }).values;
+} catch (e) {
+  console.error(`smoke.mjs: ${e.message}\n${USAGE}`);
+  process.exit(2);
+}
+if (opts.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const timeoutSec = Number(opts.timeout);
+if (!(timeoutSec > 0)) {
+  console.error(`smoke.mjs: --timeout must be a positive number of seconds\n${USAGE}`);
+  process.exit(2);
+}
+const shotsDir = path.resolve(opts.screenshots);
+const log = makeLog('ui-smoke');
+
+for (const f of ['dist/extension.cjs', 'dist/cli.cjs', 'dist/webview/compare.js']) {
+  if (!fs.existsSync(path.join(REPO_ROOT, f))) {
+    console.error(`[ui-smoke] FAILED: ${f} is missing: build first (npm run build)`);
+    process.exit(1);
+  }
+}
+// Only our own files from an earlier run: the folder may be shared.
+fs.mkdirSync(shotsDir, { recursive: true });
+for (const f of fs.readdirSync(shotsDir)) if (/^(\d\d-.*|failure-.*)\.png$/.test(f)) fs.rmSync(path.join(shotsDir, f), { force: true });
+log(`screenshots: ${shotsDir}`);
+
+let wb;
+let workspace;
+let current = 'start';
+let cleanupPromise;
+
+function cleanup() {
+  cleanupPromise ??= (async () => {
+    if (wb) await wb.close();
+    if (workspace && !opts.keep) fs.rmSync(workspace, { recursive: true, force: true, maxRetries: 3 });
+    else if (workspace) log(`workspace kept: ${workspace}`);
+  })();
+  return cleanupPromise;
+}
+
+async function step(name, fn) {
+  current = name;
+  const t = Date.now();
+  log(`▶ ${name}`);
+  const result = await fn();
+  log(`✓ ${name} (${((Date.now() - t) / 1000).toFixed(1)}s)`);
+  return result;
+}
+
+const experiments = () => wb.pane('Experiments');
+const runRow = (name) => wb.treeRows('Experiments', `Run ${name},`);
+
+/** Waits until the database holds `count` finished runs (and none still going); returns them oldest first. */
+async function waitFinishedRuns(count) {
+  let runs = [];
+  await waitUntil(
+    `${count} finished run${count === 1 ? '' : 's'} in the database (runboard runs --json)`,
+    async () => {
+      runs = await listRuns(workspace);
+      const bad = runs.find((r) => ['failed', 'killed', 'crashed'].includes(r.status));
+      if (bad) throw new FatalError(`run ${bad.name} ended ${bad.status} (exit ${bad.exitCode}); see its terminal in the screenshot`);
+      return runs.length === count && runs.every((r) => r.status === 'finished');
+    },
+    { timeout: 90_000, every: 500 },
+  ).catch((e) => {
+    if (e instanceof FatalError) throw e;
+    throw new StepError(`${e.message}; the database has: ${runs.map((r) => `${r.name} ${r.status}`).join(', ') || 'no runs'}`);
+  });
+  return [...runs].sort((a, b) => a.id - b.id);
+}
+
+/** Launch Training Run… from the palette, profile `train`; then defaults, or `lr` typed in. */
+async function launchFromPalette({ lr, shots }) {
+  await wb.runCommand('Runboard: Launch Training Run', { onShown: () => shots && wb.shot('02-command-palette') });
+  await wb.waitQuickInput('Launch Training Run');
+  for (const profile of ['train', 'train-sklearn']) {
+    await wb.quickRow(profile).waitFor({ state: 'visible' }).catch(() => {
+      throw new StepError(`the profile pick does not offer "${profile}"`);
+    });
+  }
+  if (shots) await wb.shot('03-profile-pick');
+  await wb.pickQuickItem('train');
+  await wb.waitQuickInput('Launch train');
+  if (lr === undefined) {
+    await wb.quickRow('Edit parameters…').waitFor({ state: 'visible' });
+    if (shots) await wb.shot('04-launch-with-defaults');
+    await wb.pickQuickItem('Launch with defaults');
+    return;
+  }
+  await wb.pickQuickItem('Edit parameters…');
+  // One input box per param, each prefilled with its default: type lr, keep the others.
+  await wb.answerInputBox('Launch train: lr (1/4)', lr, { onFilled: () => wb.shot('07-edit-parameters-lr') });
+  for (const [i, name] of ['epochs', 'l2', 'seed'].entries()) {
+    const title = `Launch train: ${name} (${i + 2}/4)`;
+    await wb.waitQuickInput(title);
+    await wb.answerInputBox(title, await wb.quickInputBox.inputValue());
+  }
+}
+
+/** The run's terminal ("Runboard: <run>") shows that it finished. */
+async function waitTerminalFinished(run) {
+  const line = new RegExp(`\\[runboard\\] run ${run.id} \\(${run.name}\\) finished`);
+  await wb.page
+    .locator('.part.panel .terminal-wrapper.active .xterm-rows, .part.panel .xterm-rows')
+    .filter({ hasText: line })
+    .first()
+    .waitFor({ state: 'visible', timeout: 30_000 })
+    .catch(() => {
+      throw new StepError(`the terminal does not show "[runboard] run ${run.id} (${run.name}) finished"`);
+    });
+}
+
+async function main() {
+  workspace = await step('fresh sample workspace', () => prepareWorkspace());
+  log(`workspace: ${workspace}`);
+
+  wb = await step('start VS Code with Runboard in chromium', () => launchWorkbench({ workspace, screenshots: shotsDir, log, verbose: opts.verbose }));
+  await wb.shot('01-workbench');
+
+  const [first] = await step('launch `train` with defaults from the command palette', async () => {
+    await launchFromPalette({ shots: true });
+    const runs = await waitFinishedRuns(1);
+    await waitTerminalFinished(runs[0]);
+    await wb.shot('05-run-finished-terminal');
+    return runs;
+  });
+
+  await step(`open Runboard, expand logreg › ${first.name} › Metrics`, async () => {
+    await wb.openRunboardView();
+    await wb.expandRow(wb.treeRows('Experiments', 'logreg'), 'the experiment "logreg"');
+    await waitUntil(`the tree row "Run ${first.name}, finished"`, () => wb.treeRows('Experiments', `Run ${first.name}, finished`).isVisible(), { timeout: 30_000 }).catch(async (e) => {
+      throw new StepError(`${e.message}; Experiments shows:\n${await wb.describeTree('Experiments')}`);
+    });
+    await wb.expandRow(runRow(first.name), `the run ${first.name}`);
+    const metricsRow = experiments().locator('.monaco-list-row[aria-level="3"][aria-label^="Metrics"]').first();
+    await wb.expandRow(metricsRow, `Metrics of ${first.name}`);
+    // The tree lists exactly the metrics the CLI recorded.
+    const truth = Object.keys((await showRun(workspace, first.id)).metrics).sort();
+    if (truth.length === 0) throw new StepError(`the CLI shows no metrics for ${first.name}`);
+    let shown = [];
+    await waitUntil(
+      `the metrics ${truth.join(', ')} under Metrics`,
+      async () => {
+        shown = (await experiments().locator('.monaco-list-row[aria-level="4"]').evaluateAll((rs) => rs.map((r) => r.querySelector('.label-name')?.textContent?.trim() ?? ''))).sort();
+        return truth.every((k) => shown.includes(k));
+      },
+      { timeout: 15_000 },
+    ).catch(async (e) => {
+      throw new StepError(`${e.message}; Experiments shows:\n${await wb.describeTree('Experiments')}`);
+    });
+    log(`Metrics of ${first.name}: ${shown.join(', ')}`);
+    await wb.shot('06-run-metrics-expanded');
+  });
+
+  const runs = await step('launch `train` again with lr=0.3 via "Edit parameters…"', async () => {
+    await launchFromPalette({ lr: '0.3', shots: false });
+    const all = await waitFinishedRuns(2);
+    await waitTerminalFinished(all[1]);
+    return all;
+  });
+  const second = runs[1];
+
+  await step(`select ${first.name} and ${second.name}, right-click › Compare Selected Runs`, async () => {
+    await wb.hidePanel();
+    await waitUntil(`the tree row "Run ${second.name}, finished"`, () => runRow(second.name).isVisible(), { timeout: 30_000 }).catch(async (e) => {
+      throw new StepError(`${e.message}; Experiments shows:\n${await wb.describeTree('Experiments')}`);
+    });
+    const both = async () => (await runRow(first.name).getAttribute('aria-selected')) === 'true' && (await runRow(second.name).getAttribute('aria-selected')) === 'true';
+    // A tree refresh landing between the clicks can reset the selection: click again then.
+    await waitUntil(
+      'both runs to be selected in the Experiments tree (click, then Ctrl+click)',
+      async () => {
+        await runRow(second.name).locator('.label-name').click();
+        await runRow(first.name).locator('.label-name').click({ modifiers: ['Control'] });
+        return waitUntil('the selection', both, { timeout: 3000 }).catch(() => false);
+      },
+      { timeout: 30_000, every: 500 },
+    ).catch(async (e) => {
+      throw new StepError(`${e.message}; Experiments shows:\n${await wb.describeTree('Experiments')}`);
+    });
+    await wb.shot('08-two-runs-selected');
+    await runRow(first.name).locator('.label-name').click({ button: 'right' });
+    await wb.page.locator('.context-view .monaco-menu').waitFor({ state: 'visible', timeout: 10_000 }).catch(() => {
+      throw new StepError('right-clicking the run opened no context menu');
+    });
+    await wb.shot('09-context-menu');
+    await wb.pickContextMenu('Compare Selected Runs');
+  });
+
+  await step('the Compare panel draws both runs', async () => {
+    const tab = wb.page.locator('.part.editor .tab', { hasText: 'Compare' });
+    await tab.first().waitFor({ state: 'visible', timeout: 30_000 }).catch(() => {
+      throw new StepError('no "Compare" editor tab opened');
+    });
+    const frame = await wb.waitCompareDrawn([first.name, second.name]);
+    const summary = await frame.locator('.app-header .summary').innerText();
+    if (!/^2 runs\b/.test(summary)) throw new StepError(`the Compare header says "${summary}", not "2 runs …"`);
+    log(`Compare: ${summary}`);
+    await wb.shot('10-compare');
+  });
+
+  await step('ground truth: the CLI shows 2 finished runs with metrics', async () => {
+    const all = await listRuns(workspace);
+    if (all.length !== 2 || !all.every((r) => r.status === 'finished')) throw new StepError(`expected 2 finished runs, the CLI lists: ${all.map((r) => `${r.name} ${r.status}`).join(', ')}`);
+    const expectLr = { [first.id]: '0.1', [second.id]: '0.3' };
+    for (const r of all) {
+      const shown = await showRun(workspace, r.id);
+      const metrics = Object.entries(shown.metrics);
+      if (!metrics.length) throw new StepError(`${r.name} has no metrics`);
+      const acc = shown.metrics.val_accuracy;
+      if (!acc || acc.count !== 20) throw new StepError(`${r.name}: expected 20 val_accuracy points, got ${acc ? acc.count : 'none'}`);
+      if (shown.params.lr !== expectLr[r.id]) throw new StepError(`${r.name}: lr is ${shown.params.lr}, expected ${expectLr[r.id]}`);
+      log(`${r.name}: ${shown.status}, lr=${shown.params.lr}, ${metrics.length} metrics, val_accuracy ${acc.last}`);
+    }
+  });
+}
+
+class Timeout extends Error {}
+let timer;
+let interrupted = false;
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, async () => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${sig}: stopping browser and server`);
+    await cleanup();
+    process.exit(130);
+  });
+}
+
+let exitCode = 1;
+const t0 = Date.now();
+try {
+  await Promise.race([
+    main(),
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Timeout(`the smoke test did not finish within ${timeoutSec}s`)), timeoutSec * 1000);
+    }),
+  ]);
+  exitCode = 0;
+} catch (err) {
+  exitCode = err instanceof Timeout ? 124 : 1;
+  const message = err instanceof StepError || err instanceof Timeout ? err.message : (err && err.stack) || String(err);
+  const failShot = wb ? await wb.shot(`failure-${current.replace(/[^\w]+/g, '-').replace(/^-|-$/g, '').slice(0, 60)}`) : undefined;
+  console.error(`\n[ui-smoke] FAILED at step "${current}": ${message}`);
+  if (failShot) console.error(`[ui-smoke] failure screenshot: ${failShot}`);
+  if (wb?.pageErrors.length) console.error(`[ui-smoke] workbench page errors:\n  ${wb.pageErrors.slice(-5).map(firstLine).join('\n  ')}`);
+  if (opts.verbose && wb?.server) console.error(`[ui-smoke] last VS Code server output:\n${wb.server.output.slice(-30).join('\n')}`);
+} finally {
+  clearTimeout(timer);
+  setTimeout(() => process.exit(exitCode || 1), 20_000).unref(); // never hang on cleanup
+  await cleanup();
+}
+const secs = ((Date.now() - t0) / 1000).toFixed(1);
+if (exitCode === 0) log(`PASSED in ${secs}s`);
+else log(`FAILED (exit ${exitCode}) after ${secs}s`);
+log(`screenshots in ${shotsDir}`);
+process.exit(exitCode);
