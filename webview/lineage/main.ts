@@ -157,17 +157,32 @@ function drawEdges(): void {
     const from = elements.get(edge.from)?.getBoundingClientRect();
     const to = elements.get(edge.to)?.getBoundingClientRect();
     if (!from || !to) continue;
-    const x1 = from.right - box.left + canvas.scrollLeft;
-    const y1 = from.top + from.height / 2 - box.top + canvas.scrollTop;
-    const x2 = to.left - box.left + canvas.scrollLeft;
-    const y2 = to.top + to.height / 2 - box.top + canvas.scrollTop;
-    // Same column (a re-run of a run shown beside it): loop out to the right.
-    const bend = x2 > x1 ? Math.max(24, (x2 - x1) / 2) : 60;
-    const d = x2 > x1 ? `M ${x1} ${y1} C ${x1 + bend} ${y1}, ${x2 - bend} ${y2}, ${x2} ${y2}` : `M ${x1} ${y1} C ${x1 + bend} ${y1}, ${x1 + bend} ${y2}, ${to.right - box.left + canvas.scrollLeft} ${y2}`;
+    const d = edgePath(from, to, box, canvas);
     const path = svg('path', { d, class: `edge relation-${edge.relation.replace(/[^a-z]/gi, '')}`, 'marker-end': 'url(#arrow)' });
     path.appendChild(svg('title', { text: edge.relation }));
     edgeLayer.appendChild(path);
   }
+}
+
+/**
+ * Left to right when the columns sit side by side; top to bottom when a narrow panel stacks them;
+ * a loop on the right for two nodes of one column (a re-run beside the run it repeated).
+ */
+function edgePath(from: DOMRect, to: DOMRect, box: DOMRect, scroller: HTMLElement): string {
+  const x = (v: number) => v - box.left + scroller.scrollLeft;
+  const y = (v: number) => v - box.top + scroller.scrollTop;
+  if (to.left >= from.right - 1) {
+    const [x1, y1, x2, y2] = [x(from.right), y(from.top + from.height / 2), x(to.left), y(to.top + to.height / 2)];
+    const bend = Math.max(24, (x2 - x1) / 2);
+    return `M ${x1} ${y1} C ${x1 + bend} ${y1}, ${x2 - bend} ${y2}, ${x2} ${y2}`;
+  }
+  if (to.top >= from.bottom - 1) {
+    const [x1, y1, x2, y2] = [x(from.left + from.width / 2), y(from.bottom), x(to.left + to.width / 2), y(to.top)];
+    const bend = Math.max(12, (y2 - y1) / 2);
+    return `M ${x1} ${y1} C ${x1} ${y1 + bend}, ${x2} ${y2 - bend}, ${x2} ${y2}`;
+  }
+  const [x1, y1, x2, y2] = [x(from.right), y(from.top + from.height / 2), x(to.right), y(to.top + to.height / 2)];
+  return `M ${x1} ${y1} C ${x1 + 48} ${y1}, ${x2 + 48} ${y2}, ${x2} ${y2}`;
 }
 
 function showError(message: string): void {

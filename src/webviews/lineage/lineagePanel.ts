@@ -36,6 +36,8 @@ export class LineagePanel implements vscode.Disposable {
   private disposed = false;
   /** The last report the webview posted after drawing (null before the first). */
   lastRendered: RenderedReport | null = null;
+  /** Errors the webview reported (script errors, CSP violations): tests expect none. */
+  readonly problems: string[] = [];
 
   static async show(services: Services, root: LineageRef, opener: LineageOpener): Promise<LineagePanel> {
     // Fails (a UserError) before any panel opens when the root does not exist.
@@ -149,6 +151,7 @@ export class LineagePanel implements vscode.Disposable {
         this.renders.fire(message.report);
         return;
       case 'error':
+        this.problems.push(message.message);
         this.services.log.warn(`Lineage webview: ${message.message}`);
         return;
       default: {
