@@ -43,6 +43,8 @@ ARTIFACT_KINDS = ("model", "data", "plot", "other")
 FLUSH_INTERVAL_S = 1.0
 
 _run = None
+_append_step = _append_wall = _append_metrics = None
+_first_log = True
 _time = time.time
 _start_lock = threading.Lock()
 
@@ -58,17 +60,24 @@ def log(step=None, **metrics):
     """
     if step is not None and type(step) is not int:
         step = _integer_step(step)
-    run = _run or _current()
+    if _run is None:
+        _current()
     # Three flat lists, not a tuple per record: tuples are tracked by the garbage collector, and
-    # the collections they trigger would cost more than the rest of this call.
-    run.steps.append(step)
-    run.walls.append(_time())
-    run.metrics.append(metrics)
-    if run.first_log:
-        # The first record is written at once, here, so Runboard learns early that this key comes
-        # from the client (console lines for the same key are then ignored).
-        run.first_log = False
-        run.flush(direct=True)
+    # the collections they trigger would cost more than the rest of this call. The lists' bound
+    # append methods are module globals: the cheapest lookup in a hot loop.
+    _append_step(step)
+    _append_wall(_time())
+    _append_metrics(metrics)
+    if _first_log:
+        _log_first()
+
+
+def _log_first():
+    # The first record is written at once, here, so Runboard learns early that this key comes
+    # from the client (console lines for the same key are then ignored).
+    global _first_log
+    _first_log = False
+    _run.flush(direct=True)
 
 
 def log_params(params):
@@ -141,7 +150,6 @@ class _Run:
         self.walls = []
         self.metrics = []
         self.next_step = {}
-        self.first_log = True
         self.params = _read_json(os.path.join(directory, "params.json"))
         self.tags = _read_json(os.path.join(directory, "tags.json"))
         self.lock = threading.Lock()
@@ -230,10 +238,11 @@ class _Run:
         self.helper = None
         self.helper_failed = False
         # The parent writes its own buffer; the child starts empty with its own flusher thread.
-        self.steps = []
-        self.walls = []
-        self.metrics = []
-        self.first_log = True
+        # Cleared in place: log() holds their append methods.
+        global _first_log
+        for column in (self.steps, self.walls, self.metrics):
+            del column[:]
+        _first_log = True
         self.lock = threading.Lock()
         self.stopped = threading.Event()
         self._start_thread()
@@ -400,7 +409,7 @@ def _end_partial_line(fd, path):
 
 
 def _current():
-    global _run
+    global _run, _append_step, _append_wall, _append_metrics
     if _run is not None:
         return _run
     with _start_lock:
@@ -410,7 +419,9 @@ def _current():
             if standalone:
                 directory = _create_local_run()
             os.makedirs(directory, exist_ok=True)
-            _run = _Run(directory, standalone)
+            run = _Run(directory, standalone)
+            _append_step, _append_wall, _append_metrics = run.steps.append, run.walls.append, run.metrics.append
+            _run = run
             atexit.register(_at_exit)
             _chain_excepthook()
     return _run
