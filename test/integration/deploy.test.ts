@@ -8,6 +8,8 @@ import { Deployments, type DeployResult } from '../../src/core/deploy/deployment
 import { LIVE_STATUSES } from '../../src/core/deploy/types.ts';
 import { Registry, type ModelVersion } from '../../src/core/registry/registry.ts';
 import type { DeploymentsNode } from '../../src/views/deployments.ts';
+import type { RunNode } from '../../src/views/experiments/nodes.ts';
+import type { ModelsNode } from '../../src/views/models.ts';
 import type { ReportedError } from '../../src/commands/shared/report.ts';
 import { EXTENSION_ID, runboard, store, waitFor } from './helpers.ts';
 
@@ -150,11 +152,19 @@ describe('registry and deploy from the editor', function () {
     assert.ok(report.nodes.find((n) => n.kind === 'dataset')!.details.includes(input.fingerprint), 'dataset fingerprint');
     assert.ok(report.nodes.find((n) => n.kind === 'run')!.details.some((t) => t.startsWith(commit)), 'commit');
     assert.match(report.nodes.find((n) => n.kind === 'deployment')!.text, /running/);
+    // Enter on the run node: the run is selected in the Experiments view.
+    await panel.openNode(`run:${trained.runId}`);
+    await waitFor('the run selected in Experiments', () => api.trees.experimentsView.selection.some((n) => (n as RunNode).kind === 'run' && (n as RunNode).run.id === trained.runId));
+
+    // Visible with something live, the Deployments view is watched (and only then).
+    await vscode.commands.executeCommand('runboard.deployments.focus');
+    await waitFor('the monitor timer', () => api.testing.deploymentMonitor.running);
 
     // Stop: the server goes, the view and the open panel follow.
     const stopped = await vscode.commands.executeCommand<{ status: string } | undefined>('runboard.stopDeployment', node);
     assert.equal(stopped?.status, 'stopped');
     await waitFor('the stopped deployment in the view', async () => (await deploymentNode(d.id))?.deployment.status === 'stopped');
+    await waitFor('no timer with nothing live', () => !api.testing.deploymentMonitor.running);
     await panel.waitForRendered((r) => /stopped/.test(r.nodes.find((n) => n.kind === 'deployment')?.text ?? ''), 30_000);
     await assert.rejects(fetch(`${d.url}/health`), 'nothing answers any more');
     assert.deepEqual(panel.problems, [], 'no script error or CSP violation in the webview');
@@ -179,6 +189,56 @@ describe('registry and deploy from the editor', function () {
     } finally {
       await deployments.stop(id);
     }
+  });
+
+  it('Models view: metrics and aliases, Set Alias, Compare with Champion; Rollback serves the previous version with the same token', async () => {
+    const api = await runboard();
+    const second = await vscode.commands.executeCommand<LaunchResult | undefined>('runboard.launchRun', { file: 'sk_train.py', inputs: ['sk_data.csv'], experiment: 'sklearn', wait: true, terminal: false });
+    assert.equal(second?.run.status, 'finished');
+    const register = (runId: number, aliases: string[]) => vscode.commands.executeCommand<ModelVersion | undefined>('runboard.registerModel', { runId, artifact: 'model.pkl', name: 'sk-pair', aliases });
+    assert.equal((await register(trained.runId, ['champion']))?.version, 1);
+    assert.equal((await register(second!.runId, []))?.version, 2);
+
+    const model = await waitFor('the model in the Models view', async () => (await api.trees.models.getChildren()).find((n) => n.kind === 'model' && n.model.name === 'sk-pair'));
+    const versions = (await api.trees.models.getChildren(model)) as Extract<ModelsNode, { kind: 'version' }>[];
+    const [v2, v1] = versions;
+    assert.deepEqual([v2!.version.version, v1!.version.version], [2, 1]);
+    const [item2, item1] = [api.trees.models.getTreeItem(v2!), api.trees.models.getTreeItem(v1!)];
+    assert.equal(item2.contextValue, 'modelVersion.run.challenger');
+    assert.equal(item1.contextValue, 'modelVersion.run');
+    assert.match(String(item1.description), /^champion · acc 1 · run \d+$/);
+    assert.ok(item1.iconPath instanceof vscode.ThemeIcon && item1.iconPath.id === 'star-full');
+    const tooltip = await api.trees.models.resolveTreeItem(item2, v2!);
+    const text = (tooltip.tooltip as vscode.MarkdownString).value;
+    assert.match(text, /Commit/);
+    assert.match(text, /sk\\_data\.csv|sk_data\.csv/);
+
+    const move = await vscode.commands.executeCommand<{ toVersion: number; fromVersion: number | null } | undefined>('runboard.setModelAlias', v2, { alias: 'staging' });
+    assert.deepEqual([move?.fromVersion, move?.toVersion], [null, 2]);
+    assert.equal(new Registry(await store(), workspace()).resolve('sk-pair@staging').version, 2);
+
+    const compared = await vscode.commands.executeCommand<[number, number] | undefined>('runboard.compareWithChampion', v2);
+    assert.deepEqual(compared, [trained.runId, second!.runId]);
+    await waitFor('the compare panel on both runs', () => api.testing.comparePanel()?.runIds.join() === compared!.join());
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+
+    const deployed = await vscode.commands.executeCommand<DeployResult | undefined>('runboard.deployModel', v2, { target: 'local' });
+    assert.equal(deployed?.deployment.status, 'running', deployed?.deployment.error ?? JSON.stringify(errors));
+    const node = (await deploymentNode(deployed!.deployment.id))!;
+    assert.match(String(api.trees.deployments.getTreeItem(node).contextValue), /\.rollback/);
+    const rolled = await vscode.commands.executeCommand<DeployResult | undefined>('runboard.rollbackDeployment', node, { confirmed: true });
+    assert.ok(rolled, JSON.stringify(errors));
+    try {
+      assert.equal(rolled.deployment.version, 1);
+      assert.equal(rolled.deployment.replacesId, deployed!.deployment.id);
+      assert.equal(rolled.token, deployed!.token, 'clients keep their token');
+      assert.equal((await deploymentNode(deployed!.deployment.id))?.deployment.status, 'stopped');
+      const answer = await vscode.commands.executeCommand<TestEndpointResult | undefined>('runboard.testEndpoint', rolled.deployment.id, { show: false });
+      assert.equal(answer?.status, 200);
+    } finally {
+      await vscode.commands.executeCommand('runboard.stopDeployment', rolled.deployment.id);
+    }
+    assert.deepEqual(errors, []);
   });
 
   it('deploying is refused in Restricted Mode, registering is not', async () => {

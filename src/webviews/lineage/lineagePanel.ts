@@ -127,6 +127,19 @@ export class LineagePanel implements vscode.Disposable {
     });
   }
 
+  /** What Enter on a node does (the webview's `open`); errors are shown, never thrown. */
+  async openNode(key: string): Promise<void> {
+    const node = this.graph?.nodes.find((n) => n.key === key);
+    if (!node || !node.openable) return;
+    try {
+      await this.opener.open(node);
+    } catch (err) {
+      const text = err instanceof Error ? err.message : String(err);
+      if (!(err instanceof UserError)) this.services.log.error(`Lineage: opening ${node.key} failed: ${text}`);
+      void vscode.window.showErrorMessage(text);
+    }
+  }
+
   private async handle(message: WebviewMessage): Promise<void> {
     switch (message.type) {
       case 'ready':
@@ -134,18 +147,9 @@ export class LineagePanel implements vscode.Disposable {
         this.ready = true;
         await this.refresh();
         return;
-      case 'open': {
-        const node = this.graph?.nodes.find((n) => n.key === message.key);
-        if (!node || !node.openable) return;
-        try {
-          await this.opener.open(node);
-        } catch (err) {
-          const text = err instanceof Error ? err.message : String(err);
-          if (!(err instanceof UserError)) this.services.log.error(`Lineage: opening ${node.key} failed: ${text}`);
-          void vscode.window.showErrorMessage(text);
-        }
+      case 'open':
+        await this.openNode(message.key);
         return;
-      }
       case 'rendered':
         this.lastRendered = message.report;
         this.renders.fire(message.report);
