@@ -155,6 +155,11 @@ describe('registry and deploy from the editor', function () {
     // Enter on the run node: the run is selected in the Experiments view.
     await panel.openNode(`run:${trained.runId}`);
     await waitFor('the run selected in Experiments', () => api.trees.experimentsView.selection.some((n) => (n as RunNode).kind === 'run' && (n as RunNode).run.id === trained.runId));
+    // …and on the model version and the deployment, they are selected in their views.
+    await panel.openNode(`model_version:${version.id}`);
+    await waitFor('the version selected in Models', () => api.trees.modelsView.selection.some((n) => n.kind === 'version' && n.version.id === version.id));
+    await panel.openNode(`deployment:${d.id}`);
+    await waitFor('the deployment selected in Deployments', () => api.trees.deploymentsView.selection.some((n) => n.kind === 'deployment' && n.deployment.id === d.id));
 
     // Visible with something live, the Deployments view is watched (and only then).
     await vscode.commands.executeCommand('runboard.deployments.focus');

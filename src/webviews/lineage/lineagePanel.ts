@@ -31,6 +31,8 @@ export class LineagePanel implements vscode.Disposable {
   private rootRef: LineageRef;
   private graph: LineageGraph | undefined;
   private ready = false;
+  /** What the webview shows now, so a database change that leaves the graph alone sends nothing. */
+  private shown: string | undefined;
   private readonly renders = new vscode.EventEmitter<RenderedReport>();
   private readonly disposables: vscode.Disposable[] = [this.renders];
   private disposed = false;
@@ -107,6 +109,10 @@ export class LineagePanel implements vscode.Disposable {
     } catch (err) {
       message = { type: 'error', message: err instanceof Error ? err.message : String(err) };
     }
+    // A run logging metrics changes the database every few hundred ms; its lineage rarely.
+    const text = JSON.stringify(message);
+    if (text === this.shown) return;
+    this.shown = text;
     this.post(message);
   }
 
@@ -145,6 +151,7 @@ export class LineagePanel implements vscode.Disposable {
       case 'ready':
         // A fresh webview (first load, or shown again after being hidden): build from the store now.
         this.ready = true;
+        this.shown = undefined;
         await this.refresh();
         return;
       case 'open':
