@@ -27,7 +27,7 @@ async function capturePython(store: Store, script: string, options: { regex?: st
 
 const values = (store: Store, runId: number, key: string) => store.series(runId, key).map((p) => [p.step, p.value]);
 
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 5000): Promise<void> {
+async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
