@@ -23,6 +23,7 @@ const elements = new Map<string, HTMLElement>();
 function render(g: LineageGraph): void {
   const started = performance.now();
   const focused = (document.activeElement as HTMLElement | null)?.dataset?.key;
+  const newRoot = graph?.root !== g.root;
   graph = g;
   saveView({ root: g.root });
   elements.clear();
@@ -47,8 +48,8 @@ function render(g: LineageGraph): void {
   if (g.nodes.length === 0) app.appendChild(h('p', { class: 'note', text: 'Nothing recorded.' }));
 
   drawEdges();
-  const again = (focused && elements.get(focused)) || elements.get(g.root);
-  again?.focus({ preventScroll: false });
+  // A live refresh keeps the focused node; focus moves only on a new root, or if it was here already.
+  if (newRoot || document.hasFocus()) ((focused && elements.get(focused)) || elements.get(g.root))?.focus();
 
   const report: RenderedReport = {
     root: g.root,
