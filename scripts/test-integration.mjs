@@ -35,6 +35,7 @@ const step = (what, command, commandArgs, options = {}) => {
 };
 
 step('built the extension', process.execPath, ['scripts/build.mjs']);
+step('built the webviews', process.execPath, ['scripts/build-webviews.mjs']);
 step('built the tests', process.execPath, ['scripts/build-integration.mjs']);
 
 const workspace = mkdtempSync(join(tmpdir(), 'runboard-it-'));
