@@ -45,6 +45,7 @@ def main():
                      val_accuracy=accuracy_score(vy, model.predict(vx)),
                      val_loss=log_loss(vy, model.predict_proba(vx)))
     runboard.log(step=args.n_estimators, val_f1=f1_score(vy, model.predict(vx)))
+    runboard.log_evaluation(vy, model.predict(vx), labels=[0, 1], title="test set")
 
     out = os.environ.get("RUNBOARD_RUN_DIR", ".")
     with open(os.path.join(out, "model.pkl"), "wb") as f:

@@ -2,6 +2,7 @@ import { UserError } from '../core/errors.ts';
 import type { CliCommand, CliContext } from './command.ts';
 import { checkCommand } from './commands/check.ts';
 import { compareCommand } from './commands/compare.ts';
+import { importCommand } from './commands/import.ts';
 import { metricsCommand } from './commands/metrics.ts';
 import { runCommand } from './commands/run.ts';
 import { rerunCommand } from './commands/rerun.ts';
@@ -13,7 +14,7 @@ import { deployCommand, deploymentsCommand, rollbackCommand, undeployCommand } f
 import { lineageCommand } from './commands/lineage.ts';
 import { modelsCommand } from './commands/models.ts';
 
-export const COMMANDS: CliCommand[] = [runCommand, sweepCommand, stopCommand, rerunCommand, runsCommand, showCommand, metricsCommand, compareCommand, checkCommand,
+export const COMMANDS: CliCommand[] = [runCommand, sweepCommand, stopCommand, rerunCommand, runsCommand, showCommand, metricsCommand, compareCommand, checkCommand, importCommand,
   modelsCommand, deployCommand, deploymentsCommand, undeployCommand, rollbackCommand, lineageCommand];
 
 function help(): string {

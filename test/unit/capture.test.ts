@@ -15,7 +15,7 @@ async function capturePython(store: Store, script: string, options: { regex?: st
   const runDir = join(tempDir(), 'run');
   const run = store.createRun({ runDir });
   const capture = new RunCapture(store, { runId: run.id, runDir, regex: options.regex });
-  const env = { ...process.env, RUNBOARD_RUN_DIR: runDir };
+  const env: NodeJS.ProcessEnv = { ...process.env, RUNBOARD_RUN_DIR: runDir };
   if (options.buffered) delete env.PYTHONUNBUFFERED;
   const child = spawn(PYTHON, ['-c', script], { cwd: runDir, env });
   child.stdout.on('data', (chunk: Buffer) => capture.stdout(chunk));

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { pythonDir } from '../../src/core/paths.ts';
 import { Store } from '../../src/core/store/store.ts';
 import { cli, json } from './cliHarness.ts';
 import { tempDir } from './helpers.ts';
@@ -168,4 +170,22 @@ test('a database from a newer Runboard is refused by the CLI with a clear messag
   const result = cli(['runs'], { cwd: ws });
   assert.equal(result.code, 2);
   assert.match(result.stderr, /written by a newer Runboard \(schema 42/);
+});
+
+test('import loads a folder the Python client made outside a run, once', () => {
+  const ws = tempDir();
+  const script = 'import runboard\nrunboard.log_params({"lr": 0.5})\nfor i in range(3):\n    runboard.log(loss=1.0 / (i + 1))\n';
+  writeFileSync(join(ws, 'notebook.py'), script);
+  const made = spawnSync('python3', ['notebook.py'], { cwd: ws, env: { ...process.env, PYTHONPATH: pythonDir(), RUNBOARD_RUN_DIR: '' }, encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  const [dir] = readdirSync(join(ws, '.runboard', 'runs'));
+  const folder = join('.runboard', 'runs', dir!);
+  const [run] = json(cli(['import', folder, '--experiment', 'notebooks', '--json'], { cwd: ws }));
+  assert.equal(run.experiment, 'notebooks');
+  assert.equal(run.status, 'finished');
+  assert.deepEqual(run.params, { lr: '0.5' });
+  assert.deepEqual(run.metrics.loss, { last: 1 / 3, min: 1 / 3, max: 1, count: 3, lastStep: 2, nonfinite: 0 });
+  const again = cli(['import', folder], { cwd: ws });
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /already imported/);
 });

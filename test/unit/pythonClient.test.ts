@@ -9,6 +9,7 @@ import { pythonDir } from '../../src/core/paths.ts';
 import type { Store } from '../../src/core/store/store.ts';
 import { RunCapture } from '../../src/core/tracking/capture.ts';
 import { IMPORTED_FROM_TAG, importRunDir } from '../../src/core/tracking/importDir.ts';
+import { runEvaluations } from '../../src/core/compare/evaluation.ts';
 import { tempDir, tempStore } from './helpers.ts';
 
 interface PythonResult {
@@ -263,5 +264,45 @@ describe('Python client outside a run', () => {
     await assert.rejects(importRunDir(store, dir), (err: Error) => err instanceof UserError && /no run\.json/.test(err.message));
     await assert.rejects(importRunDir(store, join(dir, 'missing')), UserError);
     assert.equal(store.runs().length, 0);
+  });
+});
+
+describe('log_evaluation', () => {
+  it('writes a confusion matrix and per-class scores that the Compare panel reads as an artifact', async () => {
+    const { store } = tempStore();
+    const { runId } = await captureRun(
+      store,
+      String.raw`
+import runboard
+runboard.log_evaluation(["cat", "cat", "dog", "dog", "dog", "bird"], ["cat", "dog", "dog", "dog", "cat", "bird"], labels=["cat", "dog", "bird"])
+runboard.log_evaluation([0, 1, 1], [0, 1, 0], name="test")
+`,
+    );
+    const run = store.run(runId)!;
+    const { files } = await runEvaluations(store, run);
+    assert.deepEqual(files.map((f) => [f.path, f.error]).sort(), [['artifacts/evaluation-test.json', null], ['artifacts/evaluation.json', null]]);
+    const main = files.find((f) => f.path === 'artifacts/evaluation.json')!.evaluation!;
+    assert.deepEqual(main.labels, ['cat', 'dog', 'bird']);
+    assert.deepEqual(main.confusionMatrix, [[1, 1, 0], [1, 2, 0], [0, 0, 1]]);
+    const dog = main.perClass.dog!;
+    assert.deepEqual([dog.precision, dog.recall, dog.support], [2 / 3, 2 / 3, 3]);
+    assert.ok(Math.abs(main.accuracy! - 4 / 6) < 1e-12);
+    assert.ok(store.artifacts(runId).some((a) => a.path === 'artifacts/evaluation.json'), 'recorded as an artifact');
+  });
+
+  it('refuses mismatched lengths and path-like names', async () => {
+    const result = await runPython(
+      String.raw`
+import runboard
+for args, kwargs in [(([1, 2], [1]), {}), (([1], [1]), {"name": "../x"})]:
+    try:
+        runboard.log_evaluation(*args, **kwargs)
+        print("accepted")
+    except ValueError as e:
+        print("refused:", e)
+`,
+      { cwd: tempDir(), env: { RUNBOARD_RUN_DIR: tempDir() } },
+    );
+    assert.deepEqual(result.stdout.trim().split('\n').map((l) => l.split(':')[0]), ['refused', 'refused'], result.stderr);
   });
 });

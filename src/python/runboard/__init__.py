@@ -37,7 +37,7 @@ import time
 from itertools import chain, repeat
 from operator import itemgetter, mul
 
-__all__ = ["log", "log_params", "log_artifact", "set_tags", "flush", "run_dir"]
+__all__ = ["log", "log_params", "log_artifact", "log_evaluation", "set_tags", "flush", "run_dir"]
 
 ARTIFACT_KINDS = ("model", "data", "plot", "other")
 FLUSH_INTERVAL_S = 1.0
@@ -121,6 +121,53 @@ def log_artifact(path, kind=None):
             partial = os.path.join(folder, ".%s.%d.tmp" % (name, os.getpid()))
             shutil.copyfile(source, partial)
             os.replace(partial, target)
+    return target
+
+
+def log_evaluation(y_true, y_pred, labels=None, name=None, title=None):
+    """Writes a confusion matrix and per-class precision/recall/F1 as ``artifacts/evaluation.json``
+    (``evaluation-NAME.json`` with a name), which the Compare panel shows side by side. Returns
+    the file's path.
+
+    Rows of the matrix are the true class, columns the predicted one. A score whose denominator is
+    zero is 0, as in scikit-learn. ``labels`` fixes the classes and their order (default: every
+    label seen, sorted).
+    """
+    truth, predicted = list(y_true), list(y_pred)
+    if len(truth) != len(predicted):
+        raise ValueError("runboard.log_evaluation: y_true has %d items but y_pred has %d" % (len(truth), len(predicted)))
+    if name is not None and (not str(name) or any(c in str(name) for c in "/\\") or str(name).startswith(".")):
+        raise ValueError("runboard.log_evaluation: name must be a plain file name part, not %r" % (name,))
+    classes = list(labels) if labels is not None else sorted(set(truth) | set(predicted), key=lambda v: (str(type(v)), v))
+    index = {label: i for i, label in enumerate(classes)}
+    matrix = [[0] * len(classes) for _ in classes]
+    for t, p in zip(truth, predicted):
+        if t in index and p in index:
+            matrix[index[t]][index[p]] += 1
+    per_class = {}
+    for i, label in enumerate(classes):
+        hits = matrix[i][i]
+        support = sum(matrix[i])
+        predicted_as = sum(row[i] for row in matrix)
+        precision = hits / predicted_as if predicted_as else 0.0
+        recall = hits / support if support else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[str(label)] = {"precision": precision, "recall": recall, "f1": f1, "support": support}
+    total = sum(map(sum, matrix))
+    report = {
+        "format": "runboard.evaluation/1",
+        "title": title if title is not None else (str(name) if name is not None else "evaluation"),
+        "labels": [label if isinstance(label, (int, float, str)) else str(label) for label in classes],
+        "confusion_matrix": matrix,
+        "per_class": per_class,
+        "accuracy": sum(matrix[i][i] for i in range(len(classes))) / total if total else 0.0,
+    }
+    run = _current()
+    folder = os.path.join(run.dir, "artifacts")
+    os.makedirs(folder, exist_ok=True)
+    target = os.path.join(folder, "evaluation.json" if name is None else "evaluation-%s.json" % name)
+    with run.lock:
+        _write_json_atomically(target, report)
     return target
 
 
