@@ -141,6 +141,8 @@ async function populate() {
   if (deployment.status !== 'running') throw new StepError(`runboard deploy forest: ${deployment.status} ${deployment.error ?? ''}`);
   log(`deployment ${deployment.id}: forest@${deployment.version} on ${deployment.url}`);
   await sendTraffic(deployment, 6);
+  const listed = (await runboardCli(workspace, ['deployments', '--json'], { json: true })).find((d) => d.id === deployment.id);
+  log(`traffic sent: the CLI counts ${listed?.requests?.requests ?? '?'} requests (p50 ${listed?.requests?.p50 ?? '—'} ms)`);
   return { runs, children, parent, forest };
 }
 
@@ -272,6 +274,8 @@ try {
   const failShot = wb ? await wb.shot(`failure-${current.replace(/[^\w]+/g, '-').replace(/^-|-$/g, '').slice(0, 60)}`) : undefined;
   console.error(`\n[demo] FAILED at step "${current}": ${message}`);
   if (failShot) console.error(`[demo] failure screenshot: ${failShot}`);
+  const diag = wb?.diagnostics() ?? [];
+  if (diag.length) console.error(`[demo] workbench diagnostics:\n  ${diag.join('\n  ')}`);
   if (opts.verbose && wb?.server) console.error(`[demo] last VS Code server output:\n${wb.server.output.slice(-30).join('\n')}`);
 } finally {
   clearTimeout(timer);

@@ -286,6 +286,8 @@ try {
   console.error(`\n[ui-smoke] FAILED at step "${current}": ${message}`);
   if (failShot) console.error(`[ui-smoke] failure screenshot: ${failShot}`);
   if (wb?.pageErrors.length) console.error(`[ui-smoke] workbench page errors:\n  ${wb.pageErrors.slice(-5).map(firstLine).join('\n  ')}`);
+  const diag = wb?.diagnostics() ?? [];
+  if (diag.length) console.error(`[ui-smoke] workbench diagnostics:\n  ${diag.join('\n  ')}`);
   if (opts.verbose && wb?.server) console.error(`[ui-smoke] last VS Code server output:\n${wb.server.output.slice(-30).join('\n')}`);
 } finally {
   clearTimeout(timer);

@@ -50,6 +50,9 @@ export const MACHINE_SETTINGS = {
   'terminal.integrated.gpuAcceleration': 'off',
 };
 
+/** Expected on an offline sandbox or pure bookkeeping: left out of the diagnostics. */
+const NOISE = [/getaddrinfo (ENOTFOUND|EAI_AGAIN)/, /\[reconnection-grace-time\]/, /same-origin iframe/, /open-vsx\.org|extensionquery|marketplace/i, /authentication provider 'github'/];
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** A failure the scripts report as one clear line (plus a screenshot), not a stack trace. */
@@ -176,6 +179,8 @@ export class Workbench {
     this.screenshots = options.screenshots && path.resolve(options.screenshots);
     this.shots = [];
     this.pageErrors = [];
+    /** Console lines about the connection and the extension host (see _start). */
+    this.events = [];
     this.server = undefined;
     this.browser = undefined;
     this.page = undefined;
@@ -216,7 +221,12 @@ export class Workbench {
       this.pageErrors.push(err.message);
       if (this.options.verbose) console.log(`[browser pageerror] ${err.message}`);
     });
-    this.page.on('console', (msg) => this.options.verbose && msg.type() === 'error' && console.log(`[browser console.error] ${msg.text()}`));
+    this.page.on('console', (msg) => {
+      const text = msg.text();
+      // Connection and extension-host lifecycle: what explains a workbench that lost its views.
+      if (/extension host|exthost|reconnect|connection (lost|closed)|websocket|terminated|restart/i.test(text) && !NOISE.some((re) => re.test(text))) this.events.push(`+${this.log.elapsed?.().toFixed(1) ?? '?'}s ${msg.type()}: ${text.slice(0, 300)}`);
+      if (this.options.verbose && msg.type() === 'error') console.log(`[browser console.error] ${text}`);
+    });
 
     const url = workbenchUrl(this.server, { folder: this.workspace, payload: [['extensionDevelopmentPath', remoteUri(this.server, this.extensionDir)]] });
     await this.page.goto(url, { waitUntil: 'domcontentloaded', timeout: 90_000 });
@@ -280,7 +290,10 @@ export class Workbench {
     const rows = await this.treeRows(view).evaluateAll((rs) =>
       rs.map((r) => `${'  '.repeat(Number(r.getAttribute('aria-level') || 1) - 1)}${r.getAttribute('aria-label')}${r.getAttribute('aria-expanded') === 'true' ? ' [expanded]' : ''}${r.getAttribute('aria-selected') === 'true' ? ' [selected]' : ''}`),
     ).catch(() => []);
-    return rows.length ? rows.join('\n') : '(no rows)';
+    if (rows.length) return rows.join('\n');
+    // Seen once under heavy load: every extension's UI vanished at once (a restarted extension host).
+    const git = await this.page.locator('.part.statusbar .statusbar-item[id^="status.scm"]').count().catch(() => 0);
+    return `(no rows${git ? '' : '; the Git status bar item is gone too, so the extension host probably restarted: see the diagnostics'})`;
   }
 
   /** The frame of the active webview (outer iframe.webview → inner iframe#active-frame). */
@@ -450,14 +463,26 @@ export class Workbench {
     await this.page.mouse.up();
   }
 
-  /** Expands a tree row (click, as a person does) and waits for aria-expanded=true. */
-  async expandRow(row, what) {
-    await row.waitFor({ state: 'visible', timeout: 30_000 }).catch(() => {
+  /**
+   * Expands a tree row (a click on its twistie, as a person does) and waits for aria-expanded.
+   * Clicks again only when a click was lost (a refresh re-rendered the row meanwhile): never while
+   * the row is still loading its children, which would collapse it again.
+   */
+  async expandRow(row, what, { timeout = 30_000 } = {}) {
+    await row.waitFor({ state: 'visible', timeout }).catch(() => {
       throw new StepError(`no tree row for ${what}`);
     });
-    if ((await row.getAttribute('aria-expanded')) === 'true') return;
-    await row.locator('.monaco-tl-twistie').click();
-    await waitUntil(`${what} to expand`, async () => (await row.getAttribute('aria-expanded')) === 'true', { timeout: 15_000 });
+    const expanded = async () => (await row.getAttribute('aria-expanded')) === 'true';
+    const loading = () => row.locator('.monaco-tl-twistie.codicon-tree-item-loading, .monaco-tl-twistie.loading').count().then((n) => n > 0);
+    await waitUntil(
+      `${what} to expand`,
+      async () => {
+        if (await expanded()) return true;
+        if (!(await loading())) await row.locator('.monaco-tl-twistie').click({ timeout: 5000 });
+        return waitUntil('the expansion', expanded, { timeout: 5000, every: 100 }).catch(() => false);
+      },
+      { timeout, every: 100 },
+    );
   }
 
   /** Picks `item` in the context menu that is open. */
@@ -527,6 +552,24 @@ export class Workbench {
     return frame;
   }
 
+  /** Lines worth printing after a failure: connection/extension-host events and log errors. */
+  diagnostics() {
+    const out = [...this.events.slice(-15).map((e) => `browser ${e}`)];
+    const logs = this.scratch && path.join(this.scratch, 'data', 'data', 'logs');
+    try {
+      for (const file of walk(logs).filter((f) => /(remoteagent|exthost|remoteexthost|server)\.log$/.test(f))) {
+        const bad = fs
+          .readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((l) => /\[error\]|exited|crash|terminat|SIGSEGV|unresponsive/i.test(l) && !NOISE.some((re) => re.test(l)));
+        for (const l of bad.slice(-8)) out.push(`${path.relative(logs, file)}: ${l.slice(0, 300)}`);
+      }
+    } catch {
+      /* no logs */
+    }
+    return out;
+  }
+
   /** Stops server and browser (idempotent). */
   close() {
     this._closing ??= (async () => {
@@ -544,6 +587,11 @@ export class Workbench {
     })();
     return this._closing;
   }
+}
+
+function walk(dir) {
+  if (!dir || !fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
 export function cssString(s) {
