@@ -28,3 +28,23 @@ export class Emitter<T> implements Disposable {
     this.listeners.clear();
   }
 }
+
+/**
+ * `last` when it matches, else the next value of `event` that does; rejects with `timeoutMessage`
+ * after `timeoutMs`. Tests wait on a webview's `rendered` reports this way.
+ */
+export function nextMatching<T>(event: Event<T>, last: T | null, predicate: (value: T) => boolean, timeoutMs: number, timeoutMessage: string): Promise<T> {
+  if (last !== null && predicate(last)) return Promise.resolve(last);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      sub.dispose();
+      reject(new Error(timeoutMessage));
+    }, timeoutMs);
+    const sub = event((value) => {
+      if (!predicate(value)) return;
+      clearTimeout(timer);
+      sub.dispose();
+      resolve(value);
+    });
+  });
+}

@@ -15,7 +15,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { CompareSession, type ComparePort } from '../../src/core/compare/session.ts';
 import type { Store } from '../../src/core/store/store.ts';
 import type { HostMessage, RenderedReport, WebviewMessage } from '../../src/shared/compareProtocol.ts';
-import { compareHtml, makeNonce } from '../../src/webviews/compare/html.ts';
+import { compareHtml } from '../../src/webviews/compare/html.ts';
+import { makeNonce } from '../../src/webviews/html.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const ORIGIN = 'https://runboard.test';

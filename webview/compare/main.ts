@@ -21,6 +21,7 @@ import {
   type TableData,
   type Tab,
   type ViewState,
+  type WebviewMessage,
   type XAxis,
   type XRange,
 } from '../../src/shared/compareProtocol.ts';
@@ -30,11 +31,13 @@ import { EvaluationView } from './evaluation.ts';
 import { ParallelPlot, ScatterPlot, type PlotHost } from './plots.ts';
 import { RunTable } from './table.ts';
 import { readTheme, rgba, type Rgb, type Theme } from './theme.ts';
-import { post, savedView, saveView } from './vscodeApi.ts';
+import { hostChannel } from '../shared/vscodeApi.ts';
 
 type SelectElement = HTMLElement & { value: string };
 type MultiSelectElement = HTMLElement & { value: string[] };
 type CheckboxElement = HTMLElement & { checked: boolean };
+
+const { post, savedView, saveView } = hostChannel<WebviewMessage, ViewState>();
 
 let view: ViewState = { ...defaultViewState(), ...(savedView() ?? {}) };
 let state: CompareState | null = null;

@@ -1,10 +1,10 @@
 // The Lineage panel: dataset(s) → run → model version → deployment, left to right, in plain DOM
 // with an SVG layer for the edges. Every node is reachable with Tab and the arrow keys; Enter on
 // one asks the host to reveal it. All text from the host is set as text, never as markup.
-import type { GraphNode, GraphNodeKind, HostMessage, LineageGraph, RenderedReport } from '../../src/shared/lineageProtocol.ts';
+import type { GraphNode, GraphNodeKind, HostMessage, LineageGraph, LineageViewState, RenderedReport, WebviewMessage } from '../../src/shared/lineageProtocol.ts';
 import { clear, h, svg } from './dom.ts';
 import './lineage.css';
-import { post, saveView } from './vscodeApi.ts';
+import { hostChannel } from '../shared/vscodeApi.ts';
 
 const KIND_LABEL: Record<GraphNodeKind, string> = { dataset: 'Dataset', run: 'Run', model_version: 'Model version', deployment: 'Deployment' };
 const OPEN_HINT: Record<GraphNodeKind, string> = {
@@ -14,6 +14,7 @@ const OPEN_HINT: Record<GraphNodeKind, string> = {
   deployment: 'Enter selects it in the Deployments view',
 };
 
+const { post, saveView } = hostChannel<WebviewMessage, LineageViewState>();
 const app = document.getElementById('app')!;
 let graph: LineageGraph | undefined;
 let edgeLayer: SVGSVGElement | undefined;

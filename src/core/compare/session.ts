@@ -1,4 +1,4 @@
-import { Emitter, type Disposable, type Event } from '../events.ts';
+import { Emitter, nextMatching, type Disposable, type Event } from '../events.ts';
 import type { Store, StoreChange } from '../store/store.ts';
 import type { Run } from '../store/types.ts';
 import {
@@ -196,19 +196,7 @@ export class CompareSession implements Disposable {
    * (integration tests: `await ComparePanel.current?.waitForRendered()`).
    */
   waitForRendered(predicate: (report: RenderedReport) => boolean = () => true, timeoutMs = 15_000): Promise<RenderedReport> {
-    if (this.lastRendered && predicate(this.lastRendered)) return Promise.resolve(this.lastRendered);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        sub.dispose();
-        reject(new Error(`The Compare webview did not render within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const sub = this.onDidRender((report) => {
-        if (!predicate(report)) return;
-        clearTimeout(timer);
-        sub.dispose();
-        resolve(report);
-      });
-    });
+    return nextMatching(this.onDidRender, this.lastRendered, predicate, timeoutMs, `The Compare webview did not render within ${timeoutMs} ms`);
   }
 
   dispose(): void {

@@ -3,7 +3,8 @@ import { CompareSession } from '../../core/compare/session.ts';
 import type { Store } from '../../core/store/store.ts';
 import type { RenderedReport, ViewState, WebviewMessage } from '../../shared/compareProtocol.ts';
 import type { Services } from '../../services.ts';
-import { compareHtml, makeNonce } from './html.ts';
+import { makeNonce } from '../html.ts';
+import { compareHtml } from './html.ts';
 
 /**
  * The Compare panel: one per window, revealed with a new selection when already open. The webview

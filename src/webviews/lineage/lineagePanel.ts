@@ -1,11 +1,13 @@
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
+import { nextMatching } from '../../core/events.ts';
 import { lineage, type LineageRef } from '../../core/registry/lineage.ts';
 import type { LineageKind } from '../../core/store/types.ts';
 import type { GraphNode, HostMessage, LineageGraph, LineageViewState, RenderedReport, WebviewMessage } from '../../shared/lineageProtocol.ts';
 import type { Services } from '../../services.ts';
 import { buildGraph } from './graph.ts';
-import { lineageHtml, makeNonce } from './html.ts';
+import { makeNonce } from '../html.ts';
+import { lineageHtml } from './html.ts';
 
 /** What Enter on a node does (reveal the run in the Experiments view, open the dataset…). */
 export interface LineageOpener {
@@ -118,19 +120,7 @@ export class LineagePanel implements vscode.Disposable {
 
   /** Resolves with the last `rendered` report that matches, or the next one. */
   waitForRendered(predicate: (report: RenderedReport) => boolean = () => true, timeoutMs = 15_000): Promise<RenderedReport> {
-    if (this.lastRendered && predicate(this.lastRendered)) return Promise.resolve(this.lastRendered);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        sub.dispose();
-        reject(new Error(`The lineage panel did not render within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const sub = this.renders.event((report) => {
-        if (!predicate(report)) return;
-        clearTimeout(timer);
-        sub.dispose();
-        resolve(report);
-      });
-    });
+    return nextMatching(this.renders.event, this.lastRendered, predicate, timeoutMs, `The lineage panel did not render within ${timeoutMs} ms`);
   }
 
   /** What Enter on a node does (the webview's `open`); errors are shown, never thrown. */
