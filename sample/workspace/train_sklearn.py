@@ -26,7 +26,9 @@ def main():
     parser.add_argument("--max-depth", type=int, default=4)
     parser.add_argument("--C", type=float, default=1.0)
     args = parser.parse_args()
-    runboard.log_params(vars(args))
+    # Only the params that shape this model, so comparisons show no irrelevant differences.
+    relevant = {"forest": ("n_estimators", "max_depth"), "logreg": ("C",)}[args.model]
+    runboard.log_params({"model": args.model, **{k: getattr(args, k) for k in relevant}})
 
     xs, ys = load("data/train.csv")
     vx, vy = load("data/test.csv")

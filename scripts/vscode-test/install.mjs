@@ -56,6 +56,11 @@ function fmtSecs(ms) {
 /** Throws unless the repo's Node 24 (devDependency `node@24`) is usable. */
 export function checkNode24() {
   if (!fs.existsSync(NODE24)) {
+    // A later `npm install <pkg>` can prune the platform package that node@24's preinstall put
+    // there (binary and headers); re-running that preinstall brings it back.
+    spawnSync('npm', ['rebuild', 'node'], { cwd: REPO_ROOT, stdio: 'ignore' });
+  }
+  if (!fs.existsSync(NODE24)) {
     throw new Error(`Node 24 not found at ${NODE24}. Run \`npm install\` in ${REPO_ROOT} first (devDependency node@24).`);
   }
   const r = spawnSync(NODE24, ['--version'], { encoding: 'utf8' });

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { defaultDbPath } from './paths.ts';
 
@@ -24,3 +24,21 @@ export function workspaceOf(dbPath: string): string {
 /** Default output folder of a run: `.runboard/runs/<id>/` in its workspace. */
 export const defaultRunDir = (dbPath: string, runId: number): string =>
   join(workspaceOf(dbPath), '.runboard', 'runs', String(runId));
+
+/**
+ * Creates a workspace's `.runboard/` with a .gitignore that keeps its records (database, runs,
+ * models, deployments) out of git, while the profiles and deploy settings stay committable.
+ */
+export function ensureDataDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  if (basename(dir) !== '.runboard') return;
+  try {
+    writeFileSync(
+      join(dir, '.gitignore'),
+      "# Runboard's records; profiles.json and deploy.json are meant to be committed.\n*\n!.gitignore\n!profiles.json\n!deploy.json\n",
+      { flag: 'wx' },
+    );
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { codeDifference } from '../../src/core/launch/rerun.ts';
 import { captureCodeState, displayPath, fingerprintInput, pythonEnvironment, systemEnvironment } from '../../src/core/launch/snapshot.ts';
+import { Store } from '../../src/core/store/store.ts';
 import { tempDir, tempStore } from './helpers.ts';
 import { gitRepo, PY } from './launchHelpers.ts';
 
@@ -116,4 +117,29 @@ test('environment: host facts, and the Python version and packages of an interpr
   assert.match(python!.version, /^3\.\d+\.\d+/);
   assert.ok(python!.packages && Object.keys(python!.packages).length > 0, 'installed packages are listed');
   assert.equal(await pythonEnvironment('no-such-python-xyz'), undefined);
+});
+
+test("Runboard's own records never make the code state dirty; its config files do", async () => {
+  const repo = tempDir();
+  const commit = gitRepo(repo, { 'train.py': 'print(1)\n' });
+  // A workspace whose .runboard/ predates its .gitignore: the snapshot filters by itself.
+  mkdirSync(join(repo, '.runboard', 'runs', '1'), { recursive: true });
+  writeFileSync(join(repo, '.runboard', 'runboard.db'), 'db');
+  writeFileSync(join(repo, '.runboard', 'runs', '1', 'stdout.log'), 'epoch=1 loss=0.5\n');
+  assert.deepEqual(await captureCodeState(repo), { commit, branch: 'main', dirty: false, patch: null, patchTruncated: false });
+  writeFileSync(join(repo, '.runboard', 'profiles.json'), '{"profiles": {}}\n');
+  const state = await captureCodeState(repo);
+  assert.equal(state.dirty, true);
+  assert.match(state.patch!, /^diff --git a\/\.runboard\/profiles\.json/);
+  assert.doesNotMatch(state.patch!, /stdout\.log|runboard\.db/);
+});
+
+test('a new database writes a .gitignore that keeps the records out of git and the profiles in', () => {
+  const repo = tempDir();
+  gitRepo(repo, { 'train.py': 'print(1)\n' });
+  const store = Store.open(join(repo, '.runboard', 'runboard.db'));
+  store.close();
+  writeFileSync(join(repo, '.runboard', 'profiles.json'), '{}');
+  const untracked = execFileSync('git', ['ls-files', '--others', '--exclude-standard'], { cwd: repo, encoding: 'utf8' }).trim().split('\n').sort();
+  assert.deepEqual(untracked, ['.runboard/.gitignore', '.runboard/profiles.json']);
 });

@@ -68,7 +68,7 @@ export async function captureCodeState(cwd: string, limit = PATCH_LIMIT): Promis
   let patch = diff.out.toString('utf8');
   let truncated = diff.truncated;
   if (truncated) patch = patch.slice(0, patch.lastIndexOf('\n') + 1);
-  const untracked = untrackedList.ok ? untrackedList.out.toString('utf8').split('\0').filter(Boolean) : [];
+  const untracked = untrackedList.ok ? untrackedList.out.toString('utf8').split('\0').filter((f) => f && !isRunboardData(f)) : [];
   if (untrackedList.truncated || untracked.length > MAX_UNTRACKED_FILES) truncated = true;
   let used = Buffer.byteLength(patch);
   for (const file of untracked.slice(0, MAX_UNTRACKED_FILES)) {
@@ -83,6 +83,17 @@ export async function captureCodeState(cwd: string, limit = PATCH_LIMIT): Promis
   const dirty = diff.out.length > 0 || untracked.length > 0;
   return { commit, branch, dirty, patch: patch || null, patchTruncated: truncated };
 }
+
+/**
+ * Runboard's own records (database, run folders, models) are not code: without this, every run
+ * would look dirty with the previous runs' logs. Its config files are code.
+ */
+export function isRunboardData(path: string): boolean {
+  const parts = path.split('/');
+  const at = parts.lastIndexOf('.runboard');
+  return at !== -1 && !(at === parts.length - 2 && RUNBOARD_CONFIG_FILES.has(parts[at + 1]!));
+}
+const RUNBOARD_CONFIG_FILES = new Set(['profiles.json', 'deploy.json', '.gitignore']);
 
 /** An untracked file as git would show it once added; undefined when it does not fit in `room` bytes. */
 async function newFileDiff(root: string, file: string, room: number): Promise<string | undefined> {

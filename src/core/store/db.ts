@@ -1,9 +1,10 @@
 // The only module that imports the SQLite driver.
 import Database from 'better-sqlite3';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { migrationsDir } from '../paths.ts';
+import { ensureDataDir } from '../workspace.ts';
 
 export type Db = Database.Database;
 export type Statement = Database.Statement;
@@ -42,7 +43,7 @@ export interface OpenOptions {
  */
 export function openDb(file: string, options: OpenOptions = {}): Db {
   const migrations = options.migrations ?? loadMigrations();
-  if (!options.readonly && file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (!options.readonly && file !== ':memory:') ensureDataDir(dirname(file));
   if (options.readonly && !existsSync(file)) {
     throw new UserError(`No Runboard database at ${file}. Launch a run first, or pass --db.`);
   }
