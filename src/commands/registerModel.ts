@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { UserError } from '../core/errors.ts';
 import { GateError, Registry, validateAlias, validateName, type ModelVersion, type RegisterSpec } from '../core/registry/registry.ts';
 import type { Artifact } from '../core/store/types.ts';
-import { formatBytes } from '../views/format.ts';
+import { formatBytes } from '../core/format.ts';
 import { COMMANDS } from './ids.ts';
 import { fileOfArgs, optionsOf, pickRun, requireRun, runIdsOfArgs } from './shared/args.ts';
 import type { CommandSpec } from './shared/context.ts';

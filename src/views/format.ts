@@ -22,18 +22,6 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(h / 24)}d ${h % 24}h`;
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let value = n / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${Number(value.toPrecision(3))} ${units[unit]}`;
-}
-
 export const formatTime = (ms: number | null): string => (ms === null ? '—' : new Date(ms).toLocaleString());
 
 /** Codicon and theme color per run status; `sync~spin` while a run is live. */

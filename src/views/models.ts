@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { formatBytes } from '../core/format.ts';
 import { parseGate } from '../core/gates.ts';
 import { lineage } from '../core/registry/lineage.ts';
 import { Registry, type ModelSummary, type ModelVersion } from '../core/registry/registry.ts';
@@ -7,7 +8,7 @@ import type { MetricSummary } from '../core/store/types.ts';
 import { displayPath, type RunboardServices } from '../host.ts';
 import { settings } from '../settings.ts';
 import type { DatabaseChanges } from './changes.ts';
-import { formatBytes, formatNumber, formatTime, SafeMarkdown } from './format.ts';
+import { formatNumber, formatTime, SafeMarkdown } from './format.ts';
 
 export const MODELS_VIEW = 'runboard.models';
 /** The alias Compare with Champion compares against. */

@@ -1,12 +1,13 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
+import { formatBytes } from '../../core/format.ts';
 import { SWEEP_TAG } from '../../core/launch/lifecycle.ts';
 import type { Store } from '../../core/store/store.ts';
 import type { Run } from '../../core/store/types.ts';
 import { displayPath, type RunboardServices } from '../../host.ts';
 import { settings } from '../../settings.ts';
 import type { DatabaseChanges } from '../changes.ts';
-import { formatBytes, formatDuration, formatNumber, formatTime, SafeMarkdown, statusIcon } from '../format.ts';
+import { formatDuration, formatNumber, formatTime, SafeMarkdown, statusIcon } from '../format.ts';
 import type { ExperimentNode, ExperimentsNode, GroupKind, GroupNode, MoreNode, RunNode } from './nodes.ts';
 import { childCount, countRuns, queryRuns } from './query.ts';
 import { describeState, isFiltered, sanitizeFilter, sanitizeSort, sanitizeState, type RunFilterState, type SortState, type ViewState } from './state.ts';

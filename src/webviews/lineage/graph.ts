@@ -1,5 +1,6 @@
 // No `vscode` import: the graph is plain data built from the core's lineage, tested on plain Node.
 import { basename, isAbsolute, relative, sep } from 'node:path';
+import { formatBytes } from '../../core/format.ts';
 import type { Lineage, LineageNode } from '../../core/registry/lineage.ts';
 import type { LineageEdge } from '../../core/store/types.ts';
 import { nodeKey, type GraphEdge, type GraphField, type GraphNode, type GraphNodeKind, type LineageGraph } from '../../shared/lineageProtocol.ts';
@@ -182,16 +183,4 @@ export function shownPath(workspace: string, path: string): string {
   if (!workspace || !isAbsolute(path)) return path;
   const rel = relative(workspace, path);
   return rel && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel) ? rel : path;
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let value = n / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${Number(value.toPrecision(3))} ${units[unit]}`;
 }
