@@ -30,15 +30,3 @@ export function buildRun(store: Store, spec: NewRun & { series?: Record<string, 
   store.logMetrics(run.id, points);
   return run;
 }
-
-/** Deterministic pseudo-random numbers (mulberry32), so a failing case can be replayed. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { seededRandom } from '../../src/core/launch/sweep.ts';
 import type { Store } from '../../src/core/store/store.ts';
 import type { EnvelopeBucket, MetricPoint } from '../../src/core/store/types.ts';
-import { buildRun, random, tempStore } from './helpers.ts';
+import { buildRun, tempStore } from './helpers.ts';
 
 test('runs: create, lifecycle, list, filter, resolve by id or name, delete', () => {
   const { store } = tempStore();
@@ -168,7 +169,7 @@ function checkEnvelope(store: Store, runId: number, points: { step: number; valu
 
 test('envelopes from rollup tiers equal a brute-force computation on random series', () => {
   const { store } = tempStore();
-  const rand = random(42);
+  const rand = seededRandom(42);
   const sources = new Set<string>();
   for (let trial = 0; trial < 12; trial++) {
     const length = 50 + Math.floor(rand() * 40_000);
