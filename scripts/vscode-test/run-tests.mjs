@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { format, parseArgs } from 'node:util';
-import { install } from './install.mjs';
+import { CHROMIUM_ARGS, install } from './install.mjs';
 import { remoteUri, startServer, stopServer, workbenchUrl } from './server.mjs';
 
 const USAGE = `usage: run-tests.mjs --extension <dir> --tests <index.js> [--workspace <dir>]
@@ -81,17 +81,6 @@ const extMain = JSON.parse(fs.readFileSync(path.join(extensionDir, 'package.json
 if (extMain && !fs.existsSync(path.resolve(extensionDir, extMain)) && !fs.existsSync(path.resolve(extensionDir, extMain + '.js'))) {
   console.warn(`[vscode-test] warning: the extension's main ${extMain} does not exist: build it first.`);
 }
-
-const BROWSER_ARGS = [
-  '--no-sandbox', // we run as root in a container; chromium refuses its sandbox there
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 // Workbench chatter that is expected on an offline sandbox (no GitHub, no
 // marketplace, no service worker over plain http) or is pure connection
@@ -176,7 +165,7 @@ async function main(installed) {
   browser = await chromium.launch({
     executablePath: installed.chromium,
     headless: true,
-    args: BROWSER_ARGS,
+    args: CHROMIUM_ARGS,
     handleSIGINT: false,
     handleSIGTERM: false,
     handleSIGHUP: false,

@@ -12,6 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../scripts/vscode-test/install.mjs';
 import { CompareSession, type ComparePort } from '../../src/core/compare/session.ts';
 import type { Store } from '../../src/core/store/store.ts';
 import type { HostMessage, RenderedReport, WebviewMessage } from '../../src/shared/compareProtocol.ts';
@@ -21,20 +22,9 @@ import { makeNonce } from '../../src/webviews/html.ts';
 const ROOT = join(import.meta.dirname, '..', '..');
 const ORIGIN = 'https://runboard.test';
 
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 /** Debian's Chromium (`apt-get install -y chromium`); never a downloaded browser build. */
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
 
 /** VS Code's Dark Modern colors, as VS Code sets them on a webview's <html>. */

@@ -1,0 +1,3 @@
+// Types for what TypeScript imports from install.mjs (the browser test harness).
+export const CHROMIUM: string;
+export const CHROMIUM_ARGS: string[];
