@@ -44,6 +44,36 @@ test('runs: create, lifecycle, list, filter, resolve by id or name, delete', () 
   assert.ok(changes.includes('run') && changes.includes('metrics') && changes.includes('runDeleted'));
 });
 
+test('conditional run transitions: each applies only while the run is active, the first end wins, no-ops announce nothing', () => {
+  const { store } = tempStore();
+  const announced: number[] = [];
+  store.onDidChange((c) => c.kind === 'run' && announced.push(c.runId));
+  const a = store.createRun();
+  const b = store.createRun();
+  announced.length = 0;
+
+  store.setRunPid(a.id, 41);
+  assert.equal(store.run(a.id)!.pid, null, 'no pid before the run is claimed');
+  assert.equal(store.claimRun(a.id), true);
+  assert.equal(store.claimRun(a.id), false, 'claimed once');
+  store.setRunPid(a.id, 42);
+  assert.equal(store.markEndedIfActive(a.id, { status: 'killed' }, true), false, 'onlyIfQueued leaves a claimed run alone');
+  assert.equal(store.requestStop(a.id, 'SIGTERM'), true);
+  assert.deepEqual([store.run(a.id)!.status, store.run(a.id)!.pid, store.run(a.id)!.signal], ['running', 42, 'SIGTERM']);
+  assert.equal(store.markEndedIfActive(a.id, { status: 'killed', signal: 'SIGTERM', endedAt: 1234 }), true);
+  assert.equal(store.markEndedIfActive(a.id, { status: 'finished', exitCode: 0 }), false);
+  assert.equal(store.requestStop(a.id, 'SIGKILL'), false);
+  assert.equal(store.claimRun(a.id), false);
+  store.setRunPid(a.id, 43);
+  assert.deepEqual([store.run(a.id)!.status, store.run(a.id)!.signal, store.run(a.id)!.pid, store.run(a.id)!.endedAt], ['killed', 'SIGTERM', null, 1234]);
+
+  assert.equal(store.markEndedIfActive(b.id, { status: 'killed', error: 'Stopped before it started' }, true), true);
+  assert.equal(store.claimRun(b.id), false, 'a run stopped while queued never starts');
+  assert.equal(store.run(b.id)!.startedAt, null);
+
+  assert.deepEqual(announced, [a.id, a.id, a.id, a.id, b.id]);
+});
+
 test('deleting a run removes its points, rollups and summaries', () => {
   const { store } = tempStore();
   const run = buildRun(store, { series: { loss: Array.from({ length: 500 }, (_, i) => i) } });

@@ -44,6 +44,8 @@ export interface RunEnd {
 
 export const DEFAULT_EXPERIMENT = 'Default';
 
+const ACTIVE = `status IN ('queued', 'running')`;
+
 const RUN_COLUMNS = `r.id, r.experiment_id, e.name AS experiment, r.name, r.status, r.command, r.cwd, r.pid, r.host,
   r.profile, r.run_dir, r.parent_id, r.created_at, r.started_at, r.ended_at, r.exit_code, r.signal, r.error,
   r.malformed_lines`;
@@ -82,8 +84,15 @@ export class Store {
       params: db.prepare('SELECT key, value FROM params WHERE run_id = ? ORDER BY key'),
       setTag: db.prepare('INSERT OR REPLACE INTO tags (run_id, key, value) VALUES (?, ?, ?)'),
       tags: db.prepare('SELECT key, value FROM tags WHERE run_id = ? ORDER BY key'),
+      runIdWithTag: db.prepare('SELECT run_id FROM tags WHERE key = ? AND value = ?').pluck(),
       start: db.prepare(`UPDATE runs SET status = 'running', pid = ?, started_at = ? WHERE id = ?`),
       end: db.prepare('UPDATE runs SET status = ?, exit_code = ?, signal = ?, error = ?, ended_at = ?, pid = NULL WHERE id = ?'),
+      claim: db.prepare(`UPDATE runs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'`),
+      setPid: db.prepare(`UPDATE runs SET pid = ? WHERE id = ? AND status = 'running'`),
+      requestStop: db.prepare(`UPDATE runs SET signal = ? WHERE id = ? AND ${ACTIVE}`),
+      endIfActive: db.prepare(`UPDATE runs SET status = ?, exit_code = ?, signal = ?, error = ?, ended_at = ?, pid = NULL WHERE id = ? AND ${ACTIVE}`),
+      endIfQueued: db.prepare(`UPDATE runs SET status = ?, exit_code = ?, signal = ?, error = ?, ended_at = ?, pid = NULL WHERE id = ? AND status = 'queued'`),
+      setTimes: db.prepare('UPDATE runs SET started_at = ?, ended_at = ?, created_at = coalesce(?, created_at) WHERE id = ?'),
       setRunDir: db.prepare('UPDATE runs SET run_dir = ? WHERE id = ?'),
       malformed: db.prepare('UPDATE runs SET malformed_lines = malformed_lines + ? WHERE id = ?'),
       deleteRun: db.prepare('DELETE FROM runs WHERE id = ?'),
@@ -204,6 +213,50 @@ export class Store {
     this.changes.fire({ kind: 'run', runId: id });
   }
 
+  /** Replaces the times the store stamped with recorded ones (an import); `createdAt` only when given. */
+  setRunTimes(id: number, times: { startedAt: number | null; endedAt: number | null; createdAt?: number | null }): void {
+    this.s.setTimes.run(times.startedAt, times.endedAt, times.createdAt ?? null, id);
+    this.changes.fire({ kind: 'run', runId: id });
+  }
+
+  // A run can be ended by its launcher, by `runboard stop` in another process, or by crash
+  // reconciliation, in any order: the conditional updates below apply only while the run is still
+  // active, so the first terminal status wins and later ones are no-ops (and announce nothing).
+
+  /** queued → running; false when the run was ended meanwhile (stopped before it started). */
+  claimRun(id: number): boolean {
+    return this.runChanged(id, this.s.claim.run(Date.now(), id).changes);
+  }
+
+  /** Only on a running run: an ended one keeps no pid that could be reused by another process. */
+  setRunPid(id: number, pid: number): void {
+    this.runChanged(id, this.s.setPid.run(pid, id).changes);
+  }
+
+  /**
+   * Records that a stop was asked for, with the signal sent. On an active run the `signal` column
+   * means exactly that, so a launcher in another process learns that an exit after SIGTERM (even
+   * exit code 0 from a script that handles it) is a kill, not a finish.
+   */
+  requestStop(id: number, signal: NodeJS.Signals): boolean {
+    return this.runChanged(id, this.s.requestStop.run(signal, id).changes);
+  }
+
+  /**
+   * Ends a run unless something else already did; true when this call decided its status.
+   * `onlyIfQueued` ends it only if it has not been claimed to start.
+   */
+  markEndedIfActive(id: number, end: RunEnd & { endedAt?: number }, onlyIfQueued = false): boolean {
+    const statement = onlyIfQueued ? this.s.endIfQueued : this.s.endIfActive;
+    const result = statement.run(end.status, end.exitCode ?? null, end.signal ?? null, end.error ?? null, end.endedAt ?? Date.now(), id);
+    return this.runChanged(id, result.changes);
+  }
+
+  private runChanged(id: number, changes: number): boolean {
+    if (changes > 0) this.changes.fire({ kind: 'run', runId: id });
+    return changes > 0;
+  }
+
   setRunDir(id: number, dir: string): void {
     this.s.setRunDir.run(dir, id);
   }
@@ -245,6 +298,11 @@ export class Store {
 
   tags(runId: number): Record<string, string> {
     return Object.fromEntries((this.s.tags.all(runId) as KV[]).map((r) => [r.key, r.value]));
+  }
+
+  /** A run with this tag value, if any. */
+  runIdWithTag(key: string, value: string): number | undefined {
+    return this.s.runIdWithTag.get(key, value) as number | undefined;
   }
 
   // ── metrics ────────────────────────────────────────────────────────────────

@@ -27,10 +27,7 @@ export async function importRunDir(store: Store, dir: string, options: ImportOpt
     throw new UserError(`Cannot import ${dir}: no such folder.`);
   }
   const info = readRunJson(source);
-  const previous = store.db
-    .prepare('SELECT run_id FROM tags WHERE key = ? AND value = ?')
-    .pluck()
-    .get(IMPORTED_FROM_TAG, source) as number | undefined;
+  const previous = store.runIdWithTag(IMPORTED_FROM_TAG, source);
   if (previous !== undefined) {
     const run = store.run(previous);
     throw new UserError(`${source} was already imported as run ${run?.name ?? previous} (#${previous}). Delete that run to import it again.`);
@@ -54,9 +51,7 @@ export async function importRunDir(store: Store, dir: string, options: ImportOpt
     await new RunCapture(store, { runId: run.id, runDir: source, watch: false }).close();
     store.markEnded(run.id, { status, error: status === 'crashed' ? 'No end recorded in run.json: the process stopped without exiting normally.' : null });
     // The store stamps start and end with the current time; an import keeps the recorded ones.
-    store.db
-      .prepare('UPDATE runs SET started_at = ?, ended_at = ?, created_at = coalesce(?, created_at) WHERE id = ?')
-      .run(started ?? null, ended ?? null, started ?? null, run.id);
+    store.setRunTimes(run.id, { startedAt: started ?? null, endedAt: ended ?? null, createdAt: started ?? null });
   } catch (err) {
     store.deleteRun(run.id);
     throw err;
