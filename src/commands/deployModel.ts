@@ -1,11 +1,12 @@
 import * as vscode from 'vscode';
 import { UserError } from '../core/errors.ts';
 import type { DeployResult } from '../core/deploy/deployments.ts';
-import { GateError, Registry, type ModelVersion } from '../core/registry/registry.ts';
+import { Registry, type ModelVersion } from '../core/registry/registry.ts';
 import { COMMANDS } from './ids.ts';
 import { registerModelCommand } from './registerModel.ts';
 import { fileOfArgs, optionsOf } from './shared/args.ts';
 import type { CommandContext, CommandSpec } from './shared/context.ts';
+import { DEPLOY_ANYWAY, overridingGates } from './shared/gates.ts';
 import { locateModelFile, registeredVersionOf, suggestedModelName } from './shared/modelFiles.ts';
 import { deploymentTokens } from './shared/tokens.ts';
 
@@ -26,7 +27,6 @@ export interface DeployModelOptions {
 
 const COPY_TOKEN = 'Copy Token';
 const OPEN_URL = 'Open URL';
-const DEPLOY_ANYWAY = 'Deploy Anyway';
 
 /**
  * Deploy Model…: serves a registered version on a target. Invoked on a model file (Explorer) or a
@@ -71,19 +71,14 @@ export const deployModelCommand: CommandSpec = {
       if (!picked) return undefined;
       target = picked.label;
     }
-    const deploy = (force: boolean) =>
-      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Runboard: deploying ${ref} to ${target}…` }, () =>
-        deployments.deploy(ref, { target, port: options.port, force }),
-      );
-    let result: DeployResult;
-    try {
-      result = await deploy(options.force ?? false);
-    } catch (err) {
-      if (!(err instanceof GateError) || !interactive) throw err;
-      const choice = await vscode.window.showWarningMessage(`${err.message}\n\nDeploy it anyway? The failing gates are recorded on the deployment.`, { modal: true }, DEPLOY_ANYWAY);
-      if (choice !== DEPLOY_ANYWAY) return undefined;
-      result = await deploy(true);
-    }
+    const result = await overridingGates(
+      (force) =>
+        vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Runboard: deploying ${ref} to ${target}…` }, () =>
+          deployments.deploy(ref, { target, port: options.port, force }),
+        ),
+      { ...DEPLOY_ANYWAY, force: options.force, ask: interactive },
+    );
+    if (!result) return undefined;
     const d = result.deployment;
     if (d.status !== 'failed') await deploymentTokens(ctx.services).set(d, result.token);
     store.notify({ kind: 'deployments' });

@@ -2,12 +2,13 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { UserError } from '../core/errors.ts';
-import { GateError, Registry, validateAlias, validateName, type ModelVersion, type RegisterSpec } from '../core/registry/registry.ts';
+import { Registry, validateAlias, validateName, type ModelVersion, type RegisterSpec } from '../core/registry/registry.ts';
 import type { Artifact } from '../core/store/types.ts';
 import { formatBytes } from '../core/format.ts';
 import { COMMANDS } from './ids.ts';
 import { fileOfArgs, optionsOf, pickRun, requireRun, runIdsOfArgs } from './shared/args.ts';
 import type { CommandSpec } from './shared/context.ts';
+import { overridingGates } from './shared/gates.ts';
 import { locateModelFile, suggestedModelName, type ModelFile } from './shared/modelFiles.ts';
 
 export interface RegisterModelOptions {
@@ -107,15 +108,13 @@ export const registerModelCommand: CommandSpec = {
     const spec: RegisterSpec = run
       ? { name, run: run.id, artifact, aliases: aliases ?? [], force: options.force ?? false }
       : { name, file: located!.path, aliases: aliases ?? [] };
-    let version: ModelVersion;
-    try {
-      version = registry.register(spec);
-    } catch (err) {
-      if (!(err instanceof GateError) || !interactive) throw err;
-      const choice = await vscode.window.showWarningMessage(`${err.message}\n\nRegister it anyway? The failing gates are recorded on the version.`, { modal: true }, REGISTER_ANYWAY);
-      if (choice !== REGISTER_ANYWAY) return undefined;
-      version = registry.register({ ...spec, force: true });
-    }
+    // The spec carries options.force; only the retry forces.
+    const version = await overridingGates((force) => registry.register(force ? { ...spec, force: true } : spec), {
+      ask: interactive,
+      question: 'Register it anyway? The failing gates are recorded on the version.',
+      button: REGISTER_ANYWAY,
+    });
+    if (!version) return undefined;
     const from = run ? `run ${run.id} (${artifact})` : `${located!.path} (no lineage)`;
     ctx.services.log.info(`Registered ${version.name}@${version.version} from ${from}`);
     if (located?.kind === 'file') {

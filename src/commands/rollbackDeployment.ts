@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import type { DeployResult } from '../core/deploy/deployments.ts';
 import { UserError } from '../core/errors.ts';
-import { GateError } from '../core/registry/registry.ts';
 import { COMMANDS } from './ids.ts';
 import { optionsOf } from './shared/args.ts';
 import type { CommandSpec } from './shared/context.ts';
+import { DEPLOY_ANYWAY, overridingGates } from './shared/gates.ts';
 import { deploymentTokens } from './shared/tokens.ts';
 import { deploymentIdOf } from './stopDeployment.ts';
 
@@ -15,7 +15,6 @@ export interface RollbackOptions {
 }
 
 const ROLL_BACK = 'Roll Back';
-const DEPLOY_ANYWAY = 'Deploy Anyway';
 
 /**
  * Rollback…: stops a deployment and serves an earlier version of its model on the same target and
@@ -42,19 +41,14 @@ export const rollbackDeploymentCommand: CommandSpec = {
     }
     const tokens = deploymentTokens(ctx.services);
     const token = await tokens.get(d);
-    const rollback = (force: boolean) =>
-      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Runboard: rolling back ${d.model}@${d.version} on ${d.target}…` }, () =>
-        deployments.rollback(d.id, { token, force }),
-      );
-    let result: DeployResult;
-    try {
-      result = await rollback(options.force ?? false);
-    } catch (err) {
-      if (!(err instanceof GateError) || options.confirmed) throw err;
-      const choice = await vscode.window.showWarningMessage(`${err.message}\n\nDeploy it anyway? The failing gates are recorded on the deployment.`, { modal: true }, DEPLOY_ANYWAY);
-      if (choice !== DEPLOY_ANYWAY) return undefined;
-      result = await rollback(true);
-    }
+    const result = await overridingGates(
+      (force) =>
+        vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Runboard: rolling back ${d.model}@${d.version} on ${d.target}…` }, () =>
+          deployments.rollback(d.id, { token, force }),
+        ),
+      { ...DEPLOY_ANYWAY, force: options.force, ask: !options.confirmed },
+    );
+    if (!result) return undefined;
     const next = result.deployment;
     await tokens.delete(d.id);
     if (next.status !== 'failed') await tokens.set(next, result.token);
