@@ -93,6 +93,9 @@ describe('launching', () => {
     const runs = (await children(await group(parent, 'runs'))) as RunNode[];
     assert.deepEqual(runs.map((r) => r.run.id).sort(), [...result.childIds].sort());
     assert.ok(runs.every((r) => r.run.status === 'finished'));
+    assert.equal(await runNode(result.childIds[0]!), undefined, "the sweep's runs are not listed again beside it");
+    const groups = (await children(parent)) as { kind: string; count: number }[];
+    assert.ok(groups.every((g) => g.kind === 'group' && g.count > 0), 'a sweep shows only the groups it has');
   });
 
   it('re-run starts the same command again and links it to the original', async () => {

@@ -11,23 +11,12 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { install, NODE24, NODE24_DIR, REPO_ROOT } from '../../scripts/vscode-test/install.mjs';
+import { CHROMIUM_ARGS, install, NODE24, NODE24_DIR, REPO_ROOT } from '../../scripts/vscode-test/install.mjs';
 import { remoteUri, startServer, stopServer, workbenchUrl } from '../../scripts/vscode-test/server.mjs';
 
 export { REPO_ROOT, NODE24 };
 export const CLI = path.join(REPO_ROOT, 'dist', 'cli.cjs');
 
-// As in scripts/vscode-test/run-tests.mjs.
-export const BROWSER_ARGS = [
-  '--no-sandbox', // we run as root in a container; chromium refuses its sandbox there
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /**
  * Machine settings of the VS Code server (<server-data-dir>/data/Machine/settings.json): no
@@ -208,7 +197,7 @@ export class Workbench {
     this.browser = await chromium.launch({
       executablePath: installed.chromium,
       headless: true,
-      args: BROWSER_ARGS,
+      args: CHROMIUM_ARGS,
       handleSIGINT: false,
       handleSIGTERM: false,
       handleSIGHUP: false,

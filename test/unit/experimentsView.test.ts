@@ -29,6 +29,14 @@ test('runs of one experiment, newest first, a page at a time', () => {
   assert.equal(countRuns(store, { experiment: 'e', filter: {} }), 4);
 });
 
+test("a sweep's runs are listed under the sweep, not beside it", () => {
+  const { store } = seeded();
+  const sweep = buildRun(store, { experiment: 'e', name: 'lr-sweep', status: 'finished' });
+  buildRun(store, { experiment: 'e', name: 'lr-sweep/1', status: 'finished', parentId: sweep.id });
+  assert.deepEqual(page(store, {}), ['lr-sweep', 'delta', 'gamma%', 'beta_1', 'alpha']);
+  assert.equal(countRuns(store, { experiment: 'e', filter: {} }), 5);
+});
+
 test('filters by status, name (LIKE wildcards are literal), id, param and metric', () => {
   const { store, runs } = seeded();
   assert.deepEqual(page(store, { statuses: ['failed'] }), ['beta_1']);

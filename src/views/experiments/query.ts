@@ -26,7 +26,8 @@ function build(query: Omit<RunPageQuery, 'limit' | 'offset'>, forOrder: boolean)
   const { filter, sort } = query;
   const args: Record<string, unknown> = { experiment: query.experiment };
   const joins: string[] = [];
-  const conditions = ['e.name = @experiment'];
+  // A sweep's runs are listed under the sweep, not again beside it.
+  const conditions = ['e.name = @experiment', 'r.parent_id IS NULL'];
   if (filter.statuses?.length) {
     conditions.push(`r.status IN (${filter.statuses.map((_, i) => `@status${i}`).join(', ')})`);
     filter.statuses.forEach((s, i) => (args[`status${i}`] = s));

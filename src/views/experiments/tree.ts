@@ -178,7 +178,8 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentsNode>
       group('inputs', store.inputs(run.id).length),
       group('code', store.codeState(run.id) ? 1 : 0),
     );
-    return groups;
+    // A sweep's own record is mostly empty (its runs hold the params and metrics): show what it has.
+    return node.children > 0 ? groups.filter((g) => g.count > 0) : groups;
   }
 
   private groupChildren(store: Store, node: GroupNode): ExperimentsNode[] {
@@ -258,6 +259,7 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentsNode>
         item.id = node.id;
         item.iconPath = statusIcon(run.status);
         const parts: string[] = [];
+        if (node.children > 0) parts.push(`sweep of ${plural(node.children, 'run')}`);
         if (node.keyMetric) parts.push(`${node.keyMetric.key} ${formatNumber(node.keyMetric.value)}`);
         const duration = runDuration(run);
         if (duration) parts.push(duration);
