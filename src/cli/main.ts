@@ -1,4 +1,4 @@
-import { UserError } from '../core/errors.ts';
+import { storageProblem, UserError } from '../core/errors.ts';
 import type { CliCommand, CliContext } from './command.ts';
 import { checkCommand } from './commands/check.ts';
 import { compareCommand } from './commands/compare.ts';
@@ -53,6 +53,11 @@ export async function main(argv: string[], io: Pick<CliContext, 'out' | 'err'>, 
     if (err instanceof UserError) {
       io.err(`runboard ${name}: ${err.message}`);
       return 2;
+    }
+    const storage = storageProblem(err);
+    if (storage) {
+      io.err(`runboard ${name}: ${storage}`);
+      return 74; // EX_IOERR
     }
     io.err(`runboard ${name}: internal error: ${(err as Error).message}`);
     if (env.RUNBOARD_DEBUG) io.err(String((err as Error).stack));

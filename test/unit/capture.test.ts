@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { storageProblem } from '../../src/core/errors.ts';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
@@ -267,5 +268,45 @@ describe('RunCapture: run folder', () => {
     assert.equal(second.b!.count, 50);
     assert.equal(second.loss!.count, 2);
     assert.equal(store.series(run.id, 'a').length, 51);
+  });
+});
+
+describe('RunCapture: a full disk', () => {
+  /** Lines of JSON metrics as a training process prints them. */
+  const lines = (from: number, to: number) => Buffer.from(Array.from({ length: to - from }, (_, i) => `{"step": ${from + i}, "loss": ${1 / (from + i + 1)}}\n`).join(''));
+
+  it('keeps points while the database cannot grow and stores them all once it can (SQLITE_FULL)', async () => {
+    const { store } = tempStore();
+    const runDir = join(tempDir(), 'run');
+    const run = store.createRun({ runDir });
+    const pages = store.db.pragma('page_count', { simple: true }) as number;
+    store.db.pragma(`max_page_count = ${pages + 2}`); // SQLite's own limit: writes fail with SQLITE_FULL
+    const capture = new RunCapture(store, { runId: run.id, runDir, watch: false });
+    capture.stdout(lines(0, 30_000));
+    await new Promise((resolve) => setTimeout(resolve, 400)); // flushes are attempted and refused
+    assert.equal(store.summaries(run.id).loss, undefined, 'nothing could be written yet');
+    capture.stdout(lines(30_000, 40_000));
+    store.db.pragma('max_page_count = 1073741823'); // space again
+    await capture.close();
+    const loss = store.summaries(run.id).loss!;
+    assert.equal(loss.count, 40_000);
+    assert.equal(loss.lastStep, 39_999);
+    assert.deepEqual(store.series(run.id, 'loss', 0, 2).map((p) => p.step), [0, 1, 2]);
+  });
+
+  it('fails close() with a storage error naming how many points are unsaved when space never comes', async () => {
+    const { store } = tempStore();
+    const runDir = join(tempDir(), 'run');
+    const run = store.createRun({ runDir });
+    store.db.pragma(`max_page_count = ${(store.db.pragma('page_count', { simple: true }) as number) + 2}`);
+    const capture = new RunCapture(store, { runId: run.id, runDir, watch: false });
+    capture.stdout(lines(0, 20_000));
+    await assert.rejects(capture.close(), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'SQLITE_FULL');
+      assert.match(err.message, /^20000 metric points could not be stored/);
+      assert.match(storageProblem(err)!, /disk holding the Runboard database is full/);
+      return true;
+    });
+    store.db.pragma('max_page_count = 1073741823');
   });
 });

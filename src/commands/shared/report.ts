@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { UserError } from '../../core/errors.ts';
+import { storageProblem, UserError } from '../../core/errors.ts';
 import { showTrustRefusal, TrustError } from '../../trust.ts';
 
 const SHOW_LOG = 'Show Log';
@@ -27,7 +27,8 @@ export class Reporter implements vscode.Disposable {
   }
 
   report(command: string, err: unknown): void {
-    const error = err instanceof Error ? err : new Error(String(err));
+    const storage = storageProblem(err);
+    const error: Error = storage ? new UserError(storage) : err instanceof Error ? err : new Error(String(err));
     const trust = error instanceof TrustError;
     const user = error instanceof UserError;
     this.emitter.fire({ command, message: error.message, user, trust });

@@ -143,8 +143,22 @@ export class MetricStore {
     return this.logTx(runId, points);
   }
 
-  private readonly logTx = (runId: number, points: readonly MetricPoint[]): number =>
-    this.db.transaction(() => this.logInTransaction(runId, points))();
+  private readonly logTx = (runId: number, points: readonly MetricPoint[]): number => {
+    try {
+      return this.db.transaction(() => this.logInTransaction(runId, points))();
+    } catch (err) {
+      this.forgetKeyIds();
+      throw err;
+    }
+  };
+
+  /**
+   * Drops the cached metric-name ids: a key created in a transaction that rolled back (a full
+   * disk, say) no longer exists, and a cached id would file later points under no name.
+   */
+  forgetKeyIds(): void {
+    this.keyIds.clear();
+  }
 
   private logInTransaction(runId: number, points: readonly MetricPoint[]): number {
     const base = this.wallBase(runId);

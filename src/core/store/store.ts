@@ -131,6 +131,19 @@ export class Store {
     if (this.db.open) this.db.close();
   }
 
+  /**
+   * Runs `fn` in one transaction (nested calls become savepoints). Writers outside the store use
+   * this rather than `db.transaction`, so the store's caches forget what a rollback undid.
+   */
+  transaction<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn)();
+    } catch (err) {
+      this.metrics.forgetKeyIds();
+      throw err;
+    }
+  }
+
   /** Lets other owners (registry, deploy) announce their writes through the same channel. */
   notify(change: StoreChange): void {
     this.changes.fire(change);

@@ -4,6 +4,7 @@ import { closeSync, createReadStream, mkdirSync, openSync, statSync, writeSync }
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { storageProblem } from '../errors.ts';
 import type { Disposable } from '../events.ts';
 import type { Store } from '../store/store.ts';
 import { ARTIFACT_KINDS, type ArtifactKind, type MetricPoint } from '../store/types.ts';
@@ -39,6 +40,9 @@ export const LOG_FILES = { stdout: 'stdout.log', stderr: 'stderr.log' } as const
 
 const FLUSH_INTERVAL_MS = 100;
 const FLUSH_POINTS = 10_000;
+/** Points kept in memory while the store refuses writes (a full disk); past this, capture fails. */
+const MAX_UNSAVED_POINTS = 2_000_000;
+const RETRY_INTERVAL_MS = 1000;
 /** How many flushes console points may wait for the client's file to be read (see flush). */
 const MAX_DEFERRALS = 20;
 const MAX_DEFERRED_POINTS = 500_000;
@@ -257,6 +261,8 @@ export class RunCapture implements Disposable {
   private readonly pending: MetricPoint[][] = [[], [], [], []];
   private pendingCount = 0;
   private pendingMalformed = 0;
+  private unsaved: MetricPoint[] = [];
+  private unsavedMalformed = 0;
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly owner = new Map<string, number>();
   /** Per priority: whether some of its keys are owned by another source, so its points need filtering. */
@@ -348,7 +354,7 @@ export class RunCapture implements Disposable {
     this.flushTimer = undefined;
     this.out.flush();
     this.err.flush();
-    if (this.pendingCount === 0 && this.pendingMalformed === 0) return;
+    if (this.pendingCount === 0 && this.pendingMalformed === 0 && this.unsaved.length === 0) return;
     if (!final && this.clientFileUnread()) {
       // The client writes its record before the script prints the same value, so waiting for the
       // file to be read lets the client claim its keys before console points for them are stored.
@@ -368,13 +374,31 @@ export class RunCapture implements Disposable {
       }
       this.pending[priority] = [];
     }
-    const malformed = this.pendingMalformed;
+    let malformed = this.pendingMalformed;
     this.pendingCount = 0;
     this.pendingMalformed = 0;
-    this.store.db.transaction(() => {
-      this.store.logMetrics(this.runId, batch);
-      this.store.addMalformed(this.runId, malformed);
-    })();
+    if (this.unsaved.length > 0 || this.unsavedMalformed > 0) {
+      batch = this.unsaved.concat(batch);
+      malformed += this.unsavedMalformed;
+      this.unsaved = [];
+      this.unsavedMalformed = 0;
+    }
+    try {
+      this.store.transaction(() => {
+        this.store.logMetrics(this.runId, batch);
+        this.store.addMalformed(this.runId, malformed);
+      });
+    } catch (err) {
+      // A full disk or a database locked by another process can pass: the batch rolled back as a
+      // whole, so it is kept (within a bound) and written with the next flush; nothing is lost.
+      if (storageProblem(err) === undefined || batch.length > MAX_UNSAVED_POINTS) throw err;
+      this.unsaved = batch;
+      this.unsavedMalformed = malformed;
+      if (final) {
+        throw Object.assign(new Error(`${batch.length} metric points could not be stored: ${(err as Error).message}`), { code: (err as { code?: string }).code });
+      }
+      this.flushTimer = setTimeout(() => this.guarded(() => this.flush()), RETRY_INTERVAL_MS);
+    }
   }
 
   /** A source of this priority produces `key`: the highest such source owns it (see FILE_PRIORITY). */
