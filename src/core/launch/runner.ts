@@ -214,6 +214,8 @@ interface Outcome {
   code: number | null;
   signal: NodeJS.Signals | null;
   spawnError?: NodeJS.ErrnoException;
+  /** Why some output could not be recorded (a full disk): kept on the run, whatever its status. */
+  captureError?: string;
 }
 
 function outcomeToEnd(outcome: Outcome, program: string, requested: NodeJS.Signals | null): { status: RunStatus; exitCode?: number | null; signal?: string | null; error?: string } {
@@ -227,8 +229,9 @@ function outcomeToEnd(outcome: Outcome, program: string, requested: NodeJS.Signa
           : `Cannot start ${program}: ${outcome.spawnError.message}`;
     return { status: 'failed', error };
   }
-  if (outcome.signal || requested) return { status: 'killed', exitCode: outcome.code, signal: outcome.signal ?? requested };
-  return { status: outcome.code === 0 ? 'finished' : 'failed', exitCode: outcome.code };
+  const error = outcome.captureError === undefined ? undefined : `Recording is incomplete: ${outcome.captureError}`;
+  if (outcome.signal || requested) return { status: 'killed', exitCode: outcome.code, signal: outcome.signal ?? requested, error };
+  return { status: outcome.code === 0 ? 'finished' : 'failed', exitCode: outcome.code, error };
 }
 
 async function snapshot(store: Store, runId: number, spec: LaunchSpec, inputs: string[], warn: (text: string) => void): Promise<void> {
@@ -292,6 +295,7 @@ function spawnAndWait(
         await capture.close();
       } catch (err) {
         output.warning?.(`capture failed: ${(err as Error).message}`);
+        outcome = { ...outcome, captureError: (err as Error).message };
       }
       done(outcome);
     };
