@@ -16,8 +16,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { firstLine, launchWorkbench, listRuns, makeLog, prepareWorkspace, REPO_ROOT, runboardCli, showRun, StepError, waitUntil } from '../../test/ui/workbench.mjs';
+import { firstLine, launchWorkbench, listRuns, prepareWorkspace, runboardCli, runScenario, setupScenario, showRun, StepError, waitUntil } from '../../test/ui/workbench.mjs';
 
 const USAGE = `usage: demo.mjs [--screenshots DIR] [--theme dark|light] [--timeout SECONDS] [--keep] [--verbose]
   --screenshots  output folder (default test-results/demo/)
@@ -26,44 +25,16 @@ const USAGE = `usage: demo.mjs [--screenshots DIR] [--theme dark|light] [--timeo
   --keep         keep the temp workspace
   --verbose      print the VS Code server's output and browser errors`;
 
-let opts;
-try {
-  opts = parseArgs({
-    options: {
-      screenshots: { type: 'string', default: path.join(REPO_ROOT, 'test-results', 'demo') },
-      theme: { type: 'string', default: 'dark' },
-      timeout: { type: 'string', default: '300' },
-      keep: { type: 'boolean', default: false },
-      verbose: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  }).values;
-} catch (e) {
-  console.error(`demo.mjs: ${e.message}\n${USAGE}`);
-  process.exit(2);
-}
-if (opts.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
 const THEMES = { dark: 'Default Dark Modern', light: 'Default Light Modern' };
-const timeoutSec = Number(opts.timeout);
-if (!THEMES[opts.theme] || !(timeoutSec > 0)) {
-  console.error(`demo.mjs: bad --theme or --timeout\n${USAGE}`);
-  process.exit(2);
-}
-const shotsDir = path.resolve(opts.screenshots);
-const log = makeLog('demo');
-
-for (const f of ['dist/extension.cjs', 'dist/cli.cjs', 'dist/webview/compare.js']) {
-  if (!fs.existsSync(path.join(REPO_ROOT, f))) {
-    console.error(`[demo] FAILED: ${f} is missing: build first (npm run build)`);
-    process.exit(1);
-  }
-}
-fs.mkdirSync(shotsDir, { recursive: true });
-for (const f of fs.readdirSync(shotsDir)) if (/^(\d\d-.*|failure-.*)\.png$/.test(f)) fs.rmSync(path.join(shotsDir, f), { force: true });
-log(`screenshots: ${shotsDir}`);
+const { opts, timeoutSec, shotsDir, log } = setupScenario({
+  script: 'demo.mjs',
+  tag: 'demo',
+  usage: USAGE,
+  screenshots: 'demo',
+  timeout: '300',
+  options: { theme: { type: 'string', default: 'dark' } },
+  check: (o, timeoutSec) => (!THEMES[o.theme] || !(timeoutSec > 0)) && 'bad --theme or --timeout',
+});
 
 let wb;
 let workspace;
@@ -245,44 +216,19 @@ async function main() {
   });
 }
 
-class Timeout extends Error {}
-let timer;
-let interrupted = false;
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, async () => {
-    if (interrupted) return;
-    interrupted = true;
-    log(`${sig}: stopping browser, server and the deployment`);
-    await cleanup();
-    process.exit(130);
-  });
-}
-
-let exitCode = 1;
-const t0 = Date.now();
-try {
-  await Promise.race([
-    main(),
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Timeout(`the demo did not finish within ${timeoutSec}s`)), timeoutSec * 1000);
-    }),
-  ]);
-  exitCode = 0;
-} catch (err) {
-  exitCode = err instanceof Timeout ? 124 : 1;
-  const message = err instanceof StepError || err instanceof Timeout ? err.message : (err && err.stack) || String(err);
-  const failShot = wb ? await wb.shot(`failure-${current.replace(/[^\w]+/g, '-').replace(/^-|-$/g, '').slice(0, 60)}`) : undefined;
-  console.error(`\n[demo] FAILED at step "${current}": ${message}`);
-  if (failShot) console.error(`[demo] failure screenshot: ${failShot}`);
-  const diag = wb?.diagnostics() ?? [];
-  if (diag.length) console.error(`[demo] workbench diagnostics:\n  ${diag.join('\n  ')}`);
-  if (opts.verbose && wb?.server) console.error(`[demo] last VS Code server output:\n${wb.server.output.slice(-30).join('\n')}`);
-} finally {
-  clearTimeout(timer);
-  setTimeout(() => process.exit(exitCode || 1), 30_000).unref();
-  await cleanup();
-}
-const secs = ((Date.now() - t0) / 1000).toFixed(1);
-log(exitCode === 0 ? `done in ${secs}s` : `FAILED (exit ${exitCode}) after ${secs}s`);
-log(`screenshots in ${shotsDir}${wb ? `: ${wb.shots.map((f) => path.basename(f)).join(', ')}` : ''}`);
-process.exit(exitCode);
+await runScenario({
+  name: 'the demo',
+  log,
+  timeoutSec,
+  verbose: opts.verbose,
+  shotsDir,
+  main,
+  cleanup,
+  getWorkbench: () => wb,
+  currentStep: () => current,
+  stopping: 'browser, server and the deployment',
+  pageErrors: false,
+  graceMs: 30_000,
+  passed: 'done',
+  listShots: true,
+});

@@ -17,9 +17,7 @@
 // server and the browser are always stopped. Build first (npm run build).
 
 import fs from 'node:fs';
-import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { FatalError, firstLine, launchWorkbench, listRuns, makeLog, prepareWorkspace, REPO_ROOT, showRun, StepError, waitUntil } from '../../test/ui/workbench.mjs';
+import { FatalError, launchWorkbench, listRuns, prepareWorkspace, runScenario, setupScenario, showRun, StepError, waitUntil } from '../../test/ui/workbench.mjs';
 
 const USAGE = `usage: smoke.mjs [--screenshots DIR] [--timeout SECONDS] [--keep] [--verbose]
   --screenshots  folder for the step screenshots (default test-results/ui/)
@@ -27,43 +25,14 @@ const USAGE = `usage: smoke.mjs [--screenshots DIR] [--timeout SECONDS] [--keep]
   --keep         keep the temp workspace (its .runboard/ holds the runs)
   --verbose      print the VS Code server's output and browser errors`;
 
-let opts;
-try {
-  opts = parseArgs({
-    options: {
-      screenshots: { type: 'string', default: path.join(REPO_ROOT, 'test-results', 'ui') },
-      timeout: { type: 'string', default: '240' },
-      keep: { type: 'boolean', default: false },
-      verbose: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  }).values;
-} catch (e) {
-  console.error(`smoke.mjs: ${e.message}\n${USAGE}`);
-  process.exit(2);
-}
-if (opts.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const timeoutSec = Number(opts.timeout);
-if (!(timeoutSec > 0)) {
-  console.error(`smoke.mjs: --timeout must be a positive number of seconds\n${USAGE}`);
-  process.exit(2);
-}
-const shotsDir = path.resolve(opts.screenshots);
-const log = makeLog('ui-smoke');
-
-for (const f of ['dist/extension.cjs', 'dist/cli.cjs', 'dist/webview/compare.js']) {
-  if (!fs.existsSync(path.join(REPO_ROOT, f))) {
-    console.error(`[ui-smoke] FAILED: ${f} is missing: build first (npm run build)`);
-    process.exit(1);
-  }
-}
-// Only our own files from an earlier run: the folder may be shared.
-fs.mkdirSync(shotsDir, { recursive: true });
-for (const f of fs.readdirSync(shotsDir)) if (/^(\d\d-.*|failure-.*)\.png$/.test(f)) fs.rmSync(path.join(shotsDir, f), { force: true });
-log(`screenshots: ${shotsDir}`);
+const { opts, timeoutSec, shotsDir, log } = setupScenario({
+  script: 'smoke.mjs',
+  tag: 'ui-smoke',
+  usage: USAGE,
+  screenshots: 'ui',
+  timeout: '240',
+  check: (_opts, timeoutSec) => !(timeoutSec > 0) && '--timeout must be a positive number of seconds',
+});
 
 let wb;
 let workspace;
@@ -256,46 +225,14 @@ async function main() {
   });
 }
 
-class Timeout extends Error {}
-let timer;
-let interrupted = false;
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, async () => {
-    if (interrupted) return;
-    interrupted = true;
-    log(`${sig}: stopping browser and server`);
-    await cleanup();
-    process.exit(130);
-  });
-}
-
-let exitCode = 1;
-const t0 = Date.now();
-try {
-  await Promise.race([
-    main(),
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Timeout(`the smoke test did not finish within ${timeoutSec}s`)), timeoutSec * 1000);
-    }),
-  ]);
-  exitCode = 0;
-} catch (err) {
-  exitCode = err instanceof Timeout ? 124 : 1;
-  const message = err instanceof StepError || err instanceof Timeout ? err.message : (err && err.stack) || String(err);
-  const failShot = wb ? await wb.shot(`failure-${current.replace(/[^\w]+/g, '-').replace(/^-|-$/g, '').slice(0, 60)}`) : undefined;
-  console.error(`\n[ui-smoke] FAILED at step "${current}": ${message}`);
-  if (failShot) console.error(`[ui-smoke] failure screenshot: ${failShot}`);
-  if (wb?.pageErrors.length) console.error(`[ui-smoke] workbench page errors:\n  ${wb.pageErrors.slice(-5).map(firstLine).join('\n  ')}`);
-  const diag = wb?.diagnostics() ?? [];
-  if (diag.length) console.error(`[ui-smoke] workbench diagnostics:\n  ${diag.join('\n  ')}`);
-  if (opts.verbose && wb?.server) console.error(`[ui-smoke] last VS Code server output:\n${wb.server.output.slice(-30).join('\n')}`);
-} finally {
-  clearTimeout(timer);
-  setTimeout(() => process.exit(exitCode || 1), 20_000).unref(); // never hang on cleanup
-  await cleanup();
-}
-const secs = ((Date.now() - t0) / 1000).toFixed(1);
-if (exitCode === 0) log(`PASSED in ${secs}s`);
-else log(`FAILED (exit ${exitCode}) after ${secs}s`);
-log(`screenshots in ${shotsDir}`);
-process.exit(exitCode);
+await runScenario({
+  name: 'the smoke test',
+  log,
+  timeoutSec,
+  verbose: opts.verbose,
+  shotsDir,
+  main,
+  cleanup,
+  getWorkbench: () => wb,
+  currentStep: () => current,
+});

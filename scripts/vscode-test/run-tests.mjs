@@ -24,7 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { format, parseArgs } from 'node:util';
 import { CHROMIUM_ARGS, install } from './install.mjs';
-import { remoteUri, startServer, stopServer, workbenchUrl } from './server.mjs';
+import { onInterrupt, remoteUri, startServer, stopServer, workbenchUrl } from './server.mjs';
 
 const USAGE = `usage: run-tests.mjs --extension <dir> --tests <index.js> [--workspace <dir>]
                     [--screenshots <dir>] [--logs <dir>] [--timeout <seconds>] [--verbose]
@@ -224,23 +224,17 @@ function startTimeout() {
   });
 }
 
-let interrupted = false;
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, async () => {
-    if (interrupted) return;
-    interrupted = true;
-    log(`${sig}: stopping browser and server`);
-    await cleanup();
-    process.exit(130);
-  });
-}
+const interrupted = onInterrupt(async (sig) => {
+  log(`${sig}: stopping browser and server`);
+  await cleanup();
+});
 
 let exitCode = 1;
 try {
   const installed = await install({ browser: true });
   exitCode = await Promise.race([main(installed), startTimeout()]);
 } catch (err) {
-  if (interrupted) {
+  if (interrupted()) {
     exitCode = 130;
   } else if (err instanceof Timeout) {
     exitCode = 124;

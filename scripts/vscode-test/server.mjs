@@ -244,3 +244,21 @@ export async function stopServer(server) {
     }
   }
 }
+
+/**
+ * SIGINT/SIGTERM: `stop(signal)` once (a second signal while it runs is ignored), then exit 130.
+ * The signals are ours, not Playwright's: its handlers would exit before the server is stopped.
+ * Returns () => whether a signal came.
+ */
+export function onInterrupt(stop) {
+  let interrupted = false;
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.on(sig, async () => {
+      if (interrupted) return;
+      interrupted = true;
+      await stop(sig);
+      process.exit(130);
+    });
+  }
+  return () => interrupted;
+}

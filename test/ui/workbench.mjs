@@ -11,8 +11,9 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { CHROMIUM_ARGS, install, NODE24, NODE24_DIR, REPO_ROOT } from '../../scripts/vscode-test/install.mjs';
-import { remoteUri, startServer, stopServer, workbenchUrl } from '../../scripts/vscode-test/server.mjs';
+import { onInterrupt, remoteUri, startServer, stopServer, workbenchUrl } from '../../scripts/vscode-test/server.mjs';
 
 export { REPO_ROOT, NODE24 };
 export const CLI = path.join(REPO_ROOT, 'dist', 'cli.cjs');
@@ -78,7 +79,125 @@ export function makeLog(tag) {
   const t0 = Date.now();
   const log = (msg) => console.log(`[${tag}] +${((Date.now() - t0) / 1000).toFixed(1)}s ${msg}`);
   log.elapsed = () => (Date.now() - t0) / 1000;
+  log.tag = tag;
   return log;
+}
+
+/**
+ * The start of a UI script (`script` names it in usage errors, `tag` in its log): parses
+ * --screenshots DIR (default test-results/<screenshots>/), --timeout SECONDS, --keep, --verbose,
+ * --help and the script's own `options`. Exit 2 with `usage` on a bad command line (also when
+ * `check(opts, timeoutSec)` returns a message), 0 after --help, 1 when the build is missing.
+ * Clears this kind of script's screenshots from an earlier run. Returns { opts, timeoutSec, shotsDir, log }.
+ */
+export function setupScenario({ script, tag, usage, screenshots, timeout, options = {}, check }) {
+  let opts;
+  try {
+    opts = parseArgs({
+      options: {
+        screenshots: { type: 'string', default: path.join(REPO_ROOT, 'test-results', screenshots) },
+        timeout: { type: 'string', default: timeout },
+        keep: { type: 'boolean', default: false },
+        verbose: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        ...options,
+      },
+    }).values;
+  } catch (e) {
+    console.error(`${script}: ${e.message}\n${usage}`);
+    process.exit(2);
+  }
+  if (opts.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  const timeoutSec = Number(opts.timeout);
+  const bad = check(opts, timeoutSec);
+  if (bad) {
+    console.error(`${script}: ${bad}\n${usage}`);
+    process.exit(2);
+  }
+  const shotsDir = path.resolve(opts.screenshots);
+  const log = makeLog(tag);
+
+  for (const f of ['dist/extension.cjs', 'dist/cli.cjs', 'dist/webview/compare.js']) {
+    if (!fs.existsSync(path.join(REPO_ROOT, f))) {
+      console.error(`[${tag}] FAILED: ${f} is missing: build first (npm run build)`);
+      process.exit(1);
+    }
+  }
+  // Only our own files from an earlier run: the folder may be shared.
+  fs.mkdirSync(shotsDir, { recursive: true });
+  for (const f of fs.readdirSync(shotsDir)) if (/^(\d\d-.*|failure-.*)\.png$/.test(f)) fs.rmSync(path.join(shotsDir, f), { force: true });
+  log(`screenshots: ${shotsDir}`);
+  return { opts, timeoutSec, shotsDir, log };
+}
+
+class Timeout extends Error {}
+
+/**
+ * Runs a UI script's `main()` and exits the process: 0 when it passes, 1 when it fails (a one-line
+ * message, a failure-*.png, page errors, diagnostics, with `verbose` the server's last output),
+ * 124 after `timeoutSec`, 130 on SIGINT/SIGTERM (after "<signal>: stopping <stopping>").
+ * `cleanup()` (idempotent) always runs, with a hard exit after `graceMs` if it hangs.
+ * `getWorkbench()` and `currentStep()` are read at failure time; `name` goes into the timeout
+ * message; `passed` is the success word; `listShots` lists the screenshots taken at the end.
+ */
+export async function runScenario({
+  name,
+  log,
+  timeoutSec,
+  verbose,
+  shotsDir,
+  main,
+  cleanup,
+  getWorkbench,
+  currentStep,
+  stopping = 'browser and server',
+  pageErrors = true,
+  graceMs = 20_000,
+  passed = 'PASSED',
+  listShots = false,
+}) {
+  const tag = log.tag;
+  onInterrupt(async (sig) => {
+    log(`${sig}: stopping ${stopping}`);
+    await cleanup();
+  });
+
+  let timer;
+  let exitCode = 1;
+  const t0 = Date.now();
+  try {
+    await Promise.race([
+      main(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Timeout(`${name} did not finish within ${timeoutSec}s`)), timeoutSec * 1000);
+      }),
+    ]);
+    exitCode = 0;
+  } catch (err) {
+    exitCode = err instanceof Timeout ? 124 : 1;
+    const wb = getWorkbench();
+    const current = currentStep();
+    const message = err instanceof StepError || err instanceof Timeout ? err.message : (err && err.stack) || String(err);
+    const failShot = wb ? await wb.shot(`failure-${current.replace(/[^\w]+/g, '-').replace(/^-|-$/g, '').slice(0, 60)}`) : undefined;
+    console.error(`\n[${tag}] FAILED at step "${current}": ${message}`);
+    if (failShot) console.error(`[${tag}] failure screenshot: ${failShot}`);
+    if (pageErrors && wb?.pageErrors.length) console.error(`[${tag}] workbench page errors:\n  ${wb.pageErrors.slice(-5).map(firstLine).join('\n  ')}`);
+    const diag = wb?.diagnostics() ?? [];
+    if (diag.length) console.error(`[${tag}] workbench diagnostics:\n  ${diag.join('\n  ')}`);
+    if (verbose && wb?.server) console.error(`[${tag}] last VS Code server output:\n${wb.server.output.slice(-30).join('\n')}`);
+  } finally {
+    clearTimeout(timer);
+    setTimeout(() => process.exit(exitCode || 1), graceMs).unref(); // never hang on cleanup
+    await cleanup();
+  }
+  const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  const wb = getWorkbench();
+  log(exitCode === 0 ? `${passed} in ${secs}s` : `FAILED (exit ${exitCode}) after ${secs}s`);
+  log(`screenshots in ${shotsDir}${listShots && wb ? `: ${wb.shots.map((f) => path.basename(f)).join(', ')}` : ''}`);
+  process.exit(exitCode);
 }
 
 /** A fresh copy of sample/workspace in a temp folder, git-inited and committed (clean code state). */
