@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { UserError } from '../../src/core/errors.ts';
 import { pythonDir } from '../../src/core/paths.ts';
-import type { Store } from '../../src/core/store/store.ts';
+import { Store } from '../../src/core/store/store.ts';
 import { RunCapture } from '../../src/core/tracking/capture.ts';
 import { IMPORTED_FROM_TAG, importRunDir } from '../../src/core/tracking/importDir.ts';
 import { runEvaluations } from '../../src/core/compare/evaluation.ts';
@@ -304,5 +304,26 @@ for args, kwargs in [(([1, 2], [1]), {}), (([1], [1]), {"name": "../x"})]:
       { cwd: tempDir(), env: { RUNBOARD_RUN_DIR: tempDir() } },
     );
     assert.deepEqual(result.stdout.trim().split('\n').map((l) => l.split(':')[0]), ['refused', 'refused'], result.stderr);
+  });
+});
+
+describe('importing a run recorded earlier', () => {
+  it('keeps the recorded metric times, as another process reading the database sees them', async () => {
+    const { store, dbPath } = tempStore();
+    const dir = join(tempDir(), 'earlier');
+    mkdirSync(dir);
+    const dayAgo = Date.now() - 86_400_000;
+    writeFileSync(join(dir, 'run.json'), JSON.stringify({ name: 'yesterday', command: ['train.py'], started: dayAgo, ended: dayAgo + 5000, status: 'finished' }));
+    writeFileSync(join(dir, 'metrics.jsonl'), `{"step": 0, "wall": ${dayAgo + 1000}, "metrics": {"loss": 0.5}}\n{"step": 1, "wall": ${dayAgo + 2000}, "metrics": {"loss": 0.25}}\n`);
+    const run = await importRunDir(store, dir);
+    // A fresh connection has no cached state: it reads what is stored.
+    const other = Store.open(dbPath);
+    try {
+      assert.deepEqual(other.series(run.id, 'loss').map((p) => p.wall), [dayAgo + 1000, dayAgo + 2000]);
+      assert.equal(other.summaries(run.id).loss!.lastWall, dayAgo + 2000);
+      assert.equal(other.run(run.id)!.startedAt, dayAgo);
+    } finally {
+      other.close();
+    }
   });
 });

@@ -92,7 +92,7 @@ export class Store {
       requestStop: db.prepare(`UPDATE runs SET signal = ? WHERE id = ? AND ${ACTIVE}`),
       endIfActive: db.prepare(`UPDATE runs SET status = ?, exit_code = ?, signal = ?, error = ?, ended_at = ?, pid = NULL WHERE id = ? AND ${ACTIVE}`),
       endIfQueued: db.prepare(`UPDATE runs SET status = ?, exit_code = ?, signal = ?, error = ?, ended_at = ?, pid = NULL WHERE id = ? AND status = 'queued'`),
-      setTimes: db.prepare('UPDATE runs SET started_at = ?, ended_at = ?, created_at = coalesce(?, created_at) WHERE id = ?'),
+      setTimes: db.prepare('UPDATE runs SET started_at = ?, ended_at = ? WHERE id = ?'),
       setRunDir: db.prepare('UPDATE runs SET run_dir = ? WHERE id = ?'),
       malformed: db.prepare('UPDATE runs SET malformed_lines = malformed_lines + ? WHERE id = ?'),
       deleteRun: db.prepare('DELETE FROM runs WHERE id = ?'),
@@ -174,7 +174,7 @@ export class Store {
           profile: spec.profile ?? null,
           runDir: spec.runDir ?? null,
           parentId: spec.parentId ?? null,
-          createdAt: Date.now(),
+          createdAt: spec.createdAt ?? Date.now(),
         }).lastInsertRowid,
       );
       // An unnamed run is named after its id, so names are unique unless a user chose otherwise.
@@ -226,9 +226,12 @@ export class Store {
     this.changes.fire({ kind: 'run', runId: id });
   }
 
-  /** Replaces the times the store stamped with recorded ones (an import); `createdAt` only when given. */
-  setRunTimes(id: number, times: { startedAt: number | null; endedAt: number | null; createdAt?: number | null }): void {
-    this.s.setTimes.run(times.startedAt, times.endedAt, times.createdAt ?? null, id);
+  /**
+   * Replaces the start and end the store stamped with recorded ones (an import). Not the creation
+   * time: metric walls are stored relative to it, so it is fixed when the run is created.
+   */
+  setRunTimes(id: number, times: { startedAt: number | null; endedAt: number | null }): void {
+    this.s.setTimes.run(times.startedAt, times.endedAt, id);
     this.changes.fire({ kind: 'run', runId: id });
   }
 

@@ -45,6 +45,8 @@ export interface NewRun {
   runDir?: string;
   parentId?: number;
   params?: Record<string, string | number | boolean>;
+  /** Epoch ms; default now. An import passes the recorded start. */
+  createdAt?: number;
 }
 
 export interface MetricPoint {

@@ -45,13 +45,14 @@ export async function importRunDir(store: Store, dir: string, options: ImportOpt
     cwd: typeof info.cwd === 'string' ? info.cwd : undefined,
     runDir: source,
     status: 'running',
+    createdAt: started,
   });
   try {
     store.setTags(run.id, { [IMPORTED_FROM_TAG]: source });
     await new RunCapture(store, { runId: run.id, runDir: source, watch: false }).close();
     store.markEnded(run.id, { status, error: status === 'crashed' ? 'No end recorded in run.json: the process stopped without exiting normally.' : null });
     // The store stamps start and end with the current time; an import keeps the recorded ones.
-    store.setRunTimes(run.id, { startedAt: started ?? null, endedAt: ended ?? null, createdAt: started ?? null });
+    store.setRunTimes(run.id, { startedAt: started ?? null, endedAt: ended ?? null });
   } catch (err) {
     store.deleteRun(run.id);
     throw err;
