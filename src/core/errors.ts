@@ -17,7 +17,7 @@ export function storageProblem(err: unknown): string | undefined {
   if (code === 'SQLITE_READONLY' || code.startsWith('SQLITE_READONLY_')) {
     return `The Runboard database cannot be written here (${code}): check the permissions of its folder, or choose another file (--db, runboard.databasePath).`;
   }
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+  if (/^SQLITE_(BUSY|LOCKED)(_|$)/.test(code)) {
     return `The Runboard database stayed locked by another process (${code}); try again when it is done.`;
   }
   if (code.startsWith('SQLITE_IOERR') || code === 'SQLITE_CANTOPEN') {

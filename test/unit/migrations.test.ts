@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { loadMigrations, openDb } from '../../src/core/store/db.ts';
 import { Store } from '../../src/core/store/store.ts';
-import { UserError } from '../../src/core/errors.ts';
+import { storageProblem, UserError } from '../../src/core/errors.ts';
 import { tempDir } from './helpers.ts';
 
 test('a new database is created in WAL mode at the latest schema', () => {
@@ -81,4 +81,25 @@ test('opening read-only never creates a database', () => {
   const file = join(tempDir(), 'missing', 'runboard.db');
   assert.throws(() => openDb(file, { readonly: true }), /No Runboard database/);
   assert.equal(existsSync(file), false);
+});
+
+test('storage errors become one sentence a user can act on; other errors are left alone', () => {
+  const problem = (code: string) => storageProblem(Object.assign(new Error(code), { code }));
+  assert.match(problem('SQLITE_FULL')!, /disk holding the Runboard database is full/);
+  assert.match(problem('SQLITE_READONLY_DBMOVED')!, /cannot be written here/);
+  assert.match(problem('SQLITE_BUSY_SNAPSHOT')!, /locked by another process/);
+  assert.match(problem('SQLITE_LOCKED')!, /locked by another process/);
+  assert.match(problem('SQLITE_IOERR_WRITE')!, /could not be read or written/);
+  assert.equal(problem('SQLITE_CONSTRAINT_PRIMARYKEY'), undefined);
+  assert.equal(storageProblem(new Error('plain')), undefined);
+  assert.equal(storageProblem(undefined), undefined);
+});
+
+test('a second process opening a database another one migrated applies nothing twice', () => {
+  const file = join(tempDir(), 'runboard.db');
+  const first = openDb(file);
+  const second = openDb(file);
+  assert.equal(second.pragma('user_version', { simple: true }), loadMigrations().length);
+  first.close();
+  second.close();
 });

@@ -87,7 +87,9 @@ function migrate(db: Db, file: string, migrations: Migration[], readonly: boolea
   }
   if (current > 0 && file !== ':memory:') backup(db, file, current);
   const applyAll = db.transaction(() => {
-    for (const m of pending) {
+    // Another process may have migrated while this one waited for the write lock.
+    const now = db.pragma('user_version', { simple: true }) as number;
+    for (const m of pending.filter((p) => p.version > now)) {
       try {
         db.exec(m.sql);
       } catch (err) {
@@ -96,7 +98,8 @@ function migrate(db: Db, file: string, migrations: Migration[], readonly: boolea
       db.pragma(`user_version = ${m.version}`);
     }
   });
-  applyAll();
+  // IMMEDIATE: take the write lock before reading, so two processes never apply the same step.
+  applyAll.immediate();
 }
 
 /** A consistent copy before upgrading: checkpoint the WAL, then copy the main file. */

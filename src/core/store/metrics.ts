@@ -145,7 +145,7 @@ export class MetricStore {
 
   private readonly logTx = (runId: number, points: readonly MetricPoint[]): number => {
     try {
-      return this.db.transaction(() => this.logInTransaction(runId, points))();
+      return this.db.transaction(() => this.logInTransaction(runId, points)).immediate();
     } catch (err) {
       this.forgetKeyIds();
       throw err;

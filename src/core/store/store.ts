@@ -137,7 +137,7 @@ export class Store {
    */
   transaction<T>(fn: () => T): T {
     try {
-      return this.db.transaction(fn)();
+      return this.db.transaction(fn).immediate();
     } catch (err) {
       this.metrics.forgetKeyIds();
       throw err;
@@ -182,7 +182,7 @@ export class Store {
       if (spec.params) this.setParamsInTx(id, spec.params);
       if (spec.parentId !== undefined) this.s.addEdge.run('run', spec.parentId, 'run', id, 'child');
       return id;
-    })();
+    }).immediate();
     this.changes.fire({ kind: 'run', runId: id });
     return this.run(id)!;
   }
@@ -287,13 +287,13 @@ export class Store {
       this.s.deleteRunRollups.run(id);
       this.s.deleteRunEdges.run({ id });
       this.s.deleteRun.run(id);
-    })();
+    }).immediate();
     this.changes.fire({ kind: 'runDeleted', runId: id });
   }
 
   // ── params and tags ────────────────────────────────────────────────────────
   setParams(runId: number, params: Record<string, unknown>): void {
-    this.db.transaction(() => this.setParamsInTx(runId, params))();
+    this.db.transaction(() => this.setParamsInTx(runId, params)).immediate();
     this.changes.fire({ kind: 'run', runId });
   }
 
@@ -308,7 +308,7 @@ export class Store {
   setTags(runId: number, tags: Record<string, unknown>): void {
     this.db.transaction(() => {
       for (const [key, value] of Object.entries(tags)) this.s.setTag.run(runId, key, paramText(value));
-    })();
+    }).immediate();
     this.changes.fire({ kind: 'run', runId });
   }
 
@@ -359,7 +359,7 @@ export class Store {
       this.s.addInput.run(runId, id);
       this.s.addEdge.run('dataset', id, 'run', runId, 'input');
       return id;
-    })();
+    }).immediate();
     return datasetId;
   }
 
