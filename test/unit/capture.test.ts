@@ -144,6 +144,18 @@ for i in range(100000):
 });
 
 describe('RunCapture: run folder', () => {
+  it("reads a metrics.jsonl of plain objects written by the user's own code", async () => {
+    const { store } = tempStore();
+    const runDir = tempDir();
+    const run = store.createRun({ runDir });
+    writeFileSync(join(runDir, 'metrics.jsonl'), '{"loss": 0.5, "step": 1}\n{"loss": 0.25, "acc": 0.9, "step": 2}\n{"broken": \n');
+    const capture = new RunCapture(store, { runId: run.id, runDir, watch: false });
+    await capture.close();
+    assert.deepEqual(store.series(run.id, 'loss').map((p) => [p.step, p.value]), [[1, 0.5], [2, 0.25]]);
+    assert.deepEqual(store.series(run.id, 'acc').map((p) => [p.step, p.value]), [[2, 0.9]]);
+    assert.equal(store.run(run.id)!.malformedLines, 1);
+  });
+
   it('tails metrics.jsonl live, across partial lines and truncation', async () => {
     const { store } = tempStore();
     const runDir = tempDir();

@@ -253,6 +253,7 @@ export class RunCapture implements Disposable {
   private readonly runId: number;
   private readonly runDir: string;
   private readonly consoleReader: LineReader;
+  private readonly plainJsonlReader: LineReader;
   private readonly out: ConsoleStream;
   private readonly err: ConsoleStream;
   private readonly watcher: FSWatcher | undefined;
@@ -287,6 +288,7 @@ export class RunCapture implements Disposable {
     this.runId = options.runId;
     this.runDir = resolve(options.runDir);
     this.consoleReader = new LineReader({ regex: options.regex, onNewKey: (key) => this.claim(key, CONSOLE_PRIORITY) });
+    this.plainJsonlReader = new LineReader({ onNewKey: (key) => this.claim(key, CLIENT_PRIORITY) });
     mkdirSync(this.runDir, { recursive: true });
     this.out = new ConsoleStream(join(this.runDir, LOG_FILES.stdout));
     this.err = new ConsoleStream(join(this.runDir, LOG_FILES.stderr));
@@ -494,11 +496,20 @@ export class RunCapture implements Disposable {
     return tail;
   }
 
-  /** A metrics.jsonl record: `{"step": 3, "wall": 1730000000123, "metrics": {"loss": 0.2}}`. */
+  /** A metrics.jsonl record: the client's `{"step": 3, "wall": 1730000000123, "metrics": {"loss": 0.2}}`, or a plain object. */
   private clientLine(line: string, overlong: boolean): void {
     if (overlong) return void this.pendingMalformed++;
     if (line.trim() === '') return;
     const record = parseLenientJson(line);
+    if (isRecord(record) && !('metrics' in record)) {
+      // A metrics.jsonl the user's own code writes: plain `{"loss": 0.2, "step": 3}` objects,
+      // read like JSON lines on the console.
+      const points = this.pending[CLIENT_PRIORITY]!;
+      const before = points.length;
+      if (this.plainJsonlReader.read(line, Date.now(), points) === 'malformed') this.pendingMalformed++;
+      this.pendingCount += points.length - before;
+      return;
+    }
     if (!isRecord(record) || !isRecord(record.metrics) || !Number.isSafeInteger(record.step)) {
       this.pendingMalformed++;
       return;
