@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { MetricNode, ParamNode, ArtifactNode, RunNode } from '../../src/views/experiments/nodes.ts';
-import { children, group, launchTrain, runboard, runNode, store, waitFor } from './helpers.ts';
+import { children, EXPERIMENT, group, launchTrain, runboard, runNode, store, waitFor } from './helpers.ts';
 
 describe('launching', () => {
   it('a profile launched through the command records a finished run with its metrics in the Experiments tree', async () => {
@@ -94,6 +94,9 @@ describe('launching', () => {
     assert.deepEqual(runs.map((r) => r.run.id).sort(), [...result.childIds].sort());
     assert.ok(runs.every((r) => r.run.status === 'finished'));
     assert.equal(await runNode(result.childIds[0]!), undefined, "the sweep's runs are not listed again beside it");
+    const tree = (await runboard()).trees.experiments;
+    const experiment = (await tree.getChildren()).find((n) => n.kind === 'experiment' && n.name === EXPERIMENT)!;
+    assert.ok(!(await tree.getChildren(experiment)).some((n) => n.kind === 'more'), 'no "Load more" for runs the page cannot show');
     const groups = (await children(parent)) as { kind: string; count: number }[];
     assert.ok(groups.every((g) => g.kind === 'group' && g.count > 0), 'a sweep shows only the groups it has');
   });

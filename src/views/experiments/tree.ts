@@ -144,7 +144,8 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentsNode>
     const pageSize = settings.pageSize();
     const limit = pageSize * (this.pages.get(experiment.name) ?? 1);
     const { filter, sort } = this.viewState;
-    const matching = isFiltered(filter) ? countRuns(store, { experiment: experiment.name, filter }) : store.countRuns({ experiment: experiment.name });
+    // The same conditions as the page (top-level runs only), so "Load more" never promises runs it cannot show.
+    const matching = countRuns(store, { experiment: experiment.name, filter });
     const runs = queryRuns(store, { experiment: experiment.name, filter, sort, limit, offset: 0 });
     const nodes: ExperimentsNode[] = runs.map((run) => this.runNode(store, run, `run:${run.id}`));
     if (matching > runs.length) {
