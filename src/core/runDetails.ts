@@ -21,7 +21,8 @@ export function runDetails(store: Store, run: Run) {
     host: run.host,
     profile: run.profile,
     runDir: run.runDir,
-    parent: run.parentId,
+    // A sweep's child points at the sweep; a re-run at the run it repeats (a lineage edge).
+    parent: run.parentId ?? store.upstream('run', run.id).find((e) => e.relation === 'rerun' && e.dstId === run.id)?.srcId ?? null,
     params: store.params(run.id),
     tags: store.tags(run.id),
     metrics: Object.fromEntries(

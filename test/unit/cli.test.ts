@@ -189,3 +189,12 @@ test('import loads a folder the Python client made outside a run, once', () => {
   assert.equal(again.code, 2);
   assert.match(again.stderr, /already imported/);
 });
+
+test('a re-run names the run it repeats as its parent; filters that match nothing say so', () => {
+  const ws = tempDir();
+  assert.equal(cli(['run', '--name', 'original', '--', 'python3', '-c', 'print("loss=0.5")'], { cwd: ws }).code, 0);
+  assert.equal(cli(['rerun', 'original'], { cwd: ws }).code, 0);
+  assert.equal(json(cli(['show', '2', '--json'], { cwd: ws })).parent, 1);
+  assert.equal(json(cli(['show', '1', '--json'], { cwd: ws })).parent, null);
+  assert.match(cli(['runs', '--experiment', 'nope'], { cwd: ws }).stdout, /No run matches/);
+});

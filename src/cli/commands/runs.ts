@@ -38,7 +38,8 @@ export const runsCommand: CliCommand = {
           ),
         );
       } else if (runs.length === 0) {
-        ctx.out('No runs yet. Start one with: runboard run -- python3 train.py');
+        const filtered = values.experiment !== undefined || values.status !== undefined;
+        ctx.out(filtered ? 'No run matches.' : 'No runs yet. Start one with: runboard run -- python3 train.py');
       } else {
         ctx.out(
           table(

@@ -24,6 +24,7 @@ export const showCommand: CliCommand = {
       ];
       if (d.parent !== null) lines.push(`  parent:   ${d.parent}`);
       if (d.git?.commit) lines.push(`  git:      ${d.git.commit} (${d.git.branch ?? 'detached'})${d.git.dirty ? ' + uncommitted changes' : ''}`);
+      else if (d.git?.branch) lines.push(`  git:      no commit yet on ${d.git.branch}${d.git.dirty ? ' + uncommitted changes' : ''}`);
       else if (d.git) lines.push('  git:      not a git repository');
       if (d.runDir) lines.push(`  output:   ${d.runDir}`);
       if (d.malformedLines) lines.push(`  skipped:  ${d.malformedLines} malformed metric line(s)`);

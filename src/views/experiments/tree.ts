@@ -220,7 +220,7 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentsNode>
         if (!code) return [];
         const patchLines = code.patch ? code.patch.split('\n').length : 0;
         return [
-          { kind: 'code', id: `${prefix}/commit`, runId, label: 'Commit', value: code.commit ? code.commit.slice(0, 12) : 'not a git repository', icon: 'git-commit' },
+          { kind: 'code', id: `${prefix}/commit`, runId, label: 'Commit', value: code.commit ? code.commit.slice(0, 12) : code.branch ? 'no commit yet' : 'not a git repository', icon: 'git-commit' },
           { kind: 'code', id: `${prefix}/branch`, runId, label: 'Branch', value: code.branch ?? '—', icon: 'git-branch' },
           {
             kind: 'code',
