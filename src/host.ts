@@ -5,7 +5,7 @@ import { UserError } from './core/errors.ts';
 import { reconcileCrashed } from './core/launch/reconcile.ts';
 import { Store } from './core/store/store.ts';
 import { resolveDbPath } from './core/workspace.ts';
-import { Deployments } from './core/deploy/deployments.ts';
+import { Deployments, loadDeploySettings } from './core/deploy/deployments.ts';
 import type { Services } from './services.ts';
 import { settings } from './settings.ts';
 
@@ -73,7 +73,12 @@ export class RunboardServices implements Services, vscode.Disposable {
   /** One Deployments per window, so the servers it starts are watched by the same object that stops them. */
   async deployments(): Promise<Deployments> {
     const store = await this.store();
-    this.deploymentsInstance ??= new Deployments(store, { workspace: this.workspace });
+    if (!this.deploymentsInstance) {
+      // Targets from runboard.deployTargets add to (and override by name) those of .runboard/deploy.json.
+      const file = loadDeploySettings(this.workspace);
+      const targets = { ...file.targets, ...settings.deployTargets() };
+      this.deploymentsInstance = new Deployments(store, { workspace: this.workspace, settings: { ...file, targets } });
+    }
     return this.deploymentsInstance;
   }
 

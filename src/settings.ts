@@ -9,6 +9,7 @@ export const SETTINGS = {
   keyMetric: 'tree.keyMetric',
   stopGraceSeconds: 'stopGraceSeconds',
   statusBar: 'statusBar.enabled',
+  deployTargets: 'deployTargets',
 } as const;
 
 const section = (scope?: vscode.Uri) => vscode.workspace.getConfiguration('runboard', scope);
@@ -23,6 +24,11 @@ export const settings = {
   keyMetric: (): string => section().get<string>(SETTINGS.keyMetric, '').trim(),
   stopGraceMs: (): number => Math.round(clampNumber(section().get<number>(SETTINGS.stopGraceSeconds, 10), 0, 600, 10) * 1000),
   statusBar: (): boolean => section().get<boolean>(SETTINGS.statusBar, true),
+  /** Custom deploy targets by name; validated where they are used (a bad one is reported by name). */
+  deployTargets: (): Record<string, unknown> => {
+    const value = section().get<unknown>(SETTINGS.deployTargets, {});
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  },
 };
 
 export const affects = (event: vscode.ConfigurationChangeEvent, key: string): boolean => event.affectsConfiguration(`runboard.${key}`);
