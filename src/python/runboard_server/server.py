@@ -164,12 +164,41 @@ class RequestLog:
                 f.write(line)
 
 
-def make_handler(model, meta, token, log):
+class BoundedServer(ThreadingHTTPServer):
+    """A thread per connection, but at most `max_connections` at once: past that a connection is
+    closed at once, so idle or slow clients cannot exhaust threads and file descriptors."""
+
+    daemon_threads = True
+
+    def __init__(self, address, handler, max_connections):
+        self.slots = threading.BoundedSemaphore(max_connections)
+        super().__init__(address, handler)
+
+    def process_request(self, request, client_address):
+        if not self.slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except Exception:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+
+def make_handler(model, meta, token, log, idle_timeout=30.0):
     expected = ("Bearer " + token).encode("utf-8")
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "runboard-server"
+        # A connection that sends nothing (or trickles a request) is closed after this many seconds.
+        timeout = idle_timeout
 
         def log_message(self, format, *args):
             # The request log replaces the default lines on stderr.
@@ -278,6 +307,8 @@ def main(argv=None):
     parser.add_argument("--host", default="127.0.0.1", help="127.0.0.1 unless inside a container")
     parser.add_argument("--log", default="", help="JSON-lines request log")
     parser.add_argument("--flavor", choices=["pickle", "onnx", "torchscript"], default=None)
+    parser.add_argument("--idle-timeout", type=float, default=30.0, help="seconds before an idle connection is closed")
+    parser.add_argument("--max-connections", type=int, default=64, help="connections served at once")
     args = parser.parse_args(argv)
 
     token = os.environ.pop("RUNBOARD_SERVER_TOKEN", "")
@@ -296,11 +327,10 @@ def main(argv=None):
 
     meta = {"name": args.name, "version": args.version, "flavor": flavor}
     try:
-        server = ThreadingHTTPServer((args.host, args.port), make_handler(model, meta, token, RequestLog(args.log)))
+        server = BoundedServer((args.host, args.port), make_handler(model, meta, token, RequestLog(args.log), args.idle_timeout), args.max_connections)
     except OSError as exc:
         emit({"event": "error", "message": "cannot listen on %s:%d: %s" % (args.host, args.port, exc)})
         return 2
-    server.daemon_threads = True
 
     def stop(_signum, _frame):
         # shutdown() waits for serve_forever(), which runs on this thread: call it from another.
