@@ -89,6 +89,21 @@ test('kubernetes target ends "prepared" with manifests that parse (no Kubernetes
   assert.equal(service.spec.ports[0].targetPort, 'http');
 });
 
+test('the same model and deployment id in two workspaces get different Kubernetes names (no cluster needed)', async (t) => {
+  if (answers(['kubectl', 'config', 'current-context'])) return t.skip('kubectl has a context here: this test is for a machine without a cluster');
+  const names: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const { deployments } = workspaceWithModel();
+    const { deployment: d } = await deployments.deploy('Churn_Model.v2@1', { target: 'kubernetes', image: 'registry.example/churn:1' });
+    assert.equal(d.id, 1);
+    const [deployment] = parseYaml(readFileSync(join(d.dir!, 'kubernetes.yaml'), 'utf8')) as { metadata: { name: string } }[];
+    assert.match(deployment!.metadata.name, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+    assert.ok(deployment!.metadata.name.length <= 63);
+    names.push(deployment!.metadata.name);
+  }
+  assert.notEqual(names[0], names[1]);
+});
+
 test('YAML writer: strings that look like YAML syntax come back verbatim', () => {
   const tricky = ['yes', 'no', 'null', '~', '1.0', '0x10', '- item', 'a: b', '# not a comment', '"quoted"', "it's", 'multi\nline', '', ' padded ', '{x}', '[1]', '&anchor', '*ref', '!tag', '%', '@', '`', 'ünï©ødé'];
   const value = { list: tricky, nested: [{ a: tricky, b: { 'odd key: #': 'v', n: 3, f: 1.5, t: true, z: null } }, [1, [2, 3]], {}], empty: [] };

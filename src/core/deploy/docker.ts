@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pythonDir } from '../paths.ts';
 import { linkOrCopy, type ModelVersion } from '../registry/registry.ts';
 import { firstLine, freePort, runCommand, waitHealthy } from './process.ts';
@@ -12,6 +13,12 @@ export const CONTAINER_UID = 10001;
 
 /** Lowercase letters, digits and dashes, as image and Kubernetes names require. */
 export const slug = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'model';
+
+/**
+ * 8 hex digits naming the workspace a deployment folder belongs to: deployment ids restart at 1 in
+ * every workspace, and container or Kubernetes names must not collide across them.
+ */
+export const workspaceTag = (deploymentDir: string): string => createHash('sha256').update(dirname(dirname(deploymentDir))).digest('hex').slice(0, 8);
 
 export const defaultImage = (model: ModelVersion): string => `runboard-${slug(model.name)}:${model.version}`;
 
@@ -110,7 +117,7 @@ export function dockerTarget(settings: { docker?: string; buildTimeoutMs?: numbe
       const build = await runCommand([docker, 'build', '-t', image, req.dir], { timeoutMs: settings.buildTimeoutMs ?? 30 * 60_000 });
       if (build.code !== 0) return { status: 'failed', config, error: `docker build failed: ${build.error ?? build.stderr.trim().split('\n').slice(-5).join('\n')}` };
       const port = req.port || (await freePort());
-      const container = `runboard-${req.id}`;
+      const container = `runboard-${req.id}-${workspaceTag(req.dir)}`;
       const user = process.getuid && process.getgid ? ['--user', `${process.getuid()}:${process.getgid()}`] : [];
       const run = await runCommand(
         [docker, 'run', '-d', '--name', container, ...user, '-p', `127.0.0.1:${port}:${CONTAINER_PORT}`, '-e', 'RUNBOARD_SERVER_TOKEN', '-v', `${join(req.dir, 'logs')}:/logs`, image],

@@ -1,19 +1,22 @@
 import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { CONTAINER_PORT, CONTAINER_UID, defaultImage, slug } from './docker.ts';
+import { CONTAINER_PORT, CONTAINER_UID, defaultImage, slug, workspaceTag } from './docker.ts';
 import { firstLine, runCommand } from './process.ts';
 import type { DeployOutcome, DeployRequest, DeployTarget, Deployment } from './types.ts';
 import { toYaml } from './yaml.ts';
 
-/** Kubernetes object names: DNS labels of at most 63 characters. */
-export const resourceName = (model: string, id: number): string => {
-  const suffix = `-${id}`;
+/**
+ * Kubernetes object names: DNS labels of at most 63 characters. Deployment ids are per workspace,
+ * so the name also carries the workspace's tag: two workspaces never replace each other's objects.
+ */
+export const resourceName = (model: string, id: number, workspaceTag: string): string => {
+  const suffix = `-${id}-${workspaceTag}`;
   return `runboard-${slug(model)}`.slice(0, 63 - suffix.length).replace(/-+$/, '') + suffix;
 };
 
 /** A Deployment and a Service for the model image; the token comes from a Secret, never the manifest. */
 export function kubernetesManifests(req: DeployRequest, image: string, namespace?: string): { name: string; secret: string; objects: object[] } {
-  const name = resourceName(req.model.name, req.id);
+  const name = resourceName(req.model.name, req.id, workspaceTag(req.dir));
   const secret = `${name}-token`;
   const labels = {
     'app.kubernetes.io/name': 'runboard-model',
