@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { substitute } from '../../src/core/deploy/custom.ts';
 import { Deployments } from '../../src/core/deploy/deployments.ts';
+import { dockerTarget } from '../../src/core/deploy/docker.ts';
+import { kubernetesTarget } from '../../src/core/deploy/kubernetes.ts';
 import { processAlive } from '../../src/core/deploy/process.ts';
+import type { Deployment } from '../../src/core/deploy/types.ts';
 import { percentile, requestStats } from '../../src/core/deploy/stats.ts';
 import { toYaml } from '../../src/core/deploy/yaml.ts';
 import { Registry, sha256File } from '../../src/core/registry/registry.ts';
@@ -189,4 +192,28 @@ test('request-log stats: requests, error rate, p50/p95 over predictions only, pa
   assert.equal(requestStats(log, { sinceMs: 1010 }).requests, 10);
   assert.equal(requestStats(join(dir, 'none.jsonl')).p50, null);
   assert.equal(percentile([5], 95), 5);
+});
+
+test('names read back from the database reach docker and kubectl only if Runboard could have made them (stand-in CLIs: no Docker engine or cluster here)', async () => {
+  // Stand-ins for the docker and kubectl clients that record their argv.
+  const dir = tempDir();
+  const calls = join(dir, 'calls.txt');
+  for (const name of ['docker', 'kubectl']) {
+    writeFileSync(join(dir, name), `#!/bin/sh\necho "${name} $*" >> '${calls}'\nexit 1\n`, { mode: 0o755 });
+  }
+  const docker = dockerTarget({ docker: join(dir, 'docker') });
+  const kubectl = kubernetesTarget({ kubectl: join(dir, 'kubectl') });
+  const deployment = (config: Record<string, unknown>) => ({ id: 1, status: 'running', dir: join(dir, 'deploy', '1'), config }) as unknown as Deployment;
+  await docker.alive!(deployment({ container: '--config=/tmp/evil' }));
+  await docker.stop!(deployment({ container: '-H=tcp://elsewhere' }));
+  await kubectl.alive!(deployment({ resource: '--kubeconfig=/tmp/evil' }));
+  await kubectl.alive!(deployment({ resource: 'runboard-m-1-abcdef12', namespace: '--kubeconfig=/tmp/evil' }));
+  await kubectl.stop!(deployment({ manifest: '/etc/passwd', secret: 'runboard-m-1-abcdef12-token' }));
+  assert.equal(existsSync(calls), false, 'nothing was run');
+  await docker.alive!(deployment({ container: 'runboard-1-abcdef12' }));
+  await kubectl.alive!(deployment({ resource: 'runboard-m-1-abcdef12', namespace: 'ml' }));
+  assert.deepEqual(readFileSync(calls, 'utf8').trim().split('\n'), [
+    'docker inspect -f {{.State.Running}} runboard-1-abcdef12',
+    'kubectl get -n ml deployment runboard-m-1-abcdef12 -o name',
+  ]);
 });

@@ -20,6 +20,12 @@ export const slug = (name: string): string => name.toLowerCase().replace(/[^a-z0
  */
 export const workspaceTag = (deploymentDir: string): string => createHash('sha256').update(dirname(dirname(deploymentDir))).digest('hex').slice(0, 8);
 
+/**
+ * A container name read back from the database, only if it is one Runboard could have made: the
+ * database is a file in the workspace, and a value like `--config=…` must never reach docker.
+ */
+const containerName = (value: unknown): string | undefined => (typeof value === 'string' && /^runboard-\d+-[0-9a-f]{8}$/.test(value) ? value : undefined);
+
 export const defaultImage = (model: ModelVersion): string => `runboard-${slug(model.name)}:${model.version}`;
 
 interface PythonInfo {
@@ -136,11 +142,13 @@ export function dockerTarget(settings: { docker?: string; buildTimeoutMs?: numbe
       return { status: 'running', url, port, config: withContainer };
     },
     async stop(d: Deployment): Promise<void> {
-      if (typeof d.config.container === 'string') await runCommand([docker, 'rm', '-f', d.config.container], { timeoutMs: 60_000 });
+      const container = containerName(d.config.container);
+      if (container) await runCommand([docker, 'rm', '-f', container], { timeoutMs: 60_000 });
     },
     async alive(d: Deployment): Promise<boolean | undefined> {
-      if (typeof d.config.container !== 'string') return undefined;
-      const r = await runCommand([docker, 'inspect', '-f', '{{.State.Running}}', d.config.container], { timeoutMs: 15_000 });
+      const container = containerName(d.config.container);
+      if (!container) return undefined;
+      const r = await runCommand([docker, 'inspect', '-f', '{{.State.Running}}', container], { timeoutMs: 15_000 });
       if (r.code === 0) return r.stdout.trim() === 'true';
       return /no such (object|container)/i.test(r.stderr) ? false : undefined;
     },

@@ -5,6 +5,8 @@ import { firstLine, runCommand } from './process.ts';
 import type { DeployOutcome, DeployRequest, DeployTarget, Deployment } from './types.ts';
 import { toYaml } from './yaml.ts';
 
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
 /**
  * Kubernetes object names: DNS labels of at most 63 characters. Deployment ids are per workspace,
  * so the name also carries the workspace's tag: two workspaces never replace each other's objects.
@@ -72,6 +74,13 @@ const documents = (objects: object[]): string => objects.map((o) => toYaml(o)).j
 export function kubernetesTarget(settings: { kubectl?: string } = {}): DeployTarget {
   const kubectl = settings.kubectl ?? 'kubectl';
   const ns = (namespace: unknown): string[] => (typeof namespace === 'string' && namespace ? ['-n', namespace] : []);
+  // Names read back from the database reach kubectl only if they are DNS labels (the database is a
+  // workspace file: a value like `--kubeconfig=…` must never become an option).
+  const label = (value: unknown): string | undefined => (typeof value === 'string' && DNS_LABEL.test(value) ? value : undefined);
+  const recorded = (d: Deployment) => ({
+    namespace: d.config.namespace === undefined ? undefined : label(d.config.namespace),
+    valid: d.config.namespace === undefined || label(d.config.namespace) !== undefined,
+  });
   return {
     name: 'kubernetes',
     async deploy(req: DeployRequest): Promise<DeployOutcome> {
@@ -104,13 +113,18 @@ export function kubernetesTarget(settings: { kubectl?: string } = {}): DeployTar
       };
     },
     async stop(d: Deployment): Promise<void> {
-      if (d.status === 'prepared' || typeof d.config.manifest !== 'string') return;
-      await runCommand([kubectl, 'delete', ...ns(d.config.namespace), '--ignore-not-found', '-f', d.config.manifest], { timeoutMs: 120_000 });
-      if (typeof d.config.secret === 'string') await runCommand([kubectl, 'delete', ...ns(d.config.namespace), '--ignore-not-found', 'secret', d.config.secret], { timeoutMs: 60_000 });
+      const { namespace, valid } = recorded(d);
+      const manifest = d.dir && typeof d.config.manifest === 'string' && d.config.manifest === join(d.dir, basename(d.config.manifest)) ? d.config.manifest : undefined;
+      if (d.status === 'prepared' || !manifest || !valid) return;
+      await runCommand([kubectl, 'delete', ...ns(namespace), '--ignore-not-found', '-f', manifest], { timeoutMs: 120_000 });
+      const secret = label(d.config.secret);
+      if (secret) await runCommand([kubectl, 'delete', ...ns(namespace), '--ignore-not-found', 'secret', secret], { timeoutMs: 60_000 });
     },
     async alive(d: Deployment): Promise<boolean | undefined> {
-      if (typeof d.config.resource !== 'string') return undefined;
-      const r = await runCommand([kubectl, 'get', ...ns(d.config.namespace), 'deployment', d.config.resource, '-o', 'name'], { timeoutMs: 15_000 });
+      const { namespace, valid } = recorded(d);
+      const resource = label(d.config.resource);
+      if (!resource || !valid) return undefined;
+      const r = await runCommand([kubectl, 'get', ...ns(namespace), 'deployment', resource, '-o', 'name'], { timeoutMs: 15_000 });
       if (r.code === 0) return true;
       return /notfound|not found/i.test(r.stderr) ? false : undefined;
     },
