@@ -8,16 +8,17 @@
 // Steps: command palette → "Runboard: Launch Training Run…" → profile `train` → "Launch with
 // defaults"; the run's terminal reports it finished; the Runboard activity-bar view shows the
 // experiment, the run and its Metrics; a second run through "Edit parameters…" (lr typed in the
-// input box); both runs selected in the Experiments tree → right-click → "Compare Selected Runs";
-// the Compare webview draws both curves. The `runboard` CLI (runs/show --json on the workspace's
-// database) is the ground truth: 2 finished runs with metrics and the typed lr.
+// input box); a third run from the runboard CLI, which appears through the database watcher; the
+// three runs selected in the Experiments tree → right-click → "Compare Selected Runs"; the Compare
+// webview draws the three curves. The `runboard` CLI (runs/show --json on the workspace's
+// database) is the ground truth: 3 finished runs with metrics and the lr each was given.
 //
 // A screenshot per step goes to DIR (default test-results/ui/). On failure: a clear one-line
 // message, a failure-*.png, exit 1 (124 on the overall timeout, 130 when interrupted). The VS Code
 // server and the browser are always stopped. Build first (npm run build).
 
 import fs from 'node:fs';
-import { FatalError, launchWorkbench, listRuns, prepareWorkspace, runScenario, setupScenario, showRun, StepError, waitUntil } from '../../test/ui/workbench.mjs';
+import { FatalError, launchWorkbench, listRuns, prepareWorkspace, runboardCli, runScenario, setupScenario, showRun, StepError, waitUntil } from '../../test/ui/workbench.mjs';
 
 const USAGE = `usage: smoke.mjs [--screenshots DIR] [--timeout SECONDS] [--keep] [--verbose]
   --screenshots  folder for the step screenshots (default test-results/ui/)
@@ -170,25 +171,36 @@ async function main() {
   });
   const second = runs[1];
 
-  await step(`select ${first.name} and ${second.name}, right-click › Compare Selected Runs`, async () => {
+  // A third run from a terminal, as a user would with the CLI: it shows up through the database watcher.
+  const third = await step('a third run (lr=0.03) from the runboard CLI appears in the tree', async () => {
+    await runboardCli(workspace, ['run', '--profile', 'train', '--param', 'lr=0.03']);
+    return (await waitFinishedRuns(3))[2];
+  });
+  const picked = [first, second, third];
+
+  await step(`select ${picked.map((r) => r.name).join(', ')}, right-click › Compare Selected Runs`, async () => {
     await wb.hidePanel();
-    await waitUntil(`the tree row "Run ${second.name}, finished"`, () => runRow(second.name).isVisible(), { timeout: 30_000 }).catch(async (e) => {
+    await waitUntil(`the tree row "Run ${third.name}, finished"`, () => runRow(third.name).isVisible(), { timeout: 30_000 }).catch(async (e) => {
       throw new StepError(`${e.message}; Experiments shows:\n${await wb.describeTree('Experiments')}`);
     });
-    const both = async () => (await runRow(first.name).getAttribute('aria-selected')) === 'true' && (await runRow(second.name).getAttribute('aria-selected')) === 'true';
+    const all = async () => {
+      for (const run of picked) if ((await runRow(run.name).getAttribute('aria-selected')) !== 'true') return false;
+      return true;
+    };
     // A tree refresh landing between the clicks can reset the selection: click again then.
     await waitUntil(
-      'both runs to be selected in the Experiments tree (click, then Ctrl+click)',
+      'the three runs to be selected in the Experiments tree (click, then Ctrl+click)',
       async () => {
-        await runRow(second.name).locator('.label-name').click();
+        await runRow(third.name).locator('.label-name').click();
+        await runRow(second.name).locator('.label-name').click({ modifiers: ['Control'] });
         await runRow(first.name).locator('.label-name').click({ modifiers: ['Control'] });
-        return waitUntil('the selection', both, { timeout: 3000 }).catch(() => false);
+        return waitUntil('the selection', all, { timeout: 3000 }).catch(() => false);
       },
       { timeout: 30_000, every: 500 },
     ).catch(async (e) => {
       throw new StepError(`${e.message}; Experiments shows:\n${await wb.describeTree('Experiments')}`);
     });
-    await wb.shot('08-two-runs-selected');
+    await wb.shot('08-runs-selected');
     await runRow(first.name).locator('.label-name').click({ button: 'right' });
     await wb.page.locator('.context-view .monaco-menu').waitFor({ state: 'visible', timeout: 10_000 }).catch(() => {
       throw new StepError('right-clicking the run opened no context menu');
@@ -197,22 +209,22 @@ async function main() {
     await wb.pickContextMenu('Compare Selected Runs');
   });
 
-  await step('the Compare panel draws both runs', async () => {
+  await step('the Compare panel draws the three runs', async () => {
     const tab = wb.page.locator('.part.editor .tab', { hasText: 'Compare' });
     await tab.first().waitFor({ state: 'visible', timeout: 30_000 }).catch(() => {
       throw new StepError('no "Compare" editor tab opened');
     });
-    const frame = await wb.waitCompareDrawn([first.name, second.name]);
+    const frame = await wb.waitCompareDrawn(picked.map((r) => r.name));
     const summary = await frame.locator('.app-header .summary').innerText();
-    if (!/^2 runs\b/.test(summary)) throw new StepError(`the Compare header says "${summary}", not "2 runs …"`);
+    if (!/^3 runs\b/.test(summary)) throw new StepError(`the Compare header says "${summary}", not "3 runs …"`);
     log(`Compare: ${summary}`);
     await wb.shot('10-compare');
   });
 
-  await step('ground truth: the CLI shows 2 finished runs with metrics', async () => {
+  await step('ground truth: the CLI shows 3 finished runs with metrics', async () => {
     const all = await listRuns(workspace);
-    if (all.length !== 2 || !all.every((r) => r.status === 'finished')) throw new StepError(`expected 2 finished runs, the CLI lists: ${all.map((r) => `${r.name} ${r.status}`).join(', ')}`);
-    const expectLr = { [first.id]: '0.1', [second.id]: '0.3' };
+    if (all.length !== 3 || !all.every((r) => r.status === 'finished')) throw new StepError(`expected 3 finished runs, the CLI lists: ${all.map((r) => `${r.name} ${r.status}`).join(', ')}`);
+    const expectLr = { [first.id]: '0.1', [second.id]: '0.3', [third.id]: '0.03' };
     for (const r of all) {
       const shown = await showRun(workspace, r.id);
       const metrics = Object.entries(shown.metrics);
