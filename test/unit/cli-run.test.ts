@@ -102,7 +102,7 @@ test('run --profile: exact argv and params, git state with the patch, fingerprin
   assert.match(changed.stderr, /run 3 re-runs run 1/);
 
   const rerun = json(cli(['show', 'again', '--json'], { cwd: ws }));
-  assert.deepEqual([rerun.command, rerun.cwd, rerun.params, rerun.profile, rerun.parent], [shown.command, shown.cwd, shown.params, 'train', null]);
+  assert.deepEqual([rerun.command, rerun.cwd, rerun.params, rerun.profile, rerun.parent], [shown.command, shown.cwd, shown.params, 'train', 1]);
   assert.deepEqual(rerun.inputs, shown.inputs);
   const reopened = openDb(ws);
   try {
