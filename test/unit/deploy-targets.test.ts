@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { substitute } from '../../src/core/deploy/custom.ts';
+import { customTarget, substitute } from '../../src/core/deploy/custom.ts';
 import { Deployments } from '../../src/core/deploy/deployments.ts';
 import { dockerTarget } from '../../src/core/deploy/docker.ts';
 import { kubernetesTarget } from '../../src/core/deploy/kubernetes.ts';
@@ -164,6 +164,13 @@ test('custom command target in the background: health-checked, kept running, sto
   assert.equal(d.status, 'running', d.error ?? '');
   assert.match(d.url!, /^http:\/\/127\.0\.0\.1:\d+$/);
   assert.equal((await fetch(`${d.url}/health`)).status, 200);
+  // As after a reboot: the recorded pid now belongs to a program started after the recorded one.
+  const target = customTarget('svc', { command: ['unused'], background: true });
+  const reused = { ...d, config: { ...d.config, startedAt: Date.now() - 3_600_000 } };
+  assert.equal(await target.alive!(reused), false, 'a reused pid is not taken for the deployment');
+  await target.stop(reused);
+  assert.equal(processAlive(d.pid!), true, 'and stopping it leaves that process alone');
+  assert.equal(await target.alive!(d), true);
   await deployments.stop(d.id);
   assert.equal(processAlive(d.pid!), false);
 

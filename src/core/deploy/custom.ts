@@ -2,8 +2,9 @@ import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { tail } from './local.ts';
-import { freePort, processAlive, runCommand, sleep, spawnDetached, stopGroup, waitHealthy } from './process.ts';
-import type { DeployOutcome, DeployRequest, DeployTarget, Deployment } from './types.ts';
+import { isSameProcess } from '../launch/process.ts';
+import { freePort, runCommand, sleep, spawnDetached, stopGroup, waitHealthy } from './process.ts';
+import type { DeployOutcome, DeployRequest, DeployTarget, Deployment, DeploymentConfig } from './types.ts';
 
 /** A deploy command from settings: argv arrays, never a shell line. */
 export interface CustomTargetSpec {
@@ -17,6 +18,9 @@ export interface CustomTargetSpec {
   timeoutMs?: number;
   env?: Record<string, string>;
 }
+
+/** The recorded pid is still the command this deployment started (not a later program reusing it). */
+const isOurs = (d: Deployment): boolean => d.pid !== null && isSameProcess(d.pid, typeof d.config.startedAt === 'number' ? d.config.startedAt : d.createdAt);
 
 export const PLACEHOLDERS = ['${model.path}', '${model.name}', '${model.version}', '${port}'] as const;
 
@@ -79,7 +83,7 @@ export function customTarget(name: string, spec: CustomTargetSpec): DeployTarget
       const argv = substitute(spec.command, values);
       const env = { ...process.env, ...spec.env, ...placeholderEnv(values, req.dir), RUNBOARD_SERVER_TOKEN: req.token };
       const url = spec.url ? spec.url.replaceAll('${port}', String(port)) : null;
-      const config = { command: spec.command, stop: spec.stop, background: spec.background, modelPath: req.modelPath };
+      const config: DeploymentConfig = { command: spec.command, stop: spec.stop, background: spec.background, modelPath: req.modelPath };
       const timeoutMs = spec.timeoutMs ?? (spec.background ? 30_000 : 10 * 60_000);
       if (!spec.background) {
         const result = await runCommand(argv, { cwd: req.dir, env, timeoutMs });
@@ -96,6 +100,8 @@ export function customTarget(name: string, spec: CustomTargetSpec): DeployTarget
       let child;
       try {
         child = spawnDetached(argv, { cwd: req.dir, env, stdout: out, stderr: err });
+        // Its pid alone could name another program after a reboot: start time tells them apart.
+        config.startedAt = Date.now();
       } finally {
         closeSync(out);
         closeSync(err);
@@ -123,7 +129,7 @@ export function customTarget(name: string, spec: CustomTargetSpec): DeployTarget
       return { status: 'running', port, url, pid: child.pid ?? null, config };
     },
     async stop(d: Deployment): Promise<void> {
-      if (d.pid !== null) await stopGroup(d.pid, undefined);
+      if (isOurs(d)) await stopGroup(d.pid!, undefined);
       if (spec.stop && d.dir) {
         const values = placeholderValues(String(d.config.modelPath ?? ''), d.model, d.version, d.port ?? 0);
         const result = await runCommand(substitute(spec.stop, values), { cwd: d.dir, env: { ...process.env, ...spec.env, ...placeholderEnv(values, d.dir) }, timeoutMs: spec.timeoutMs ?? 10 * 60_000 });
@@ -131,7 +137,7 @@ export function customTarget(name: string, spec: CustomTargetSpec): DeployTarget
       }
     },
     async alive(d: Deployment): Promise<boolean | undefined> {
-      return d.pid === null ? undefined : processAlive(d.pid);
+      return d.pid === null ? undefined : isOurs(d);
     },
   };
 }
