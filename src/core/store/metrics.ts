@@ -6,6 +6,20 @@ export const MIN_TIER = 6;
 export const MAX_TIER = 24;
 const TIER_COUNT = MAX_TIER - MIN_TIER + 1;
 
+/**
+ * Merges a stored summary row `r` with a new partial (`excluded`), for both the per-run summaries
+ * and the rollup buckets: min/max over finite values (NULL when none), counts added, and the last
+ * value taken from whichever holds the higher step.
+ */
+const MERGE_SUMMARY = `
+  min = min(coalesce(r.min, excluded.min), coalesce(excluded.min, r.min)),
+  max = max(coalesce(r.max, excluded.max), coalesce(excluded.max, r.max)),
+  count = r.count + excluded.count,
+  nonfinite = r.nonfinite + excluded.nonfinite,
+  last = CASE WHEN excluded.last_step >= r.last_step THEN excluded.last ELSE r.last END,
+  last_wall = CASE WHEN excluded.last_step >= r.last_step THEN excluded.last_wall ELSE r.last_wall END,
+  last_step = max(r.last_step, excluded.last_step)`;
+
 interface Partial {
   min: number;
   max: number;
@@ -78,26 +92,11 @@ export class MetricStore {
       rollup: db.prepare(`
         INSERT INTO metric_rollups AS r (run_id, key_id, tier, bucket, min, max, sum, count, nonfinite, last, last_step, last_wall)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT DO UPDATE SET
-          min = min(coalesce(r.min, excluded.min), coalesce(excluded.min, r.min)),
-          max = max(coalesce(r.max, excluded.max), coalesce(excluded.max, r.max)),
-          sum = r.sum + excluded.sum,
-          count = r.count + excluded.count,
-          nonfinite = r.nonfinite + excluded.nonfinite,
-          last = CASE WHEN excluded.last_step >= r.last_step THEN excluded.last ELSE r.last END,
-          last_wall = CASE WHEN excluded.last_step >= r.last_step THEN excluded.last_wall ELSE r.last_wall END,
-          last_step = max(r.last_step, excluded.last_step)`),
+        ON CONFLICT DO UPDATE SET sum = r.sum + excluded.sum, ${MERGE_SUMMARY}`),
       summary: db.prepare(`
         INSERT INTO metric_summaries AS r (run_id, key_id, last, last_step, last_wall, min, max, count, nonfinite)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT DO UPDATE SET
-          min = min(coalesce(r.min, excluded.min), coalesce(excluded.min, r.min)),
-          max = max(coalesce(r.max, excluded.max), coalesce(excluded.max, r.max)),
-          count = r.count + excluded.count,
-          nonfinite = r.nonfinite + excluded.nonfinite,
-          last = CASE WHEN excluded.last_step >= r.last_step THEN excluded.last ELSE r.last END,
-          last_wall = CASE WHEN excluded.last_step >= r.last_step THEN excluded.last_wall ELSE r.last_wall END,
-          last_step = max(r.last_step, excluded.last_step)`),
+        ON CONFLICT DO UPDATE SET ${MERGE_SUMMARY}`),
       summaries: db.prepare(`
         SELECT k.name AS key, s.last, s.last_step, s.last_wall, s.min, s.max, s.count, s.nonfinite
         FROM metric_summaries s JOIN metric_keys k ON k.id = s.key_id WHERE s.run_id = ? ORDER BY k.name`),
