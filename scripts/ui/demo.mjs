@@ -16,7 +16,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { firstLine, launchWorkbench, listRuns, prepareWorkspace, runboardCli, runScenario, setupScenario, showRun, StepError, waitUntil } from '../../test/ui/workbench.mjs';
+import { firstLine, launchWorkbench, listRuns, prepareWorkspace, runboardCli, runScenario, setupScenario, showRun, StepError, stepTracker, waitUntil } from '../../test/ui/workbench.mjs';
 
 const USAGE = `usage: demo.mjs [--screenshots DIR] [--theme dark|light] [--timeout SECONDS] [--keep] [--verbose]
   --screenshots  output folder (default test-results/demo/)
@@ -39,7 +39,6 @@ const { opts, timeoutSec, shotsDir, log } = setupScenario({
 let wb;
 let workspace;
 let deployment;
-let current = 'start';
 let cleanupPromise;
 
 function cleanup() {
@@ -57,14 +56,7 @@ function cleanup() {
   return cleanupPromise;
 }
 
-async function step(name, fn) {
-  current = name;
-  const t = Date.now();
-  log(`▶ ${name}`);
-  const result = await fn();
-  log(`✓ ${name} (${((Date.now() - t) / 1000).toFixed(1)}s)`);
-  return result;
-}
+const { step, current } = stepTracker(log);
 
 function checkSklearn() {
   return new Promise((resolve, reject) =>
@@ -225,7 +217,7 @@ await runScenario({
   main,
   cleanup,
   getWorkbench: () => wb,
-  currentStep: () => current,
+  currentStep: current,
   stopping: 'browser, server and the deployment',
   pageErrors: false,
   graceMs: 30_000,

@@ -18,7 +18,7 @@
 // server and the browser are always stopped. Build first (npm run build).
 
 import fs from 'node:fs';
-import { FatalError, launchWorkbench, listRuns, prepareWorkspace, runboardCli, runScenario, setupScenario, showRun, StepError, waitUntil } from '../../test/ui/workbench.mjs';
+import { FatalError, launchWorkbench, listRuns, prepareWorkspace, runboardCli, runScenario, setupScenario, showRun, StepError, stepTracker, waitUntil } from '../../test/ui/workbench.mjs';
 
 const USAGE = `usage: smoke.mjs [--screenshots DIR] [--timeout SECONDS] [--keep] [--verbose]
   --screenshots  folder for the step screenshots (default test-results/ui/)
@@ -37,7 +37,6 @@ const { opts, timeoutSec, shotsDir, log } = setupScenario({
 
 let wb;
 let workspace;
-let current = 'start';
 let cleanupPromise;
 
 function cleanup() {
@@ -49,14 +48,7 @@ function cleanup() {
   return cleanupPromise;
 }
 
-async function step(name, fn) {
-  current = name;
-  const t = Date.now();
-  log(`▶ ${name}`);
-  const result = await fn();
-  log(`✓ ${name} (${((Date.now() - t) / 1000).toFixed(1)}s)`);
-  return result;
-}
+const { step, current } = stepTracker(log);
 
 const experiments = () => wb.pane('Experiments');
 const runRow = (name) => wb.treeRows('Experiments', `Run ${name},`);
@@ -246,5 +238,5 @@ await runScenario({
   main,
   cleanup,
   getWorkbench: () => wb,
-  currentStep: () => current,
+  currentStep: current,
 });

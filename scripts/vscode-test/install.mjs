@@ -46,6 +46,19 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+/**
+ * Headless Chromium as the harness drives it. Signals are the caller's: Playwright's own handlers
+ * would exit before the VS Code server is stopped.
+ */
+export const chromiumLaunchOptions = (executablePath) => ({
+  executablePath,
+  headless: true,
+  args: CHROMIUM_ARGS,
+  handleSIGINT: false,
+  handleSIGTERM: false,
+  handleSIGHUP: false,
+});
+
 const MARKER = '.runboard-install.json';
 
 export function codeServerDir(version = CODE_SERVER_VERSION) {

@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { format, parseArgs } from 'node:util';
-import { CHROMIUM_ARGS, install } from './install.mjs';
+import { chromiumLaunchOptions, install } from './install.mjs';
 import { onInterrupt, remoteUri, startServer, stopServer, workbenchUrl } from './server.mjs';
 
 const USAGE = `usage: run-tests.mjs --extension <dir> --tests <index.js> [--workspace <dir>]
@@ -161,15 +161,7 @@ async function main(installed) {
   });
   log(`VS Code server up on ${server.url} (pid ${server.pid}) in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
 
-  // Signals are ours: Playwright's own handlers would exit before the server is stopped.
-  browser = await chromium.launch({
-    executablePath: installed.chromium,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    handleSIGINT: false,
-    handleSIGTERM: false,
-    handleSIGHUP: false,
-  });
+  browser = await chromium.launch(chromiumLaunchOptions(installed.chromium));
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   page = await context.newPage();
 

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CHROMIUM_ARGS, install, NODE24, NODE24_DIR, REPO_ROOT } from '../../scripts/vscode-test/install.mjs';
+import { chromiumLaunchOptions, install, NODE24, NODE24_DIR, REPO_ROOT } from '../../scripts/vscode-test/install.mjs';
 import { onInterrupt, remoteUri, startServer, stopServer, workbenchUrl } from '../../scripts/vscode-test/server.mjs';
 
 export { REPO_ROOT, NODE24 };
@@ -75,6 +75,25 @@ export function firstLine(err) {
 }
 
 /** A logger with elapsed seconds: `[tag] +12.3s message`. */
+/**
+ * Named, timed steps for a scenario: `step(name, fn)` logs ▶/✓ around `fn`, and `current()` names
+ * the step in progress, for the failure report.
+ */
+export function stepTracker(log) {
+  let current = 'start';
+  return {
+    current: () => current,
+    async step(name, fn) {
+      current = name;
+      const t = Date.now();
+      log(`▶ ${name}`);
+      const result = await fn();
+      log(`✓ ${name} (${((Date.now() - t) / 1000).toFixed(1)}s)`);
+      return result;
+    },
+  };
+}
+
 export function makeLog(tag) {
   const t0 = Date.now();
   const log = (msg) => console.log(`[${tag}] +${((Date.now() - t0) / 1000).toFixed(1)}s ${msg}`);
@@ -313,14 +332,7 @@ export class Workbench {
     });
     this.log(`VS Code server up on ${this.server.url} (pid ${this.server.pid}) in ${((Date.now() - t) / 1000).toFixed(1)}s`);
 
-    this.browser = await chromium.launch({
-      executablePath: installed.chromium,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      handleSIGINT: false,
-      handleSIGTERM: false,
-      handleSIGHUP: false,
-    });
+    this.browser = await chromium.launch(chromiumLaunchOptions(installed.chromium));
     // A new context is a fresh, throw-away browser profile.
     this.context = await this.browser.newContext({ viewport: this.options.viewport ?? { width: 1280, height: 800 }, deviceScaleFactor: 1 });
     this.context.setDefaultTimeout(30_000);
