@@ -3,7 +3,8 @@ import { basename, join } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import { RUN_STATUSES, type Run, type RunStatus } from '../store/types.ts';
-import { CLIENT_FILES, RunCapture } from './capture.ts';
+import { RunCapture } from './capture.ts';
+import { CLIENT_FILES } from './runFolder.ts';
 import { isRecord, parseLenientJson } from './lineParser.ts';
 
 /** The tag naming the folder a run was imported from; a folder is imported once. */

@@ -1,0 +1,162 @@
+import { storageProblem } from '../errors.ts';
+import type { Store } from '../store/store.ts';
+import type { MetricPoint } from '../store/types.ts';
+
+/**
+ * When two sources give the same metric key, the higher one owns it and the lower one's points
+ * for it are dropped, so a series never mixes two step schemes. The client's explicit steps win;
+ * console lines beat files (Hugging Face prints log dicts live with counted steps, while its
+ * trainer_state.json appears only at checkpoints, with global steps).
+ */
+export const FILE_PRIORITY = 1;
+export const CONSOLE_PRIORITY = 2;
+export const CLIENT_PRIORITY = 3;
+export type SourcePriority = typeof FILE_PRIORITY | typeof CONSOLE_PRIORITY | typeof CLIENT_PRIORITY;
+
+const FLUSH_INTERVAL_MS = 100;
+const FLUSH_POINTS = 10_000;
+/** Points kept in memory while the store refuses writes (a full disk); past this, capture fails. */
+const MAX_UNSAVED_POINTS = 2_000_000;
+const RETRY_INTERVAL_MS = 1000;
+/** How many flushes console points may wait for the client's file to be read (see flush). */
+const MAX_DEFERRALS = 20;
+const MAX_DEFERRED_POINTS = 500_000;
+
+export interface MetricBatcherOptions {
+  store: Store;
+  runId: number;
+  /** Called at every flush, before the points are written (the console logs are written in step). */
+  beforeFlush: () => void;
+  /**
+   * Called while console points wait: true when the client's file has unread records, whose
+   * reading the callee has started. The client writes its record before the script prints the
+   * same value, so waiting lets the client claim its keys before console points for them are stored.
+   */
+  clientFileUnread: () => boolean;
+  /** An error of a flush that ran from a timer. */
+  onError: (err: unknown) => void;
+}
+
+/**
+ * Collects the points of every source and writes them in one store transaction per flush (every
+ * 100 ms, or at 10,000 points). A batch the store refuses for a passing reason (a full disk, a
+ * lock) is kept, within a bound, and written with the next flush: nothing is lost.
+ */
+export class MetricBatcher {
+  private readonly options: MetricBatcherOptions;
+  /** Points waiting for the next flush, by source priority. */
+  private readonly pending: MetricPoint[][] = [[], [], [], []];
+  private pendingCount = 0;
+  private pendingMalformed = 0;
+  private unsaved: MetricPoint[] = [];
+  private unsavedMalformed = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly owner = new Map<string, number>();
+  /** Per priority: whether some of its keys are owned by another source, so its points need filtering. */
+  private readonly contested = [false, false, false, false];
+  private deferrals = 0;
+
+  constructor(options: MetricBatcherOptions) {
+    this.options = options;
+  }
+
+  /** The array a source of this priority pushes its points into; report them with `added`. */
+  points(priority: SourcePriority): MetricPoint[] {
+    return this.pending[priority]!;
+  }
+
+  added(count: number): void {
+    this.pendingCount += count;
+  }
+
+  malformed(): void {
+    this.pendingMalformed++;
+  }
+
+  /** A source of this priority produces `key`: the highest such source owns it (see FILE_PRIORITY). */
+  claim(key: string, priority: SourcePriority): void {
+    const owner = this.owner.get(key) ?? 0;
+    if (priority > owner) {
+      this.owner.set(key, priority);
+      if (owner > 0) this.contested[owner] = true;
+    } else if (priority < owner) {
+      this.contested[priority] = true;
+    }
+  }
+
+  /** Flushes now when enough points wait, else soon. `logsPending`: console output waits to be written. */
+  scheduleFlush(logsPending = false): void {
+    if (this.pendingCount >= FLUSH_POINTS) this.flush();
+    else if ((logsPending || this.pendingCount > 0 || this.pendingMalformed > 0) && !this.timer) this.flushLater(FLUSH_INTERVAL_MS);
+  }
+
+  /** Writes what waits. `final`: no waiting for the client's file, and a refused batch throws. */
+  flush(final = false): void {
+    this.cancel();
+    this.options.beforeFlush();
+    if (this.pendingCount === 0 && this.pendingMalformed === 0 && this.unsaved.length === 0) return;
+    if (!final && this.waitForClientFile()) {
+      this.deferrals++;
+      this.flushLater(FLUSH_INTERVAL_MS / 10);
+      return;
+    }
+    this.deferrals = 0;
+    let batch: MetricPoint[] = [];
+    for (let priority = FILE_PRIORITY; priority <= CLIENT_PRIORITY; priority++) {
+      const points = this.pending[priority]!;
+      if (this.contested[priority]) {
+        for (const point of points) if (this.owner.get(point.key) === priority) batch.push(point);
+      } else if (points.length > 0) {
+        batch = batch.length === 0 ? points : batch.concat(points);
+      }
+      this.pending[priority] = [];
+    }
+    let malformed = this.pendingMalformed;
+    this.pendingCount = 0;
+    this.pendingMalformed = 0;
+    if (this.unsaved.length > 0 || this.unsavedMalformed > 0) {
+      batch = this.unsaved.concat(batch);
+      malformed += this.unsavedMalformed;
+      this.unsaved = [];
+      this.unsavedMalformed = 0;
+    }
+    const { store, runId } = this.options;
+    try {
+      store.transaction(() => {
+        store.logMetrics(runId, batch);
+        store.addMalformed(runId, malformed);
+      });
+    } catch (err) {
+      // A full disk or a database locked by another process can pass: the batch rolled back as a
+      // whole, so it is kept (within a bound) and written with the next flush.
+      if (storageProblem(err) === undefined || batch.length > MAX_UNSAVED_POINTS) throw err;
+      this.unsaved = batch;
+      this.unsavedMalformed = malformed;
+      if (final) {
+        throw Object.assign(new Error(`${batch.length} metric points could not be stored: ${(err as Error).message}`), { code: (err as { code?: string }).code });
+      }
+      this.flushLater(RETRY_INTERVAL_MS);
+    }
+  }
+
+  /** Stops the flush timer (close() then flushes once more, final). */
+  cancel(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private flushLater(ms: number): void {
+    this.timer = setTimeout(() => {
+      try {
+        this.flush();
+      } catch (err) {
+        this.options.onError(err);
+      }
+    }, ms);
+  }
+
+  private waitForClientFile(): boolean {
+    if (this.pending[CONSOLE_PRIORITY]!.length === 0 || this.deferrals >= MAX_DEFERRALS || this.pendingCount >= MAX_DEFERRED_POINTS) return false;
+    return this.options.clientFileUnread();
+  }
+}
