@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { storageProblem } from '../../src/core/errors.ts';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Store } from '../../src/core/store/store.ts';
@@ -10,6 +10,8 @@ import { RunCapture } from '../../src/core/tracking/capture.ts';
 import { tempDir, tempStore } from './helpers.ts';
 
 const PYTHON = 'python3';
+const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli.ts');
+const NOBODY = 65534;
 
 /** Runs a Python snippet with its output piped into a RunCapture of a fresh run. */
 async function capturePython(store: Store, script: string, options: { regex?: string; buffered?: boolean } = {}) {
@@ -320,5 +322,62 @@ describe('RunCapture: a full disk', () => {
       return true;
     });
     store.db.pragma('max_page_count = 1073741823');
+  });
+});
+
+describe('RunCapture: files it cannot read or write', () => {
+  it("puts an unreadable metrics.jsonl on the run's error, naming the file and the problem, and keeps the rest", () => {
+    const workspace = tempDir();
+    // Root reads any file whatever its mode, so then the run goes as "nobody", for whom mode 000 denies.
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) chownSync(workspace, NOBODY, NOBODY);
+    const script = String.raw`
+import os
+path = os.path.join(os.environ["RUNBOARD_RUN_DIR"], "metrics.jsonl")
+# Mode 000 from its creation: written through this descriptor, readable by nobody.
+fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o000)
+os.write(fd, b'{"step": 1, "wall": 1, "metrics": {"hidden": 0.5}}\n')
+os.close(fd)
+print("loss=0.25")
+`;
+    writeFileSync(join(workspace, 'train.py'), script);
+    const db = join(workspace, 'runboard.db');
+    const ran = spawnSync(process.execPath, [CLI, 'run', '--db', db, '--', PYTHON, 'train.py'], {
+      cwd: workspace,
+      env: { ...process.env, RUNBOARD_DB: '', HOME: workspace },
+      encoding: 'utf8',
+      timeout: 60_000,
+      ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}),
+    });
+    assert.equal(ran.status, 0, ran.stderr);
+    const shown = JSON.parse(spawnSync(process.execPath, [CLI, 'show', '1', '--db', db, '--json'], { encoding: 'utf8' }).stdout);
+    assert.equal(shown.status, 'finished');
+    assert.match(shown.error, /^Recording is incomplete: metrics\.jsonl could not be read: EACCES: permission denied/);
+    assert.equal(shown.metrics.loss.last, 0.25, 'what could be read is kept');
+    assert.equal(shown.metrics.hidden, undefined);
+  });
+
+  it('rejects close() when a console log cannot be written, and still stores every point', async () => {
+    const { store } = tempStore();
+    const runDir = tempDir();
+    // A folder where the log file should be: opening it for appends fails (EISDIR), even for root.
+    mkdirSync(join(runDir, 'stdout.log'));
+    const run = store.createRun({ runDir });
+    const capture = new RunCapture(store, { runId: run.id, runDir });
+    capture.stdout(Buffer.from('loss=0.5\nloss=0.25\n'));
+    await assert.rejects(capture.close(), /^UserError: stdout\.log could not be written: EISDIR/);
+    assert.deepEqual(values(store, run.id, 'loss'), [[0, 0.5], [1, 0.25]]);
+  });
+
+  it('records Keras and Lightning model files (.h5, .keras, .ckpt) as models', async () => {
+    const { store } = tempStore();
+    const runDir = tempDir();
+    for (const file of ['model.h5', 'model.keras', 'last.ckpt', 'model.PT']) writeFileSync(join(runDir, file), file);
+    const run = store.createRun({ runDir });
+    await new RunCapture(store, { runId: run.id, runDir, watch: false }).close();
+    assert.deepEqual(
+      store.artifacts(run.id).map((a) => [a.path, a.kind]),
+      [['last.ckpt', 'model'], ['model.PT', 'model'], ['model.h5', 'model'], ['model.keras', 'model']],
+    );
   });
 });
