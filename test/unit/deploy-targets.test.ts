@@ -9,7 +9,7 @@ import { dockerTarget } from '../../src/core/deploy/docker.ts';
 import { kubernetesTarget } from '../../src/core/deploy/kubernetes.ts';
 import { processAlive } from '../../src/core/deploy/process.ts';
 import type { Deployment } from '../../src/core/deploy/types.ts';
-import { percentile, requestStats } from '../../src/core/deploy/stats.ts';
+import { percentile, requestStats } from '../../src/core/monitor/requestLog.ts';
 import { toYaml } from '../../src/core/deploy/yaml.ts';
 import { Registry, sha256File } from '../../src/core/registry/registry.ts';
 import { Store } from '../../src/core/store/store.ts';

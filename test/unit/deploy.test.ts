@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Deployments } from '../../src/core/deploy/deployments.ts';
 import { processAlive, sleep } from '../../src/core/deploy/process.ts';
-import { readRecords } from '../../src/core/deploy/stats.ts';
+import { readRecords } from '../../src/core/monitor/requestLog.ts';
 import { lineage } from '../../src/core/registry/lineage.ts';
 import { GateError, Registry, sha256File } from '../../src/core/registry/registry.ts';
 import { cli, json } from './cliHarness.ts';

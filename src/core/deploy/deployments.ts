@@ -10,7 +10,7 @@ import { customTarget, validateCustomTarget } from './custom.ts';
 import { dockerTarget } from './docker.ts';
 import { kubernetesTarget } from './kubernetes.ts';
 import { localTarget } from './local.ts';
-import { requestStats, type RequestStats } from './stats.ts';
+import { requestStats, type RequestStats } from '../monitor/requestLog.ts';
 import { LIVE_STATUSES, type DeployOptions, type DeployTarget, type Deployment, type DeploymentConfig, type DeploymentStatus } from './types.ts';
 
 /** `.runboard/deploy.json`: the local interpreter and custom targets (the editor passes its settings instead). */
