@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { codeStateDocument } from '../../src/core/compare/codeState.ts';
-import { codeStatePath, runIdFromCodeStatePath, runIdsFromArgs } from '../../src/webviews/compare/runArgs.ts';
+import { codeStatePath, runIdFromCodeStatePath, runIdsFromArgs } from '../../src/vscode/webviews/compare/runArgs.ts';
 import { tempStore } from './helpers.ts';
 
 test('command arguments: ids, tree nodes, VS Code multi-select (node, selectedNodes), lists', () => {

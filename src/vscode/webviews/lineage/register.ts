@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import * as vscode from 'vscode';
+import { UserError } from '../../../core/errors.ts';
+import type { CommandContext } from '../../commands/shared/context.ts';
+import type { GraphNode } from '../../../shared/lineageProtocol.ts';
+import { revealDeployment, revealModelVersion, revealRun } from '../../views/reveal.ts';
+import { LineagePanel, type LineageOpener } from './lineagePanel.ts';
+
+/**
+ * The Lineage panel's serializer, live refresh and node actions. The command that opens it,
+ * Reveal Lineage, is src/commands/revealLineage.ts.
+ */
+export function registerLineage(ctx: CommandContext): vscode.Disposable[] {
+  const opener = lineageOpener(ctx);
+  return [
+    vscode.window.registerWebviewPanelSerializer(LineagePanel.viewType, {
+      async deserializeWebviewPanel(panel, state) {
+        try {
+          LineagePanel.revive(panel, ctx.services, state, opener);
+        } catch (err) {
+          panel.dispose();
+          ctx.services.log.warn(`Lineage: could not restore the panel: ${(err as Error).message}`);
+        }
+      },
+    }),
+    // A deployment stopping or a new version registered shows in an open panel (coalesced upstream).
+    ctx.changes.onDidChange(() => void LineagePanel.current?.refresh()),
+    { dispose: () => LineagePanel.current?.dispose() },
+  ];
+}
+
+/** Enter on a node: a run is revealed in Experiments, a dataset opened, a model or deployment selected in its view. */
+export function lineageOpener(ctx: CommandContext): LineageOpener {
+  return {
+    async open(node: GraphNode): Promise<void> {
+      switch (node.kind) {
+        case 'run':
+          await revealRun(ctx, node.id);
+          return;
+        case 'dataset': {
+          const path = node.fields.find((f) => f.label === 'path')?.value;
+          const file = path && (isAbsolute(path) ? path : resolve(ctx.services.workspace, path));
+          if (!file || !existsSync(file)) throw new UserError(`The dataset ${path ?? node.title} is not on this machine any more`);
+          await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true, viewColumn: vscode.ViewColumn.Beside });
+          return;
+        }
+        case 'model_version':
+          await revealModelVersion(ctx, node.id);
+          return;
+        case 'deployment':
+          await revealDeployment(ctx, node.id);
+          return;
+        default: {
+          const never: never = node.kind;
+          throw new Error(`unknown node kind ${String(never)}`);
+        }
+      }
+    },
+  };
+}
