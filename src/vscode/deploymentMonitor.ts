@@ -1,11 +1,9 @@
 import { statSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { Deployments } from '../core/deploy/deployments.ts';
+import type { Deployments } from '../core/deploy/deployments.ts';
 import { requestStats, type RequestStats } from '../core/deploy/stats.ts';
 import { LIVE_STATUSES, type Deployment } from '../core/deploy/types.ts';
-import type { Store } from '../core/store/store.ts';
-import type { RunboardServices } from './host.ts';
-import type { DatabaseChanges } from './views/changes.ts';
+import type { Container } from './container.ts';
 
 /** How often the live deployments are looked at, only while the Deployments view is visible. */
 export const MONITOR_INTERVAL_MS = 5000;
@@ -28,7 +26,7 @@ export class DeploymentMonitor implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<void>();
   /** Stats of a live deployment changed (coalesced: at most once per tick). */
   readonly onDidChange = this.emitter.event;
-  private readonly services: RunboardServices;
+  private readonly container: Container;
   private readonly cache = new Map<number, Cached>();
   private readonly disposables: vscode.Disposable[] = [this.emitter];
   private visible = false;
@@ -38,9 +36,9 @@ export class DeploymentMonitor implements vscode.Disposable {
   private reconcileFailed = false;
   private disposed = false;
 
-  constructor(services: RunboardServices, changes: DatabaseChanges) {
-    this.services = services;
-    this.disposables.push(changes.onDidChange(() => this.checkLive()));
+  constructor(container: Container) {
+    this.container = container;
+    this.disposables.push(container.changes.onDidChange(() => void this.checkLive()));
   }
 
   /** Follows a tree view's visibility: no timer while nobody looks. */
@@ -51,7 +49,7 @@ export class DeploymentMonitor implements vscode.Disposable {
 
   setVisible(visible: boolean): void {
     this.visible = visible;
-    if (visible) this.checkLive();
+    if (visible) void this.checkLive();
     else this.schedule();
   }
 
@@ -77,11 +75,10 @@ export class DeploymentMonitor implements vscode.Disposable {
 
   /** Looks now, instead of at the next tick. */
   async tick(): Promise<void> {
-    if (this.ticking || this.disposed || !this.services.hasDatabase()) return;
+    if (this.ticking || this.disposed || !this.container.hasDatabase()) return;
     this.ticking = true;
     try {
-      const store = await this.services.store();
-      const live = liveDeployments(store, this.services.workspace);
+      const live = liveDeployments(await this.container.deploymentRecords());
       let changed = false;
       for (const d of live) {
         const log = typeof d.config.requestLog === 'string' ? d.config.requestLog : undefined;
@@ -98,7 +95,7 @@ export class DeploymentMonitor implements vscode.Disposable {
       if (changed) this.emitter.fire();
       this.live = live.length > 0;
     } catch (err) {
-      this.services.log.warn(`Deployments monitor: ${(err as Error).message}`);
+      this.container.log.warn(`Deployments monitor: ${(err as Error).message}`);
     } finally {
       this.ticking = false;
       this.schedule();
@@ -108,24 +105,24 @@ export class DeploymentMonitor implements vscode.Disposable {
   private async reconcile(): Promise<void> {
     try {
       // Marks servers that are gone "stopped unexpectedly"; the store's change event refreshes the views.
-      await (await this.services.deployments()).reconcile();
+      await (await this.container.deployments()).reconcile();
       this.reconcileFailed = false;
     } catch (err) {
       // A broken deploy.json fails every tick: say it once.
-      if (!this.reconcileFailed) this.services.log.warn(`Checking the deployments failed: ${(err as Error).message}`);
+      if (!this.reconcileFailed) this.container.log.warn(`Checking the deployments failed: ${(err as Error).message}`);
       this.reconcileFailed = true;
     }
   }
 
-  private checkLive(): void {
-    if (this.disposed || !this.visible || !this.services.openStore) {
+  private async checkLive(): Promise<void> {
+    if (this.disposed || !this.visible || !this.container.openStore) {
       this.schedule();
       return;
     }
     try {
-      this.live = liveDeployments(this.services.openStore, this.services.workspace).length > 0;
+      this.live = liveDeployments(await this.container.deploymentRecords()).length > 0;
     } catch (err) {
-      this.services.log.warn(`Deployments monitor: ${(err as Error).message}`);
+      this.container.log.warn(`Deployments monitor: ${(err as Error).message}`);
       this.live = false;
     }
     this.schedule();
@@ -147,9 +144,8 @@ export class DeploymentMonitor implements vscode.Disposable {
   }
 }
 
-function liveDeployments(store: Store, workspace: string): Deployment[] {
-  // Listing needs no targets, so no deploy.json is read.
-  return new Deployments(store, { workspace, settings: {} }).list().filter((d) => LIVE_STATUSES.includes(d.status));
+function liveDeployments(deployments: Deployments): Deployment[] {
+  return deployments.list().filter((d) => LIVE_STATUSES.includes(d.status));
 }
 
 function fileStamp(file: string): { size: number; mtimeMs: number } {

@@ -1,33 +1,33 @@
 import * as vscode from 'vscode';
-import { COMMANDS } from './commands/ids.ts';
-import type { RunboardServices } from './host.ts';
+import { COMMANDS } from './commandIds.ts';
+import type { Container } from './container.ts';
 import { affects, SETTINGS, settings } from './settings.ts';
-import type { DatabaseChanges } from './views/changes.ts';
+import { Disposable, toDisposable } from './lifecycle.ts';
 
 /**
  * `$(sync~spin) 2 running`: runs running anywhere on this database (this window, the CLI, other
  * windows). Hidden when none run, so it only takes space while there is something to watch;
  * clicking it focuses the Experiments view.
  */
-export class RunsStatusBar implements vscode.Disposable {
-  private readonly item = vscode.window.createStatusBarItem('runboard.running', vscode.StatusBarAlignment.Left, 10);
-  private readonly disposables: vscode.Disposable[] = [this.item];
-  private readonly services: RunboardServices;
+export class RunsStatusBar extends Disposable {
+  private readonly item = this._register(vscode.window.createStatusBarItem('runboard.running', vscode.StatusBarAlignment.Left, 10));
+  private readonly container: Container;
   private running = 0;
 
-  constructor(services: RunboardServices, changes: DatabaseChanges) {
-    this.services = services;
+  constructor(container: Container) {
+    super();
+    this.container = container;
     this.item.name = 'Runboard: running runs';
     this.item.command = COMMANDS.focusView;
-    this.disposables.push(
-      changes.onDidChange(() => this.update()),
+    this._register(container.changes.onDidChange(() => this.update()));
+    this._register(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (affects(e, SETTINGS.statusBar)) this.update();
       }),
     );
     // Off the activation path: reading the count may open the database.
     const timer = setTimeout(() => this.update(), 0);
-    this.disposables.push({ dispose: () => clearTimeout(timer) });
+    this._register(toDisposable(() => clearTimeout(timer)));
   }
 
   /** The count shown (0 when hidden), for tests. */
@@ -37,15 +37,15 @@ export class RunsStatusBar implements vscode.Disposable {
 
   update(): void {
     try {
-      const store = this.services.hasDatabase() ? this.services.openStore : undefined;
-      if (!store && this.services.hasDatabase()) {
+      const store = this.container.hasDatabase() ? this.container.openStore : undefined;
+      if (!store && this.container.hasDatabase()) {
         // First read opens it; the open fires a change that comes back here.
-        void this.services.store().catch((err: Error) => this.services.log.warn(`Status bar: ${err.message}`));
+        void this.container.store().catch((err: Error) => this.container.log.warn(`Status bar: ${err.message}`));
         return;
       }
       this.running = store ? store.countRuns({ status: 'running' }) : 0;
     } catch (err) {
-      this.services.log.warn(`Status bar: ${(err as Error).message}`);
+      this.container.log.warn(`Status bar: ${(err as Error).message}`);
       this.running = 0;
     }
     if (this.running === 0 || !settings.statusBar()) {
@@ -58,7 +58,4 @@ export class RunsStatusBar implements vscode.Disposable {
     this.item.show();
   }
 
-  dispose(): void {
-    for (const d of this.disposables.splice(0)) d.dispose();
-  }
 }

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { ReportedError } from '../../src/vscode/commands/shared/report.ts';
+import type { ReportedError } from '../../src/vscode/reporter.ts';
 import { launchTrain, runboard, runNode, store, waitFor } from './helpers.ts';
 
 const XSS = '<img src=x onerror=alert(1)>';

@@ -10,7 +10,7 @@ import { Registry, type ModelVersion } from '../../src/core/registry/registry.ts
 import type { DeploymentsNode } from '../../src/vscode/views/deployments.ts';
 import type { RunNode } from '../../src/vscode/views/experiments/nodes.ts';
 import type { ModelsNode } from '../../src/vscode/views/models.ts';
-import type { ReportedError } from '../../src/vscode/commands/shared/report.ts';
+import type { ReportedError } from '../../src/vscode/reporter.ts';
 import { EXTENSION_ID, runboard, store, waitFor } from './helpers.ts';
 
 /** Debian's Python, the one with scikit-learn. */

@@ -19,7 +19,7 @@ export async function runboard(): Promise<RunboardApi> {
 }
 
 export async function store(): Promise<Store> {
-  return (await runboard()).services.store();
+  return (await runboard()).container.store();
 }
 
 export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000, everyMs = 50): Promise<T> {

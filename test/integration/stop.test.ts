@@ -63,7 +63,7 @@ describe('stopping', () => {
     const sub = api.trees.experiments.onDidChangeTreeData(() => refreshes++);
     const cli = join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist', 'cli.cjs');
     const child = spawn(process.execPath, [cli, 'run', '--profile', 'train', '--param', 'epochs=10000', '--param', 'delay=0.05'], {
-      cwd: api.services.workspace,
+      cwd: api.container.workspace,
       stdio: 'ignore',
       env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
     });

@@ -1,10 +1,10 @@
-import { COMMANDS } from './ids.ts';
-import type { CommandSpec } from './shared/context.ts';
+import { COMMANDS } from '../commandIds.ts';
+import type { CommandSpec } from './command.ts';
 
 /** Clear Filter of the Experiments view (the sort stays). */
 export const clearFilterCommand: CommandSpec = {
   id: COMMANDS.clearFilter,
-  async run(ctx): Promise<void> {
-    await ctx.trees.experiments.clearFilter();
+  async run(_container, views): Promise<void> {
+    await views.experiments.clearFilter();
   },
 };

@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
-import { Registry, type ModelVersion } from '../../core/registry/registry.ts';
+import type { ModelVersion } from '../../core/registry/registry.ts';
 import { CHAMPION } from '../views/models.ts';
-import { COMMANDS } from './ids.ts';
+import { COMMANDS } from '../commandIds.ts';
 import { optionsOf } from './shared/args.ts';
-import type { CommandSpec } from './shared/context.ts';
+import type { CommandSpec } from './command.ts';
 
 /**
  * Compare with Champion: opens the compare panel on the runs that produced the model's
@@ -12,9 +12,9 @@ import type { CommandSpec } from './shared/context.ts';
  */
 export const compareWithChampionCommand: CommandSpec = {
   id: COMMANDS.compareWithChampion,
-  async run(ctx, ...args): Promise<[number, number] | undefined> {
-    const store = await ctx.services.store();
-    const registry = new Registry(store, ctx.services.workspace);
+  async run(container, _views, ...args): Promise<[number, number] | undefined> {
+    const store = await container.store();
+    const registry = await container.registry();
     const node = args[0] as { kind?: string; version?: ModelVersion } | undefined;
     const ref = optionsOf<{ model: string }>(args).model;
     const version = node?.kind === 'version' && node.version ? registry.byId(node.version.id) : ref ? registry.resolve(ref) : undefined;

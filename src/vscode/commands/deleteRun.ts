@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
 import { isTerminal } from '../../core/store/types.ts';
-import { COMMANDS } from './ids.ts';
+import { COMMANDS } from '../commandIds.ts';
 import { optionsOf, requireRun, runIdsOfArgs } from './shared/args.ts';
-import type { CommandSpec } from './shared/context.ts';
+import type { CommandSpec } from './command.ts';
 
 export interface DeleteRunOptions {
   /** Skip the modal confirmation (programmatic callers that already asked). */
@@ -18,10 +18,10 @@ const DELETE = 'Delete';
  */
 export const deleteRunCommand: CommandSpec = {
   id: COMMANDS.deleteRun,
-  async run(ctx, ...args): Promise<number[] | undefined> {
+  async run(container, _views, ...args): Promise<number[] | undefined> {
     const ids = runIdsOfArgs(args);
     if (ids.length === 0) throw new UserError('Delete Run needs a run: use it from the Experiments view');
-    const store = await ctx.services.store();
+    const store = await container.store();
     const runs = ids.map((id) => requireRun(store, id));
     const live = runs.filter((r) => !isTerminal(r.status));
     if (live.length) throw new UserError(`Stop ${live.map((r) => `run ${r.id} (${r.name})`).join(', ')} before deleting ${live.length === 1 ? 'it' : 'them'}.`);
@@ -35,7 +35,7 @@ export const deleteRunCommand: CommandSpec = {
       if (choice !== DELETE) return undefined;
     }
     for (const run of runs) store.deleteRun(run.id);
-    ctx.services.log.info(`Deleted ${runs.map((r) => `run ${r.id}`).join(', ')}`);
+    container.log.info(`Deleted ${runs.map((r) => `run ${r.id}`).join(', ')}`);
     return runs.map((r) => r.id);
   },
 };

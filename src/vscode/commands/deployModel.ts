@@ -1,11 +1,13 @@
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
 import type { DeployResult } from '../../core/deploy/deployments.ts';
-import { Registry, type ModelVersion } from '../../core/registry/registry.ts';
-import { COMMANDS } from './ids.ts';
+import type { ModelVersion } from '../../core/registry/registry.ts';
+import { COMMANDS } from '../commandIds.ts';
 import { registerModelCommand } from './registerModel.ts';
 import { fileOfArgs, optionsOf } from './shared/args.ts';
-import type { CommandContext, CommandSpec } from './shared/context.ts';
+import type { Container } from '../container.ts';
+import type { CommandSpec } from './command.ts';
+import type { Views } from '../views/views.ts';
 import { DEPLOY_ANYWAY, overridingGates } from './shared/gates.ts';
 import { locateModelFile, registeredVersionOf, suggestedModelName } from './shared/modelFiles.ts';
 import { deploymentTokens } from './shared/tokens.ts';
@@ -37,22 +39,22 @@ const OPEN_URL = 'Open URL';
  */
 export const deployModelCommand: CommandSpec = {
   id: COMMANDS.deployModel,
-  async run(ctx, ...args): Promise<DeployResult | undefined> {
-    ctx.trust.require('deploy a model');
+  async run(container, views, ...args): Promise<DeployResult | undefined> {
+    container.trust.require('deploy a model');
     const options = optionsOf<DeployModelOptions>(args);
-    const store = await ctx.services.store();
+    const store = await container.store();
     const node = args[0] as { kind?: string; version?: ModelVersion; file?: string } | undefined;
     const interactive = options.target === undefined;
     let ref = options.model ?? (node?.kind === 'version' && node.version ? `${node.version.name}@${node.version.version}` : undefined);
     if (ref === undefined && node?.kind === 'artifact' && !node.file) throw new UserError('The artifact file is not on this machine');
     const file = fileOfArgs(args) ?? (node?.kind === 'artifact' ? node.file : undefined);
     if (ref === undefined && file !== undefined) {
-      const version = await versionOfFile(ctx, file, options, interactive);
+      const version = await versionOfFile(container, views, file, options, interactive);
       if (!version) return undefined;
       ref = `${version.name}@${version.version}`;
     }
     if (ref === undefined) {
-      const versions = new Registry(store, ctx.services.workspace).list();
+      const versions = (await container.registry()).list();
       if (versions.length === 0) throw new UserError('No model is registered yet: register a run\'s artifact first (Runboard: Register Model…).');
       const picked = await vscode.window.showQuickPick(
         versions.map((v) => ({ label: `${v.name}@${v.version}`, description: [v.aliases.join(', '), v.runId !== null ? `run ${v.runId}` : 'no lineage'].filter(Boolean).join(' · '), ref: `${v.name}@${v.version}` })),
@@ -61,7 +63,7 @@ export const deployModelCommand: CommandSpec = {
       if (!picked) return undefined;
       ref = picked.ref;
     }
-    const deployments = await ctx.services.deployments();
+    const deployments = await container.deployments();
     let target = options.target;
     if (target === undefined) {
       const picked = await vscode.window.showQuickPick(
@@ -80,9 +82,9 @@ export const deployModelCommand: CommandSpec = {
     );
     if (!result) return undefined;
     const d = result.deployment;
-    if (d.status !== 'failed') await deploymentTokens(ctx.services).set(d, result.token);
+    if (d.status !== 'failed') await deploymentTokens(container).set(d, result.token);
     store.notify({ kind: 'deployments' });
-    ctx.services.log.info(`Deployment ${d.id}: ${d.model}@${d.version} → ${d.target}: ${d.status}${d.url ? ` at ${d.url}` : ''}`);
+    container.log.info(`Deployment ${d.id}: ${d.model}@${d.version} → ${d.target}: ${d.status}${d.url ? ` at ${d.url}` : ''}`);
     if (d.status === 'failed') throw new UserError(`Deploying ${d.model}@${d.version} to ${d.target} failed: ${d.error ?? 'see the deployment folder'}`);
     if (interactive) void announce(result);
     return result;
@@ -90,14 +92,14 @@ export const deployModelCommand: CommandSpec = {
 };
 
 /** The version registered from this file, registering it now when there is none. */
-async function versionOfFile(ctx: CommandContext, file: string, options: Partial<DeployModelOptions>, interactive: boolean): Promise<ModelVersion | undefined> {
-  const store = await ctx.services.store();
-  const registry = new Registry(store, ctx.services.workspace);
+async function versionOfFile(container: Container, views: Views, file: string, options: Partial<DeployModelOptions>, interactive: boolean): Promise<ModelVersion | undefined> {
+  const store = await container.store();
+  const registry = await container.registry();
   const located = locateModelFile(store, registry, file);
   const known = registeredVersionOf(registry, located);
   if (known) return known;
   const name = options.name ?? (interactive ? undefined : suggestedModelName(located));
-  return (await registerModelCommand.run(ctx, vscode.Uri.file(located.path), {
+  return (await registerModelCommand.run(container, views, vscode.Uri.file(located.path), {
     name,
     aliases: name === undefined ? undefined : [],
     force: options.force,

@@ -3,9 +3,11 @@ import { UserError } from '../../core/errors.ts';
 import { RUN_STATUSES, type RunStatus } from '../../core/store/types.ts';
 import { metricKeys, paramKeys } from '../views/experiments/query.ts';
 import { isFiltered, parseMetricFilter, parseParamFilter, sanitizeFilter, type RunFilterState } from '../views/experiments/state.ts';
-import { COMMANDS } from './ids.ts';
+import { COMMANDS } from '../commandIds.ts';
 import { optionsOf } from './shared/args.ts';
-import type { CommandContext, CommandSpec } from './shared/context.ts';
+import type { Container } from '../container.ts';
+import type { CommandSpec } from './command.ts';
+import type { Views } from '../views/views.ts';
 
 export interface FilterRunsOptions {
   statuses?: RunStatus[];
@@ -22,7 +24,7 @@ export interface FilterRunsOptions {
  */
 export const filterRunsCommand: CommandSpec = {
   id: COMMANDS.filterRuns,
-  async run(ctx, ...args): Promise<RunFilterState | undefined> {
+  async run(container, views, ...args): Promise<RunFilterState | undefined> {
     const options = optionsOf<FilterRunsOptions>(args);
     if (Object.keys(options).length > 0) {
       const filter = sanitizeFilter({
@@ -32,18 +34,18 @@ export const filterRunsCommand: CommandSpec = {
         metric: typeof options.metric === 'string' ? parseMetricFilter(options.metric) : options.metric,
       });
       if (typeof options.metric === 'string' && !filter.metric) throw new UserError(`"${options.metric}" is not a metric filter like loss < 0.5`);
-      await ctx.trees.experiments.setFilter(filter);
+      await views.experiments.setFilter(filter);
       return filter;
     }
-    const filter = await promptFilter(ctx);
+    const filter = await promptFilter(container, views);
     if (!filter) return undefined;
-    await ctx.trees.experiments.setFilter(filter);
+    await views.experiments.setFilter(filter);
     return filter;
   },
 };
 
-async function promptFilter(ctx: CommandContext): Promise<RunFilterState | undefined> {
-  const current = ctx.trees.experiments.state.filter;
+async function promptFilter(container: Container, views: Views): Promise<RunFilterState | undefined> {
+  const current = views.experiments.state.filter;
   type Item = vscode.QuickPickItem & { key: 'status' | 'metric' | 'param' | 'text' | 'clear' };
   const items: Item[] = [
     { key: 'status', label: '$(pass) Status…', description: current.statuses?.join(', ') },
@@ -65,7 +67,7 @@ async function promptFilter(ctx: CommandContext): Promise<RunFilterState | undef
       return statuses && { ...current, statuses: statuses.map((s) => s.label as RunStatus) };
     }
     case 'metric': {
-      const store = await ctx.services.store();
+      const store = await container.store();
       const key = await pickKey(metricKeys(store), 'Filter Runs: metric', 'No metrics recorded yet.');
       if (!key) return undefined;
       const text = await vscode.window.showInputBox({
@@ -77,7 +79,7 @@ async function promptFilter(ctx: CommandContext): Promise<RunFilterState | undef
       return text === undefined ? undefined : { ...current, metric: parseMetricFilter(`${key} ${text}`) };
     }
     case 'param': {
-      const store = await ctx.services.store();
+      const store = await container.store();
       const key = await pickKey(paramKeys(store), 'Filter Runs: param', 'No params recorded yet.');
       if (!key) return undefined;
       const value = await vscode.window.showInputBox({ title: `Filter Runs: ${key} =`, prompt: 'The value as recorded (e.g. 0.1, adam)', value: current.param?.key === key ? current.param.value : '' });

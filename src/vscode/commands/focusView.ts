@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { EXPERIMENTS_VIEW } from '../views/experiments/tree.ts';
-import { COMMANDS } from './ids.ts';
-import type { CommandSpec } from './shared/context.ts';
+import { COMMANDS } from '../commandIds.ts';
+import type { CommandSpec } from './command.ts';
 
 /** Show Runboard: focuses the Experiments view (the status bar item runs this). */
 export const focusViewCommand: CommandSpec = {

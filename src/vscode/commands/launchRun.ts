@@ -4,9 +4,10 @@ import { UserError } from '../../core/errors.ts';
 import type { ParamValue } from '../../core/launch/profiles.ts';
 import { launch, launchProfile } from '../../core/launch/runner.ts';
 import { chooseInterpreter } from '../python.ts';
-import { COMMANDS } from './ids.ts';
+import { COMMANDS } from '../commandIds.ts';
 import { optionsOf } from './shared/args.ts';
-import type { CommandContext, CommandSpec } from './shared/context.ts';
+import type { Container } from '../container.ts';
+import type { CommandSpec } from './command.ts';
 import { launchTracked, showStarting, type LaunchResult } from './shared/launching.ts';
 import { profileItem, profilesOf, promptParams } from './shared/prompts.ts';
 
@@ -36,29 +37,28 @@ type Target = { profile: string; params: Record<string, ParamValue> } | { file: 
  */
 export const launchRunCommand: CommandSpec = {
   id: COMMANDS.launchRun,
-  async run(ctx, ...args): Promise<LaunchResult | undefined> {
-    ctx.trust.require('launch a run');
-    ctx.services.requireWorkspace();
+  async run(container, _views, ...args): Promise<LaunchResult | undefined> {
+    container.trust.require('launch a run');
+    container.requireWorkspace();
     const options = optionsOf<LaunchRunOptions>(args);
     const interactive = options.profile === undefined && options.file === undefined;
     const target: Target | undefined = interactive
-      ? await promptTarget(ctx)
+      ? await promptTarget(container)
       : options.file !== undefined
         ? { file: options.file }
         : { profile: options.profile!, params: options.params ?? {} };
     if (!target) return undefined;
 
-    const { services } = ctx;
-    const store = await services.store();
-    const interpreter = await chooseInterpreter(vscode.Uri.file(services.workspace), services.log);
-    const common = { dbPath: services.dbPath, workspace: services.workspace, experiment: options.experiment, name: options.name };
+    const store = await container.store();
+    const interpreter = await chooseInterpreter(vscode.Uri.file(container.workspace), container.log);
+    const common = { dbPath: container.dbPath, workspace: container.workspace, experiment: options.experiment, name: options.name };
     const handle = await launchTracked(
-      ctx,
+      container,
       (output) => {
         if ('profile' in target) {
           return launchProfile(store, { ...common, profile: target.profile, params: target.params, inputs: options.inputs, interpreter: interpreter.path }, output);
         }
-        const file = isAbsolute(target.file) ? target.file : resolve(services.workspace, target.file);
+        const file = isAbsolute(target.file) ? target.file : resolve(container.workspace, target.file);
         const python = interpreter.path ?? 'python3';
         return launch(
           store,
@@ -66,9 +66,9 @@ export const launchRunCommand: CommandSpec = {
             ...common,
             name: options.name ?? basename(file, extname(file)),
             command: [python, file],
-            cwd: services.workspace,
+            cwd: container.workspace,
             interpreter: python,
-            inputs: (options.inputs ?? []).map((input) => resolve(services.workspace, input)),
+            inputs: (options.inputs ?? []).map((input) => resolve(container.workspace, input)),
           },
           output,
         );
@@ -81,8 +81,8 @@ export const launchRunCommand: CommandSpec = {
   },
 };
 
-async function promptTarget(ctx: CommandContext): Promise<Target | undefined> {
-  const profiles = profilesOf(ctx.services.workspace);
+async function promptTarget(container: Container): Promise<Target | undefined> {
+  const profiles = profilesOf(container.workspace);
   const editor = vscode.window.activeTextEditor;
   const pythonFile = editor && editor.document.uri.scheme === 'file' && (editor.document.languageId === 'python' || editor.document.fileName.endsWith('.py')) ? editor.document : undefined;
   type Item = vscode.QuickPickItem & { pick?: 'file' | 'create'; profile?: ReturnType<typeof profileItem>['profile'] };

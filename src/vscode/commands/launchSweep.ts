@@ -5,9 +5,10 @@ import { planSweep, startSweep } from '../../core/launch/sweep.ts';
 import type { Run } from '../../core/store/types.ts';
 import { chooseInterpreter } from '../python.ts';
 import { settings } from '../settings.ts';
-import { COMMANDS } from './ids.ts';
+import { COMMANDS } from '../commandIds.ts';
 import { optionsOf } from './shared/args.ts';
-import type { CommandContext, CommandSpec } from './shared/context.ts';
+import type { Container } from '../container.ts';
+import type { CommandSpec } from './command.ts';
 import { launchSweepTracked } from './shared/launching.ts';
 import { paramProblem, profileItem, profilesOf } from './shared/prompts.ts';
 
@@ -40,26 +41,25 @@ const CONFIRM_ABOVE = 50;
 /** Launch Sweep…: a grid or random search over a profile's params, K runs at a time. */
 export const launchSweepCommand: CommandSpec = {
   id: COMMANDS.launchSweep,
-  async run(ctx, ...args): Promise<LaunchSweepResult | undefined> {
-    ctx.trust.require('launch a sweep');
-    ctx.services.requireWorkspace();
+  async run(container, _views, ...args): Promise<LaunchSweepResult | undefined> {
+    container.trust.require('launch a sweep');
+    container.requireWorkspace();
     const options = optionsOf<LaunchSweepOptions>(args);
     const interactive = options.profile === undefined;
-    const request = interactive ? await promptSweep(ctx) : { ...options, profile: options.profile! };
+    const request = interactive ? await promptSweep(container) : { ...options, profile: options.profile! };
     if (!request) return undefined;
 
-    const { services } = ctx;
-    const store = await services.store();
-    const interpreter = await chooseInterpreter(vscode.Uri.file(services.workspace), services.log);
+    const store = await container.store();
+    const interpreter = await chooseInterpreter(vscode.Uri.file(container.workspace), container.log);
     const parallel = request.parallel ?? (settings.sweepParallel() || undefined);
     const sweep = launchSweepTracked(
-      ctx,
+      container,
       (output) =>
         startSweep(
           store,
           {
-            dbPath: services.dbPath,
-            workspace: services.workspace,
+            dbPath: container.dbPath,
+            workspace: container.workspace,
             profile: request.profile,
             grid: request.grid,
             random: request.random,
@@ -84,15 +84,15 @@ export const launchSweepCommand: CommandSpec = {
 
 type SweepRequest = LaunchSweepOptions & { profile: string };
 
-async function promptSweep(ctx: CommandContext): Promise<SweepRequest | undefined> {
-  const profiles = profilesOf(ctx.services.workspace).filter((p) => p.params.length > 0);
+async function promptSweep(container: Container): Promise<SweepRequest | undefined> {
+  const profiles = profilesOf(container.workspace).filter((p) => p.params.length > 0);
   if (profiles.length === 0) throw new UserError('No profile with params to sweep: add "params" (and optionally a "sweep" block) to a profile in .runboard/profiles.json');
   const picked = await vscode.window.showQuickPick(
     profiles.map((p) => ({ ...profileItem(p), description: p.sweep ? describeSweep(p) : 'no sweep block: define a grid' })),
     { title: 'Launch Sweep', placeHolder: 'Pick a profile' },
   );
   if (!picked) return undefined;
-  const profile = getProfile(ctx.services.workspace, picked.profile.name);
+  const profile = getProfile(container.workspace, picked.profile.name);
   let grid: Record<string, ParamValue[]> | undefined;
   if (profile.sweep) {
     const how = await vscode.window.showQuickPick(

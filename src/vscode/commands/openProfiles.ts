@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { profilesPath } from '../../core/launch/profiles.ts';
-import { COMMANDS } from './ids.ts';
-import type { CommandSpec } from './shared/context.ts';
+import { COMMANDS } from '../commandIds.ts';
+import type { CommandSpec } from './command.ts';
 
 /** A starting point that passes the core's validation; `${interpreter}` is the selected Python. */
 const TEMPLATE = {
@@ -23,13 +23,13 @@ const TEMPLATE = {
 /** Open Launch Profiles: `.runboard/profiles.json`, created from a template when missing. */
 export const openProfilesCommand: CommandSpec = {
   id: COMMANDS.openProfiles,
-  async run(ctx): Promise<string> {
-    ctx.services.requireWorkspace();
-    const file = profilesPath(ctx.services.workspace);
+  async run(container, _views): Promise<string> {
+    container.requireWorkspace();
+    const file = profilesPath(container.workspace);
     if (!existsSync(file)) {
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, `${JSON.stringify(TEMPLATE, null, 2)}\n`, { flag: 'wx' });
-      ctx.services.log.info(`Created ${file}`);
+      container.log.info(`Created ${file}`);
     }
     await vscode.window.showTextDocument(vscode.Uri.file(file));
     return file;

@@ -2,22 +2,22 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
-import { COMMANDS } from './ids.ts';
+import { COMMANDS } from '../commandIds.ts';
 import { pickRun, requireRun, runIdsOfArgs } from './shared/args.ts';
-import type { CommandSpec } from './shared/context.ts';
+import type { CommandSpec } from './command.ts';
 
 /** Open Output: the run's terminal when this window launched it, else its stdout.log (and stderr.log when not empty). */
 export const openRunOutputCommand: CommandSpec = {
   id: COMMANDS.openRunOutput,
-  async run(ctx, ...args): Promise<void> {
-    const store = await ctx.services.store();
+  async run(container, _views, ...args): Promise<void> {
+    const store = await container.store();
     let runId = runIdsOfArgs(args)[0];
     if (runId === undefined) {
       const picked = await pickRun(store, { title: 'Open Run Output', empty: 'No runs yet.' });
       if (!picked) return;
       runId = picked.id;
     }
-    const terminal = ctx.runs.terminal(runId);
+    const terminal = container.runs.terminal(runId);
     if (terminal) {
       terminal.show();
       return;

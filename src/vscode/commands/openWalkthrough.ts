@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { COMMANDS, WALKTHROUGH_ID } from './ids.ts';
-import type { CommandSpec } from './shared/context.ts';
+import { COMMANDS, WALKTHROUGH_ID } from '../commandIds.ts';
+import type { CommandSpec } from './command.ts';
 
 /** Get Started: opens the walkthrough. */
 export const openWalkthroughCommand: CommandSpec = {

@@ -1,12 +1,12 @@
-import { COMMANDS } from './ids.ts';
-import type { CommandSpec } from './shared/context.ts';
+import { COMMANDS } from '../commandIds.ts';
+import type { CommandSpec } from './command.ts';
 
 /** Refresh: re-reads every view now (they also follow the database on their own). */
 export const refreshCommand: CommandSpec = {
   id: COMMANDS.refresh,
-  run(ctx): void {
-    ctx.trees.experiments.refresh();
-    ctx.trees.models.refresh();
-    ctx.trees.deployments.refresh();
+  run(_container, views): void {
+    views.experiments.refresh();
+    views.models.refresh();
+    views.deployments.refresh();
   },
 };

@@ -27,7 +27,9 @@ import { sortRunsCommand } from './sortRuns.ts';
 import { stopDeploymentCommand } from './stopDeployment.ts';
 import { stopRunCommand } from './stopRun.ts';
 import { testEndpointCommand } from './testEndpoint.ts';
-import type { CommandContext, CommandSpec } from './shared/context.ts';
+import type { Container } from '../container.ts';
+import type { CommandSpec } from './command.ts';
+import type { Views } from '../views/views.ts';
 
 /** Every handler of this folder (compareRuns is registered by the compare webview). */
 export const COMMAND_SPECS: readonly CommandSpec[] = [
@@ -66,13 +68,13 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
  * caller: it is reported (a message, and the log for faults) and the command resolves to
  * undefined.
  */
-export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
+export function registerCommands(container: Container, views: Views): vscode.Disposable[] {
   return COMMAND_SPECS.map((spec) =>
     vscode.commands.registerCommand(spec.id, async (...args: unknown[]) => {
       try {
-        return await spec.run(ctx, ...args);
+        return await spec.run(container, views, ...args);
       } catch (err) {
-        ctx.reporter.report(spec.id, err);
+        container.reporter.report(spec.id, err);
         return undefined;
       }
     }),

@@ -2,12 +2,12 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
-import { Registry, validateAlias, validateName, type ModelVersion, type RegisterSpec } from '../../core/registry/registry.ts';
+import { validateAlias, validateName, type ModelVersion, type RegisterSpec } from '../../core/registry/registry.ts';
 import type { Artifact } from '../../core/store/types.ts';
 import { formatBytes } from '../../core/format.ts';
-import { COMMANDS } from './ids.ts';
+import { COMMANDS } from '../commandIds.ts';
 import { fileOfArgs, optionsOf, pickRun, requireRun, runIdsOfArgs } from './shared/args.ts';
-import type { CommandSpec } from './shared/context.ts';
+import type { CommandSpec } from './command.ts';
 import { overridingGates } from './shared/gates.ts';
 import { locateModelFile, suggestedModelName, type ModelFile } from './shared/modelFiles.ts';
 
@@ -38,13 +38,13 @@ const DEPLOY = 'Deploy…';
  */
 export const registerModelCommand: CommandSpec = {
   id: COMMANDS.registerModel,
-  async run(ctx, ...args): Promise<ModelVersion | undefined> {
+  async run(container, _views, ...args): Promise<ModelVersion | undefined> {
     const options = optionsOf<RegisterModelOptions>(args);
-    const store = await ctx.services.store();
-    const registry = new Registry(store, ctx.services.workspace);
+    const store = await container.store();
+    const registry = await container.registry();
     const node = args[0] as { kind?: string; artifact?: Artifact } | undefined;
     const interactive = options.name === undefined;
-    const file = fileOfArgs(args) ?? (options.file !== undefined ? resolve(ctx.services.workspace, options.file) : undefined);
+    const file = fileOfArgs(args) ?? (options.file !== undefined ? resolve(container.workspace, options.file) : undefined);
 
     let located: ModelFile | undefined;
     if (file !== undefined) {
@@ -116,7 +116,7 @@ export const registerModelCommand: CommandSpec = {
     });
     if (!version) return undefined;
     const from = run ? `run ${run.id} (${artifact})` : `${located!.path} (no lineage)`;
-    ctx.services.log.info(`Registered ${version.name}@${version.version} from ${from}`);
+    container.log.info(`Registered ${version.name}@${version.version} from ${from}`);
     if (located?.kind === 'file') {
       // Said every time, also to programmatic callers' users: a version without lineage cannot be traced back.
       void vscode.window.showWarningMessage(

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import { rerun } from '../../core/launch/rerun.ts';
 import { isTerminal } from '../../core/store/types.ts';
-import { COMMANDS } from './ids.ts';
+import { COMMANDS } from '../commandIds.ts';
 import { optionsOf, pickRun, requireRun, runIdsOfArgs } from './shared/args.ts';
-import type { CommandSpec } from './shared/context.ts';
+import type { CommandSpec } from './command.ts';
 import { launchTracked, type LaunchResult } from './shared/launching.ts';
 
 export interface RerunOptions {
@@ -16,10 +16,10 @@ export interface RerunOptions {
 /** Re-run: the same command, cwd, params, profile and inputs; warns when the code changed since. */
 export const rerunCommand: CommandSpec = {
   id: COMMANDS.rerun,
-  async run(ctx, ...args): Promise<LaunchResult | undefined> {
-    ctx.trust.require('re-run a run');
+  async run(container, _views, ...args): Promise<LaunchResult | undefined> {
+    container.trust.require('re-run a run');
     const options = optionsOf<RerunOptions>(args);
-    const store = await ctx.services.store();
+    const store = await container.store();
     let runId = runIdsOfArgs(args)[0];
     const interactive = runId === undefined;
     if (runId === undefined) {
@@ -31,9 +31,9 @@ export const rerunCommand: CommandSpec = {
     if (!isTerminal(original.status)) void vscode.window.showInformationMessage(`Run ${original.id} is still ${original.status}; starting another one with the same settings.`);
     const warnings: string[] = [];
     const handle = await launchTracked(
-      ctx,
+      container,
       (output) =>
-        rerun(store, original.id, { dbPath: ctx.services.dbPath, workspace: ctx.services.workspace, name: options.name }, {
+        rerun(store, original.id, { dbPath: container.dbPath, workspace: container.workspace, name: options.name }, {
           ...output,
           warning: (text) => {
             warnings.push(text);

@@ -1,15 +1,14 @@
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
 import type { LineageRef } from '../../core/registry/lineage.ts';
-import { Registry, type ModelSummary, type ModelVersion } from '../../core/registry/registry.ts';
-import { Deployments } from '../../core/deploy/deployments.ts';
+import type { ModelSummary, ModelVersion, Registry } from '../../core/registry/registry.ts';
 import type { Deployment } from '../../core/deploy/types.ts';
 import type { Run } from '../../core/store/types.ts';
 import { LineagePanel, parseRoot } from '../webviews/lineage/lineagePanel.ts';
 import { lineageOpener } from '../webviews/lineage/register.ts';
-import { COMMANDS } from './ids.ts';
+import { COMMANDS } from '../commandIds.ts';
 import { runIdOfArg } from './shared/args.ts';
-import type { CommandSpec } from './shared/context.ts';
+import type { CommandSpec } from './command.ts';
 
 /**
  * Reveal Lineage: opens the lineage panel (dataset(s) → run → model version → deployment) on a
@@ -18,12 +17,12 @@ import type { CommandSpec } from './shared/context.ts';
  */
 export const revealLineageCommand: CommandSpec = {
   id: COMMANDS.revealLineage,
-  async run(ctx, arg): Promise<LineageRef | undefined> {
-    const store = await ctx.services.store();
-    const registry = new Registry(store, ctx.services.workspace);
-    const root = rootOf(arg, registry) ?? (await pick(registry, store.runs({ limit: 50 }), new Deployments(store, { workspace: ctx.services.workspace, settings: {} }).list().slice(0, 50)));
+  async run(container, views, arg): Promise<LineageRef | undefined> {
+    const store = await container.store();
+    const registry = await container.registry();
+    const root = rootOf(arg, registry) ?? (await pick(registry, store.runs({ limit: 50 }), (await container.deploymentRecords()).list().slice(0, 50)));
     if (!root) return undefined;
-    await LineagePanel.show(ctx.services, root, lineageOpener(ctx));
+    await LineagePanel.show(container, root, lineageOpener(container, views));
     return root;
   },
 };

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import type { DeployResult } from '../../core/deploy/deployments.ts';
 import { UserError } from '../../core/errors.ts';
-import { COMMANDS } from './ids.ts';
+import { COMMANDS } from '../commandIds.ts';
 import { optionsOf } from './shared/args.ts';
-import type { CommandSpec } from './shared/context.ts';
+import type { CommandSpec } from './command.ts';
 import { DEPLOY_ANYWAY, overridingGates } from './shared/gates.ts';
 import { deploymentTokens } from './shared/tokens.ts';
 import { deploymentIdOf } from './stopDeployment.ts';
@@ -23,12 +23,12 @@ const ROLL_BACK = 'Roll Back';
  */
 export const rollbackDeploymentCommand: CommandSpec = {
   id: COMMANDS.rollbackDeployment,
-  async run(ctx, ...args): Promise<DeployResult | undefined> {
-    ctx.trust.require('roll back a deployment');
+  async run(container, _views, ...args): Promise<DeployResult | undefined> {
+    container.trust.require('roll back a deployment');
     const options = optionsOf<RollbackOptions>(args);
     const id = deploymentIdOf(args[0]);
     if (id === undefined) throw new UserError('Rollback needs a deployment: run it from the Deployments view');
-    const deployments = await ctx.services.deployments();
+    const deployments = await container.deployments();
     const d = deployments.get(id);
     if (d.version <= 1) throw new UserError(`Nothing to roll back to: ${d.model} has no version older than ${d.version}`);
     if (!options.confirmed) {
@@ -39,7 +39,7 @@ export const rollbackDeploymentCommand: CommandSpec = {
       );
       if (choice !== ROLL_BACK) return undefined;
     }
-    const tokens = deploymentTokens(ctx.services);
+    const tokens = deploymentTokens(container);
     const token = await tokens.get(d);
     const result = await overridingGates(
       (force) =>
@@ -52,7 +52,7 @@ export const rollbackDeploymentCommand: CommandSpec = {
     const next = result.deployment;
     await tokens.delete(d.id);
     if (next.status !== 'failed') await tokens.set(next, result.token);
-    ctx.services.log.info(`Deployment ${d.id} rolled back: ${next.model}@${next.version} → ${next.target}: ${next.status}${next.url ? ` at ${next.url}` : ''} (deployment ${next.id})`);
+    container.log.info(`Deployment ${d.id} rolled back: ${next.model}@${next.version} → ${next.target}: ${next.status}${next.url ? ` at ${next.url}` : ''} (deployment ${next.id})`);
     if (next.status === 'failed') throw new UserError(`Rolling back to ${next.model}@${next.version} failed: ${next.error ?? 'see its logs'}`);
     if (!options.confirmed) void vscode.window.showInformationMessage(`${d.model} on ${d.target} is back at version ${next.version}${next.url ? ` (${next.url})` : ''}.`);
     return result;

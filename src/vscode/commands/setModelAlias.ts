@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
-import { Registry, validateAlias, type AliasMove, type ModelVersion } from '../../core/registry/registry.ts';
+import { validateAlias, type AliasMove, type ModelVersion } from '../../core/registry/registry.ts';
 import { CHAMPION } from '../views/models.ts';
-import { COMMANDS } from './ids.ts';
+import { COMMANDS } from '../commandIds.ts';
 import { optionsOf } from './shared/args.ts';
-import type { CommandSpec } from './shared/context.ts';
+import type { CommandSpec } from './command.ts';
 
 export interface SetAliasOptions {
   /** NAME@VERSION (or any ref) when not invoked on a version of the Models view. */
@@ -22,9 +22,9 @@ const NEW = '$(add) New alias…';
  */
 export const setModelAliasCommand: CommandSpec = {
   id: COMMANDS.setModelAlias,
-  async run(ctx, ...args): Promise<AliasMove | null | undefined> {
+  async run(container, _views, ...args): Promise<AliasMove | null | undefined> {
     const options = optionsOf<SetAliasOptions>(args);
-    const registry = new Registry(await ctx.services.store(), ctx.services.workspace);
+    const registry = await container.registry();
     const node = args[0] as { kind?: string; version?: ModelVersion } | undefined;
     const version = node?.kind === 'version' && node.version ? registry.byId(node.version.id) : options.model ? registry.resolve(options.model) : undefined;
     if (!version) throw new UserError('Set Alias needs a model version: run it from the Models view');
@@ -64,7 +64,7 @@ export const setModelAliasCommand: CommandSpec = {
       }
     }
     const move = registry.setAlias(version.name, alias, version.version);
-    ctx.services.log.info(move ? `${version.name}: ${alias} moved ${move.fromVersion === null ? 'to' : `from v${move.fromVersion} to`} v${version.version}` : `${version.name}: ${alias} already pointed at v${version.version}`);
+    container.log.info(move ? `${version.name}: ${alias} moved ${move.fromVersion === null ? 'to' : `from v${move.fromVersion} to`} v${version.version}` : `${version.name}: ${alias} already pointed at v${version.version}`);
     if (!options.alias) {
       void vscode.window.showInformationMessage(
         move ? `${version.name}@${alias} is now v${version.version}${move.fromVersion !== null ? ` (was v${move.fromVersion})` : ''}.` : `${version.name}@${alias} already is v${version.version}.`,

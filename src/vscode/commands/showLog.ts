@@ -1,10 +1,10 @@
-import { COMMANDS } from './ids.ts';
-import type { CommandSpec } from './shared/context.ts';
+import { COMMANDS } from '../commandIds.ts';
+import type { CommandSpec } from './command.ts';
 
 /** Show Log: Runboard's own output channel. */
 export const showLogCommand: CommandSpec = {
   id: COMMANDS.showLog,
-  run(ctx): void {
-    ctx.services.log.show();
+  run(container, _views): void {
+    container.log.show();
   },
 };

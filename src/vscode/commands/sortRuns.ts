@@ -2,9 +2,9 @@ import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
 import { metricKeys } from '../views/experiments/query.ts';
 import { sanitizeSort, SORT_KEYS, type SortKey, type SortState } from '../views/experiments/state.ts';
-import { COMMANDS } from './ids.ts';
+import { COMMANDS } from '../commandIds.ts';
 import { optionsOf } from './shared/args.ts';
-import type { CommandSpec } from './shared/context.ts';
+import type { CommandSpec } from './command.ts';
 
 export interface SortRunsOptions {
   by?: SortKey;
@@ -16,12 +16,12 @@ export interface SortRunsOptions {
 /** Sort Runs…: newest, oldest, name, status, duration, or a metric's last value. Kept per workspace. */
 export const sortRunsCommand: CommandSpec = {
   id: COMMANDS.sortRuns,
-  async run(ctx, ...args): Promise<SortState | undefined> {
+  async run(container, views, ...args): Promise<SortState | undefined> {
     const options = optionsOf<SortRunsOptions>(args);
     if (options.by !== undefined) {
       if (!SORT_KEYS.includes(options.by)) throw new UserError(`Cannot sort by "${String(options.by)}" (sort keys: ${SORT_KEYS.join(', ')})`);
       const sort = sanitizeSort({ by: options.by, metric: options.metric, descending: options.descending ?? true });
-      await ctx.trees.experiments.setSort(sort);
+      await views.experiments.setSort(sort);
       return sort;
     }
     type Item = vscode.QuickPickItem & { sort?: SortState };
@@ -37,7 +37,7 @@ export const sortRunsCommand: CommandSpec = {
     if (!picked) return undefined;
     let sort = picked.sort;
     if (!sort) {
-      const keys = metricKeys(await ctx.services.store());
+      const keys = metricKeys(await container.store());
       if (keys.length === 0) throw new UserError('No metrics recorded yet.');
       const metric = await vscode.window.showQuickPick(keys, { title: 'Sort Runs: by metric (its last value)' });
       if (!metric) return undefined;
@@ -51,7 +51,7 @@ export const sortRunsCommand: CommandSpec = {
       if (!direction) return undefined;
       sort = { by: 'metric', metric, descending: direction.descending };
     }
-    await ctx.trees.experiments.setSort(sort);
+    await views.experiments.setSort(sort);
     return sort;
   },
 };

@@ -1,22 +1,22 @@
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
 import type { Deployment } from '../../core/deploy/types.ts';
-import { COMMANDS } from './ids.ts';
-import type { CommandSpec } from './shared/context.ts';
+import { COMMANDS } from '../commandIds.ts';
+import type { CommandSpec } from './command.ts';
 import { deploymentTokens } from './shared/tokens.ts';
 
 /** Stop Deployment: takes a deployment id or a node of the Deployments view. */
 export const stopDeploymentCommand: CommandSpec = {
   id: COMMANDS.stopDeployment,
-  async run(ctx, arg): Promise<Deployment | undefined> {
-    ctx.trust.require('stop a deployment');
+  async run(container, _views, arg): Promise<Deployment | undefined> {
+    container.trust.require('stop a deployment');
     const id = deploymentIdOf(arg);
     if (id === undefined) throw new UserError('Stop Deployment needs a deployment: run it from the Deployments view');
-    const deployments = await ctx.services.deployments();
+    const deployments = await container.deployments();
     const stopped = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Stopping deployment ${id}…` }, () => deployments.stop(id));
-    (await ctx.services.store()).notify({ kind: 'deployments' });
+    (await container.store()).notify({ kind: 'deployments' });
     // Nothing answers with it any more.
-    if (stopped.status === 'stopped') await deploymentTokens(ctx.services).delete(id);
+    if (stopped.status === 'stopped') await deploymentTokens(container).delete(id);
     return stopped;
   },
 };

@@ -3,9 +3,10 @@ import { UserError } from '../../core/errors.ts';
 import { stopRun } from '../../core/launch/stop.ts';
 import { isTerminal, type Run } from '../../core/store/types.ts';
 import { settings } from '../settings.ts';
-import { COMMANDS } from './ids.ts';
+import { COMMANDS } from '../commandIds.ts';
 import { optionsOf, pickRun, requireRun, runIdsOfArgs } from './shared/args.ts';
-import type { CommandContext, CommandSpec } from './shared/context.ts';
+import type { Container } from '../container.ts';
+import type { CommandSpec } from './command.ts';
 
 export interface StopRunOptions {
   runId?: number;
@@ -20,10 +21,10 @@ export interface StopRunOptions {
  */
 export const stopRunCommand: CommandSpec = {
   id: COMMANDS.stopRun,
-  async run(ctx, ...args): Promise<Run[] | undefined> {
-    ctx.trust.require('stop a run');
+  async run(container, _views, ...args): Promise<Run[] | undefined> {
+    container.trust.require('stop a run');
     const options = optionsOf<StopRunOptions>(args);
-    const store = await ctx.services.store();
+    const store = await container.store();
     let ids = runIdsOfArgs(args);
     if (ids.length === 0) {
       const picked = await pickRun(store, { title: 'Stop Run', statuses: ['running', 'queued'], empty: 'No run is running.' });
@@ -34,16 +35,16 @@ export const stopRunCommand: CommandSpec = {
     for (const id of ids) requireRun(store, id);
     return vscode.window.withProgress(
       { location: vscode.ProgressLocation.Window, title: `Stopping ${ids.length === 1 ? `run ${ids[0]}` : `${ids.length} runs`}…` },
-      () => Promise.all(ids.map((id) => stopOne(ctx, id, graceMs))),
+      () => Promise.all(ids.map((id) => stopOne(container, id, graceMs))),
     );
   },
 };
 
-async function stopOne(ctx: CommandContext, runId: number, graceMs: number): Promise<Run> {
-  const store = await ctx.services.store();
+async function stopOne(container: Container, runId: number, graceMs: number): Promise<Run> {
+  const store = await container.store();
   const run = requireRun(store, runId);
   if (isTerminal(run.status)) return run;
-  const active = ctx.runs.get(runId);
+  const active = container.runs.get(runId);
   if (active) {
     await active.stop(graceMs);
   } else {

@@ -1,12 +1,13 @@
 import * as vscode from 'vscode';
-import { Deployments } from '../../core/deploy/deployments.ts';
+import type { Deployments } from '../../core/deploy/deployments.ts';
 import { LIVE_STATUSES, type Deployment } from '../../core/deploy/types.ts';
 import { UserError } from '../../core/errors.ts';
-import { Registry } from '../../core/registry/registry.ts';
+import type { Registry } from '../../core/registry/registry.ts';
 import type { Store } from '../../core/store/store.ts';
-import { COMMANDS } from './ids.ts';
+import { COMMANDS } from '../commandIds.ts';
 import { optionsOf } from './shared/args.ts';
-import type { CommandContext, CommandSpec } from './shared/context.ts';
+import type { Container } from '../container.ts';
+import type { CommandSpec } from './command.ts';
 import { parseInstances, sampleFromInputs, type Sample } from './shared/sample.ts';
 import { deploymentTokens, tokenMatches } from './shared/tokens.ts';
 import { deploymentIdOf } from './stopDeployment.ts';
@@ -41,21 +42,21 @@ const EXAMPLE = '{"instances": [[0.0, 0.0]]}';
  */
 export const testEndpointCommand: CommandSpec = {
   id: COMMANDS.testEndpoint,
-  async run(ctx, ...args): Promise<TestEndpointResult | undefined> {
+  async run(container, _views, ...args): Promise<TestEndpointResult | undefined> {
     const options = optionsOf<TestEndpointOptions>(args);
     // Called with an options object (tests, other extensions): no prompt for the request body.
     const programmatic = args.includes(options);
-    const store = await ctx.services.store();
-    const deployments = new Deployments(store, { workspace: ctx.services.workspace, settings: {} });
+    const store = await container.store();
+    const deployments = await container.deploymentRecords();
     const id = deploymentIdOf(args[0]) ?? (await pickLive(deployments));
     if (id === undefined) return undefined;
     const d = deployments.get(id);
     if (!LIVE_STATUSES.includes(d.status)) throw new UserError(`Deployment ${d.id} (${d.model}@${d.version}) is ${d.status}: nothing answers there`);
     if (!d.url) throw new UserError(`Deployment ${d.id} on ${d.target} has no URL to test${d.message ? `: ${d.message}` : ''}`);
 
-    const token = await tokenOf(ctx, d, options.token);
+    const token = await tokenOf(container, d, options.token);
     if (token === undefined) return undefined;
-    let sample: Sample | undefined = options.instances ? { instances: parseInstances(JSON.stringify(options.instances)), source: 'given by the caller' } : sampleOf(store, ctx.services.workspace, d);
+    let sample: Sample | undefined = options.instances ? { instances: parseInstances(JSON.stringify(options.instances)), source: 'given by the caller' } : sampleOf(store, await container.registry(), container.workspace, d);
     if (!sample) {
       if (programmatic) throw new UserError(`No sample for deployment ${d.id}: its run recorded no CSV input. Pass { instances: [[…]] }.`);
       const text = await vscode.window.showInputBox({
@@ -98,9 +99,9 @@ export const testEndpointCommand: CommandSpec = {
       // Not JSON: shown as text.
     }
     // A token that the server refuses is not worth keeping.
-    if (response.status === 401) await deploymentTokens(ctx.services).delete(d.id);
+    if (response.status === 401) await deploymentTokens(container).delete(d.id);
     const result: TestEndpointResult = { url, status: response.status, body, instances: sample.instances, source: sample.source, latencyMs };
-    ctx.services.log.info(`Test Endpoint: deployment ${d.id} answered ${response.status} in ${latencyMs} ms`);
+    container.log.info(`Test Endpoint: deployment ${d.id} answered ${response.status} in ${latencyMs} ms`);
     if (options.show !== false) {
       const exchange = { request: { url, source: sample.source, instances: sample.instances }, status: response.status, latencyMs, response: body };
       const doc = await vscode.workspace.openTextDocument({ language: 'json', content: `${JSON.stringify(exchange, null, 2)}\n` });
@@ -111,8 +112,8 @@ export const testEndpointCommand: CommandSpec = {
 };
 
 /** The stored token, else the one given, else asked for once (and checked against the recorded hash). */
-async function tokenOf(ctx: CommandContext, d: Deployment, given: string | undefined): Promise<string | undefined> {
-  const tokens = deploymentTokens(ctx.services);
+async function tokenOf(container: Container, d: Deployment, given: string | undefined): Promise<string | undefined> {
+  const tokens = deploymentTokens(container);
   if (given !== undefined) {
     if (!tokenMatches(d, given)) throw new UserError(`That is not the token of deployment ${d.id}`);
     await tokens.set(d, given);
@@ -133,8 +134,8 @@ async function tokenOf(ctx: CommandContext, d: Deployment, given: string | undef
 }
 
 /** A sample of the source run's data (or, if the run was deleted, of the inputs its registration recorded). */
-function sampleOf(store: Store, workspace: string, d: Deployment): Sample | undefined {
-  const version = new Registry(store, workspace).byId(d.modelVersionId);
+function sampleOf(store: Store, registry: Registry, workspace: string, d: Deployment): Sample | undefined {
+  const version = registry.byId(d.modelVersionId);
   if (!version || version.runId === null) return undefined;
   const inputs = store.run(version.runId) ? store.inputs(version.runId) : (version.snapshot.inputs ?? []);
   return sampleFromInputs(inputs, workspace);

@@ -1,10 +1,9 @@
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { Deployments } from '../../core/deploy/deployments.ts';
 import { readRecords } from '../../core/deploy/stats.ts';
 import type { Deployment } from '../../core/deploy/types.ts';
-import type { RunboardServices } from '../host.ts';
+import type { Container } from '../container.ts';
 
 /** Read-only documents of a deployment's logs: `runboard-deployment-logs:/<id>/deployment-<id>.log`. */
 export const DEPLOYMENT_LOGS_SCHEME = 'runboard-deployment-logs';
@@ -22,10 +21,10 @@ export const deploymentLogsUri = (id: number): vscode.Uri => vscode.Uri.from({ s
 export class DeploymentLogs implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.emitter.event;
-  private readonly services: RunboardServices;
+  private readonly container: Container;
 
-  constructor(services: RunboardServices) {
-    this.services = services;
+  constructor(container: Container) {
+    this.container = container;
   }
 
   /** Re-reads an open document. */
@@ -36,8 +35,7 @@ export class DeploymentLogs implements vscode.TextDocumentContentProvider, vscod
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const id = Number(/^\/(\d+)\//.exec(uri.path)?.[1]);
     if (!Number.isInteger(id)) return `Not a deployment log: ${uri.toString()}\n`;
-    const store = await this.services.store();
-    const d = new Deployments(store, { workspace: this.services.workspace, settings: {} }).find(id);
+    const d = (await this.container.deploymentRecords()).find(id);
     if (!d) return `Deployment ${id} no longer exists.\n`;
     return deploymentLogText(d);
   }

@@ -1,11 +1,10 @@
 import * as vscode from 'vscode';
-import { Deployments } from '../../core/deploy/deployments.ts';
 import type { RequestStats } from '../../core/deploy/stats.ts';
 import { LIVE_STATUSES, type Deployment, type DeploymentStatus } from '../../core/deploy/types.ts';
 import type { DeploymentMonitor } from '../deploymentMonitor.ts';
-import { displayPath, type RunboardServices } from '../host.ts';
-import type { DatabaseChanges } from './changes.ts';
-import { formatNumber, formatTime, SafeMarkdown } from './format.ts';
+import type { Container } from '../container.ts';
+import { displayPath, formatNumber, formatTime, SafeMarkdown } from './format.ts';
+import { Disposable } from '../lifecycle.ts';
 
 export const DEPLOYMENTS_VIEW = 'runboard.deployments';
 /** Stopped and failed deployments shown besides the live ones (the newest). */
@@ -20,18 +19,18 @@ export type DeploymentsNode = { kind: 'deployment'; deployment: Deployment; stat
  * contextValue: `deployment.live` or `deployment.ended`, then `.logs` (it has a folder with logs),
  * `.rollback` (an older version exists) and `.url`, in that order.
  */
-export class DeploymentsTree implements vscode.TreeDataProvider<DeploymentsNode>, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<DeploymentsNode | undefined>();
+export class DeploymentsTree extends Disposable implements vscode.TreeDataProvider<DeploymentsNode> {
+  private readonly emitter = this._register(new vscode.EventEmitter<DeploymentsNode | undefined>());
   readonly onDidChangeTreeData = this.emitter.event;
-  private readonly disposables: vscode.Disposable[] = [this.emitter];
-  private readonly services: RunboardServices;
+  private readonly container: Container;
   private readonly monitor: DeploymentMonitor | undefined;
 
-  constructor(services: RunboardServices, changes: DatabaseChanges, monitor?: DeploymentMonitor) {
-    this.services = services;
+  constructor(container: Container, monitor?: DeploymentMonitor) {
+    super();
+    this.container = container;
     this.monitor = monitor;
-    this.disposables.push(changes.onDidChange(() => this.refresh()));
-    if (monitor) this.disposables.push(monitor.onDidChange(() => this.refresh()));
+    this._register(container.changes.onDidChange(() => this.refresh()));
+    if (monitor) this._register(monitor.onDidChange(() => this.refresh()));
   }
 
   refresh(): void {
@@ -39,10 +38,9 @@ export class DeploymentsTree implements vscode.TreeDataProvider<DeploymentsNode>
   }
 
   async getChildren(node?: DeploymentsNode): Promise<DeploymentsNode[]> {
-    if (node || !this.services.hasDatabase()) return [];
+    if (node || !this.container.hasDatabase()) return [];
     try {
-      // Listing needs no targets, so no deploy.json is read (a broken one must not hide the list).
-      const all = new Deployments(await this.services.store(), { workspace: this.services.workspace, settings: {} }).list();
+      const all = (await this.container.deploymentRecords()).list();
       const live = all.filter((d) => LIVE_STATUSES.includes(d.status));
       const ended = all.filter((d) => !LIVE_STATUSES.includes(d.status)).slice(0, ENDED_SHOWN);
       return [
@@ -50,7 +48,7 @@ export class DeploymentsTree implements vscode.TreeDataProvider<DeploymentsNode>
         ...ended.map((deployment): DeploymentsNode => ({ kind: 'deployment', deployment })),
       ];
     } catch (err) {
-      this.services.log.error('Reading the Deployments view failed', err as Error);
+      this.container.log.error('Reading the Deployments view failed', err as Error);
       return [{ kind: 'message', text: `Cannot read deployments: ${(err as Error).message}` }];
     }
   }
@@ -85,7 +83,7 @@ export class DeploymentsTree implements vscode.TreeDataProvider<DeploymentsNode>
       if (s.lastAt) md.field('Last request', formatTime(s.lastAt));
     }
     const requestLog = typeof d.config.requestLog === 'string' ? d.config.requestLog : undefined;
-    if (requestLog) md.field('Request log', displayPath(this.services.workspace, requestLog));
+    if (requestLog) md.field('Request log', displayPath(this.container.workspace, requestLog));
     item.tooltip = md.md;
     item.accessibilityInformation = { label: `${d.model} version ${d.version} on ${d.target}, ${d.status}${traffic.length ? `, ${traffic.join(', ')}` : ''}` };
     item.contextValue = `deployment.${live ? 'live' : 'ended'}${d.dir ? '.logs' : ''}${d.version > 1 ? '.rollback' : ''}${d.url ? '.url' : ''}`;
@@ -97,9 +95,6 @@ export class DeploymentsTree implements vscode.TreeDataProvider<DeploymentsNode>
     return undefined;
   }
 
-  dispose(): void {
-    for (const d of this.disposables.splice(0)) d.dispose();
-  }
 }
 
 function deploymentIcon(status: DeploymentStatus): vscode.ThemeIcon {

@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import * as vscode from 'vscode';
 import type { RunStatus } from '../../core/store/types.ts';
 
@@ -82,4 +83,11 @@ export class SafeMarkdown {
     this.md.appendMarkdown(`\n${fence}text\n${value}\n${fence}\n`);
     return this;
   }
+}
+
+/** A path inside the workspace is shown relative to it. */
+export function displayPath(workspace: string, path: string): string {
+  if (!workspace || !isAbsolute(path)) return path;
+  const prefix = workspace.endsWith('/') ? workspace : `${workspace}/`;
+  return path.startsWith(prefix) ? path.slice(prefix.length) : path;
 }

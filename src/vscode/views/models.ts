@@ -2,13 +2,13 @@ import * as vscode from 'vscode';
 import { formatBytes } from '../../core/format.ts';
 import { parseGate } from '../../core/gates.ts';
 import { lineage } from '../../core/registry/lineage.ts';
-import { Registry, type ModelSummary, type ModelVersion } from '../../core/registry/registry.ts';
+import type { ModelSummary, ModelVersion } from '../../core/registry/registry.ts';
 import type { Store } from '../../core/store/store.ts';
 import type { MetricSummary } from '../../core/store/types.ts';
-import { displayPath, type RunboardServices } from '../host.ts';
+import type { Container } from '../container.ts';
 import { settings } from '../settings.ts';
-import type { DatabaseChanges } from './changes.ts';
-import { formatNumber, formatTime, SafeMarkdown } from './format.ts';
+import { displayPath, formatNumber, formatTime, SafeMarkdown } from './format.ts';
+import { Disposable } from '../lifecycle.ts';
 
 export const MODELS_VIEW = 'runboard.models';
 /** The alias Compare with Champion compares against. */
@@ -34,15 +34,15 @@ export type ModelsNode =
  * contextValue: `model`, or `modelVersion` followed by `.run` (it has a source run) and
  * `.challenger` (the model has a champion, another version with a run, to compare with).
  */
-export class ModelsTree implements vscode.TreeDataProvider<ModelsNode>, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<ModelsNode | undefined>();
+export class ModelsTree extends Disposable implements vscode.TreeDataProvider<ModelsNode> {
+  private readonly emitter = this._register(new vscode.EventEmitter<ModelsNode | undefined>());
   readonly onDidChangeTreeData = this.emitter.event;
-  private readonly disposables: vscode.Disposable[] = [this.emitter];
-  private readonly services: RunboardServices;
+  private readonly container: Container;
 
-  constructor(services: RunboardServices, changes: DatabaseChanges) {
-    this.services = services;
-    this.disposables.push(changes.onDidChange(() => this.refresh()));
+  constructor(container: Container) {
+    super();
+    this.container = container;
+    this._register(container.changes.onDidChange(() => this.refresh()));
   }
 
   refresh(): void {
@@ -50,9 +50,9 @@ export class ModelsTree implements vscode.TreeDataProvider<ModelsNode>, vscode.D
   }
 
   async getChildren(node?: ModelsNode): Promise<ModelsNode[]> {
-    if (!this.services.hasDatabase()) return [];
+    if (!this.container.hasDatabase()) return [];
     try {
-      const registry = new Registry(await this.services.store(), this.services.workspace);
+      const registry = await this.container.registry();
       if (!node) return registry.models().map((model) => ({ kind: 'model', model }));
       if (node.kind === 'model') {
         const versions = registry.list(node.model.name);
@@ -62,7 +62,7 @@ export class ModelsTree implements vscode.TreeDataProvider<ModelsNode>, vscode.D
       }
       return [];
     } catch (err) {
-      this.services.log.error('Reading the Models view failed', err as Error);
+      this.container.log.error('Reading the Models view failed', err as Error);
       return [{ kind: 'message', text: `Cannot read models: ${(err as Error).message}` }];
     }
   }
@@ -70,7 +70,7 @@ export class ModelsTree implements vscode.TreeDataProvider<ModelsNode>, vscode.D
   /** For reveal: a version's parent is its model. */
   async getParent(node: ModelsNode): Promise<ModelsNode | undefined> {
     if (node.kind !== 'version') return undefined;
-    const registry = new Registry(await this.services.store(), this.services.workspace);
+    const registry = await this.container.registry();
     const model = registry.models().find((m) => m.name === node.version.name);
     return model && { kind: 'model', model };
   }
@@ -114,19 +114,16 @@ export class ModelsTree implements vscode.TreeDataProvider<ModelsNode>, vscode.D
   /** The lineage summary is read on hover, not for every row. */
   async resolveTreeItem(item: vscode.TreeItem, node: ModelsNode): Promise<vscode.TreeItem> {
     if (node.kind !== 'version' || item.tooltip) return item;
-    const store = this.services.openStore;
+    const store = this.container.openStore;
     if (!store) return item;
     try {
-      item.tooltip = versionTooltip(store, node.version, this.services.workspace);
+      item.tooltip = versionTooltip(store, node.version, this.container.workspace);
     } catch (err) {
-      this.services.log.warn(`Tooltip of ${node.version.name}@${node.version.version}: ${(err as Error).message}`);
+      this.container.log.warn(`Tooltip of ${node.version.name}@${node.version.version}: ${(err as Error).message}`);
     }
     return item;
   }
 
-  dispose(): void {
-    for (const d of this.disposables.splice(0)) d.dispose();
-  }
 }
 
 /**

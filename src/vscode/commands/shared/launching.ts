@@ -4,8 +4,8 @@ import type { SweepHandle, SweepOutput } from '../../../core/launch/sweep.ts';
 import type { Store } from '../../../core/store/store.ts';
 import type { Run } from '../../../core/store/types.ts';
 import { settings } from '../../settings.ts';
-import type { CommandContext } from './context.ts';
-import { RunTerminal } from './runTerminal.ts';
+import type { Container } from '../../container.ts';
+import { RunTerminal } from '../../runTerminal.ts';
 
 export interface LaunchPresentation {
   /** Create a terminal with the live output (default true). */
@@ -25,9 +25,9 @@ export interface LaunchResult {
  * Launches one run with its output in a terminal named after it, tracked so Stop, Ctrl-C and
  * window shutdown reach it through its handle.
  */
-export async function launchTracked(ctx: CommandContext, start: (output: RunOutput) => RunHandle | Promise<RunHandle>, presentation: LaunchPresentation): Promise<RunHandle> {
+export async function launchTracked(container: Container, start: (output: RunOutput) => RunHandle | Promise<RunHandle>, presentation: LaunchPresentation): Promise<RunHandle> {
   const pty = new RunTerminal();
-  const log = ctx.services.log;
+  const log = container.log;
   let handle: RunHandle;
   try {
     handle = await start({
@@ -46,8 +46,8 @@ export async function launchTracked(ctx: CommandContext, start: (output: RunOutp
   log.info(`Launched run ${run.id} (${run.name}): ${run.command.join(' ')}`);
   pty.info(`run ${run.id} (${run.name}): ${run.command.join(' ')}`);
   pty.onInterrupt = (count) => void handle.stop(count === 1 ? settings.stopGraceMs() : 0);
-  ctx.runs.add({ runId: run.id, kind: 'run', stop: (graceMs) => handle.stop(graceMs), done: handle.done });
-  if (presentation.terminal !== false) ctx.runs.openTerminal(run.id, `Runboard: ${run.name}`, pty, presentation.interactive === true);
+  container.runs.add({ runId: run.id, kind: 'run', stop: (graceMs) => handle.stop(graceMs), done: handle.done });
+  if (presentation.terminal !== false) container.runs.openTerminal(run.id, `Runboard: ${run.name}`, pty, presentation.interactive === true);
   handle.done.then(
     (ended) => {
       pty.end(ended);
@@ -59,9 +59,9 @@ export async function launchTracked(ctx: CommandContext, start: (output: RunOutp
 }
 
 /** A sweep with a terminal listing its runs as they start and end; Ctrl-C there stops the sweep. */
-export function launchSweepTracked(ctx: CommandContext, start: (output: SweepOutput) => SweepHandle, presentation: LaunchPresentation): SweepHandle {
+export function launchSweepTracked(container: Container, start: (output: SweepOutput) => SweepHandle, presentation: LaunchPresentation): SweepHandle {
   const pty = new RunTerminal();
-  const log = ctx.services.log;
+  const log = container.log;
   let sweep: SweepHandle;
   try {
     sweep = start({
@@ -80,8 +80,8 @@ export function launchSweepTracked(ctx: CommandContext, start: (output: SweepOut
   log.info(`Launched sweep ${parent.id} (${parent.name}): ${children.length} runs`);
   pty.info(`sweep ${parent.id} (${parent.name}): ${children.length} runs`);
   pty.onInterrupt = (count) => void sweep.stop(count === 1 ? settings.stopGraceMs() : 0);
-  ctx.runs.add({ runId: parent.id, kind: 'sweep', stop: (graceMs) => sweep.stop(graceMs), done: sweep.done });
-  if (presentation.terminal !== false) ctx.runs.openTerminal(parent.id, `Runboard: ${parent.name}`, pty, presentation.interactive === true);
+  container.runs.add({ runId: parent.id, kind: 'sweep', stop: (graceMs) => sweep.stop(graceMs), done: sweep.done });
+  if (presentation.terminal !== false) container.runs.openTerminal(parent.id, `Runboard: ${parent.name}`, pty, presentation.interactive === true);
   sweep.done.then(
     (ended) => pty.end(ended),
     (err: Error) => log.error(`Sweep ${parent.id} failed to finish`, err),

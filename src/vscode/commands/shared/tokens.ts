@@ -46,6 +46,6 @@ export function tokenMatches(d: Deployment, token: string): boolean {
   return typeof expected !== 'string' || createHash('sha256').update(token).digest('hex') === expected;
 }
 
-export function deploymentTokens(services: { context: vscode.ExtensionContext; dbPath: string }): DeploymentTokens {
-  return new DeploymentTokens(services.context.secrets, services.dbPath);
+export function deploymentTokens(container: { context: vscode.ExtensionContext; dbPath: string }): DeploymentTokens {
+  return new DeploymentTokens(container.context.secrets, container.dbPath);
 }

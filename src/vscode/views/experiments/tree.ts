@@ -4,13 +4,13 @@ import { formatBytes } from '../../../core/format.ts';
 import { SWEEP_TAG } from '../../../core/launch/lifecycle.ts';
 import type { Store } from '../../../core/store/store.ts';
 import type { Run } from '../../../core/store/types.ts';
-import { displayPath, type RunboardServices } from '../../host.ts';
+import type { Container } from '../../container.ts';
 import { settings } from '../../settings.ts';
-import type { DatabaseChanges } from '../changes.ts';
-import { formatDuration, formatNumber, formatTime, SafeMarkdown, statusIcon } from '../format.ts';
+import { displayPath, formatDuration, formatNumber, formatTime, SafeMarkdown, statusIcon } from '../format.ts';
 import type { ExperimentNode, ExperimentsNode, GroupKind, GroupNode, MoreNode, RunNode } from './nodes.ts';
 import { childCount, countRuns, queryRuns } from './query.ts';
 import { describeState, isFiltered, sanitizeFilter, sanitizeSort, sanitizeState, type RunFilterState, type SortState, type ViewState } from './state.ts';
+import { Disposable } from '../../lifecycle.ts';
 
 export const EXPERIMENTS_VIEW = 'runboard.experiments';
 const STATE_KEY = 'runboard.experiments.state';
@@ -24,24 +24,24 @@ const MAX_METRICS_IN_TOOLTIP = 12;
  * store when VS Code asks (no cache to go stale); the database-change signal refreshes it. An
  * experiment's runs come a page at a time, so 10,000 runs cost one page of reads.
  */
-export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentsNode>, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<ExperimentsNode | undefined>();
+export class ExperimentsTree extends Disposable implements vscode.TreeDataProvider<ExperimentsNode> {
+  private readonly emitter = this._register(new vscode.EventEmitter<ExperimentsNode | undefined>());
   readonly onDidChangeTreeData = this.emitter.event;
-  private readonly stateEmitter = new vscode.EventEmitter<ViewState>();
+  private readonly stateEmitter = this._register(new vscode.EventEmitter<ViewState>());
   /** Fires when the filter or the sort changes. */
   readonly onDidChangeState = this.stateEmitter.event;
-  private readonly disposables: vscode.Disposable[] = [this.emitter, this.stateEmitter];
-  private readonly services: RunboardServices;
+  private readonly container: Container;
   private readonly memento: vscode.Memento;
   private viewState: ViewState;
   /** Pages shown per experiment (one more each "Load more"). */
   private readonly pages = new Map<string, number>();
 
-  constructor(services: RunboardServices, changes: DatabaseChanges, memento: vscode.Memento) {
-    this.services = services;
+  constructor(container: Container, memento: vscode.Memento) {
+    super();
+    this.container = container;
     this.memento = memento;
     this.viewState = sanitizeState(memento.get(STATE_KEY));
-    this.disposables.push(changes.onDidChange(() => this.refresh()));
+    this._register(container.changes.onDidChange(() => this.refresh()));
     void this.updateContext();
   }
 
@@ -91,20 +91,20 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentsNode>
 
   // ── data ───────────────────────────────────────────────────────────────────
   async getChildren(node?: ExperimentsNode): Promise<ExperimentsNode[]> {
-    if (!this.services.hasDatabase()) return [];
+    if (!this.container.hasDatabase()) return [];
     let store: Store;
     try {
-      store = await this.services.store();
+      store = await this.container.store();
     } catch (err) {
-      this.services.log.error('Cannot open the database', err as Error);
-      return [{ kind: 'message', id: 'error', text: `Cannot open the database: ${(err as Error).message}`, icon: 'error', tooltip: this.services.dbPath }];
+      this.container.log.error('Cannot open the database', err as Error);
+      return [{ kind: 'message', id: 'error', text: `Cannot open the database: ${(err as Error).message}`, icon: 'error', tooltip: this.container.dbPath }];
     }
     try {
       const children = this.children(store, node);
       if (node) for (const child of children) if (child.kind !== 'experiment') child.parent = node;
       return children;
     } catch (err) {
-      this.services.log.error('Reading the Experiments view failed', err as Error);
+      this.container.log.error('Reading the Experiments view failed', err as Error);
       return [{ kind: 'message', id: 'error', text: `Cannot read runs: ${(err as Error).message}`, icon: 'error' }];
     }
   }
@@ -213,7 +213,7 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentsNode>
           id: `${prefix}/${input.datasetId}`,
           runId,
           input,
-          file: isAbsolute(input.path) ? input.path : resolve(this.services.workspace, input.path),
+          file: isAbsolute(input.path) ? input.path : resolve(this.container.workspace, input.path),
         }));
       case 'code': {
         const code = store.codeState(runId);
@@ -325,7 +325,7 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentsNode>
         return item;
       }
       case 'input': {
-        const item = new vscode.TreeItem(displayPath(this.services.workspace, node.input.path));
+        const item = new vscode.TreeItem(displayPath(this.container.workspace, node.input.path));
         item.id = node.id;
         item.iconPath = new vscode.ThemeIcon('database');
         item.description = `${formatBytes(node.input.size)} · ${node.input.fingerprint.slice(0, 10)}`;
@@ -368,19 +368,16 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentsNode>
   /** Run tooltips need params, commit and metrics: read on hover, not for every row. */
   async resolveTreeItem(item: vscode.TreeItem, node: ExperimentsNode): Promise<vscode.TreeItem> {
     if (node.kind !== 'run' || item.tooltip) return item;
-    const store = this.services.openStore;
+    const store = this.container.openStore;
     if (!store) return item;
     try {
-      item.tooltip = runTooltip(store, store.run(node.run.id) ?? node.run, this.services.workspace);
+      item.tooltip = runTooltip(store, store.run(node.run.id) ?? node.run, this.container.workspace);
     } catch (err) {
-      this.services.log.warn(`Tooltip of run ${node.run.id}: ${(err as Error).message}`);
+      this.container.log.warn(`Tooltip of run ${node.run.id}: ${(err as Error).message}`);
     }
     return item;
   }
 
-  dispose(): void {
-    for (const d of this.disposables.splice(0)) d.dispose();
-  }
 }
 
 function runDuration(run: Run): string {

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { CompareSession } from '../../../core/compare/session.ts';
 import type { Store } from '../../../core/store/store.ts';
 import type { RenderedReport, ViewState, WebviewMessage } from '../../../shared/compareProtocol.ts';
-import type { Services } from '../../services.ts';
+import type { Container } from '../../container.ts';
 import { makeNonce } from '../html.ts';
 import { compareHtml } from './html.ts';
 
@@ -18,46 +18,46 @@ export class ComparePanel implements vscode.Disposable {
 
   readonly panel: vscode.WebviewPanel;
   private readonly session: CompareSession;
-  private readonly services: Services;
+  private readonly container: Container;
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
 
   /** Opens the panel on these runs, or shows them in the open one. */
-  static async show(services: Services, runIds: readonly number[]): Promise<ComparePanel> {
-    const store = await services.store();
+  static async show(container: Container, runIds: readonly number[]): Promise<ComparePanel> {
+    const store = await container.store();
     const current = ComparePanel.current;
     if (current && !current.disposed) {
       current.setRuns(runIds);
       current.panel.reveal(undefined, false);
       return current;
     }
-    const panel = vscode.window.createWebviewPanel(ComparePanel.viewType, title(store, runIds), vscode.ViewColumn.Active, webviewOptions(services));
-    return (ComparePanel.current = new ComparePanel(panel, services, store, runIds));
+    const panel = vscode.window.createWebviewPanel(ComparePanel.viewType, title(store, runIds), vscode.ViewColumn.Active, webviewOptions(container));
+    return (ComparePanel.current = new ComparePanel(panel, container, store, runIds));
   }
 
   /** Restores a panel VS Code kept across a reload (see registerCompare's serializer). */
-  static async revive(panel: vscode.WebviewPanel, services: Services, state: unknown): Promise<ComparePanel> {
+  static async revive(panel: vscode.WebviewPanel, container: Container, state: unknown): Promise<ComparePanel> {
     const view = state && typeof state === 'object' ? (state as Partial<ViewState>) : {};
     const runIds = Array.isArray(view.runs) ? view.runs.filter((id): id is number => Number.isSafeInteger(id)) : [];
-    const store = await services.store();
-    panel.webview.options = webviewOptions(services);
+    const store = await container.store();
+    panel.webview.options = webviewOptions(container);
     ComparePanel.current?.dispose();
-    return (ComparePanel.current = new ComparePanel(panel, services, store, runIds));
+    return (ComparePanel.current = new ComparePanel(panel, container, store, runIds));
   }
 
-  private constructor(panel: vscode.WebviewPanel, services: Services, store: Store, runIds: readonly number[]) {
+  private constructor(panel: vscode.WebviewPanel, container: Container, store: Store, runIds: readonly number[]) {
     this.panel = panel;
-    this.services = services;
+    this.container = container;
     this.session = new CompareSession(store, runIds, {
       post: (message) => {
         // Resolves false when the webview is gone (hidden, not retained): the next `ready` rebuilds it.
-        void panel.webview.postMessage(message).then(undefined, (err: unknown) => services.log.warn(`Compare: post failed: ${String(err)}`));
+        void panel.webview.postMessage(message).then(undefined, (err: unknown) => container.log.warn(`Compare: post failed: ${String(err)}`));
       },
       save: (file) => this.save(file),
       showCodeDiff: async (a, b) => {
         await vscode.commands.executeCommand('runboard.showCodeDiff', a, b);
       },
-      log: (level, message) => services.log[level](message),
+      log: (level, message) => container.log[level](message),
     });
     panel.webview.html = this.html();
     this.disposables.push(
@@ -93,7 +93,7 @@ export class ComparePanel implements vscode.Disposable {
 
   setRuns(runIds: readonly number[]): void {
     this.session.setRuns(runIds);
-    void this.services.store().then((store) => (this.panel.title = title(store, runIds)));
+    void this.container.store().then((store) => (this.panel.title = title(store, runIds)));
   }
 
   dispose(): void {
@@ -107,7 +107,7 @@ export class ComparePanel implements vscode.Disposable {
 
   private html(): string {
     const webview = this.panel.webview;
-    const dist = vscode.Uri.joinPath(this.services.context.extensionUri, 'dist', 'webview');
+    const dist = vscode.Uri.joinPath(this.container.context.extensionUri, 'dist', 'webview');
     return compareHtml({
       cspSource: webview.cspSource,
       nonce: makeNonce(),
@@ -119,7 +119,7 @@ export class ComparePanel implements vscode.Disposable {
 
   private async save(file: { suggestedName: string; data: Uint8Array; kind: 'csv' | 'png' }): Promise<string | undefined> {
     const uri = await vscode.window.showSaveDialog({
-      defaultUri: vscode.Uri.joinPath(vscode.Uri.file(this.services.workspace), file.suggestedName),
+      defaultUri: vscode.Uri.joinPath(vscode.Uri.file(this.container.workspace), file.suggestedName),
       filters: file.kind === 'csv' ? { CSV: ['csv'] } : { 'PNG image': ['png'] },
       title: file.kind === 'csv' ? 'Export CSV' : 'Save chart as PNG',
     });
@@ -132,8 +132,8 @@ export class ComparePanel implements vscode.Disposable {
   }
 }
 
-function webviewOptions(services: Services): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-  const root = services.context.extensionUri;
+function webviewOptions(container: Container): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  const root = container.context.extensionUri;
   return {
     enableScripts: true,
     enableFindWidget: true,

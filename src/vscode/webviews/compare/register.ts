@@ -3,7 +3,7 @@ import { codeStateDocument } from '../../../core/compare/codeState.ts';
 import { UserError } from '../../../core/errors.ts';
 import type { Store } from '../../../core/store/store.ts';
 import type { Run } from '../../../core/store/types.ts';
-import type { Services } from '../../services.ts';
+import type { Container } from '../../container.ts';
 import { ComparePanel } from './comparePanel.ts';
 import { codeStatePath, runIdFromCodeStatePath, runIdsFromArgs } from './runArgs.ts';
 
@@ -24,25 +24,25 @@ const PICK_LIMIT = 300;
  * `(node, selectedNodes)` from a multi-select context menu); with fewer than two it asks.
  * `runboard.showCodeDiff` opens VS Code's diff editor between two runs' code states.
  */
-export function registerCompare(services: Services): vscode.Disposable[] {
+export function registerCompare(container: Container): vscode.Disposable[] {
   return [
-    vscode.commands.registerCommand(COMPARE_COMMANDS.compareRuns, (...args: unknown[]) => guarded(services, () => compareRuns(services, args))),
-    vscode.commands.registerCommand(COMPARE_COMMANDS.showCodeDiff, (...args: unknown[]) => guarded(services, () => showCodeDiff(services, args))),
+    vscode.commands.registerCommand(COMPARE_COMMANDS.compareRuns, (...args: unknown[]) => guarded(container, () => compareRuns(container, args))),
+    vscode.commands.registerCommand(COMPARE_COMMANDS.showCodeDiff, (...args: unknown[]) => guarded(container, () => showCodeDiff(container, args))),
     vscode.workspace.registerTextDocumentContentProvider(RUNBOARD_SCHEME, {
       async provideTextDocumentContent(uri) {
         const runId = runIdFromCodeStatePath(uri.path);
         // Another feature may serve other `runboard:` paths.
         if (runId === undefined) return undefined;
-        return codeStateDocument(await services.store(), runId);
+        return codeStateDocument(await container.store(), runId);
       },
     }),
     vscode.window.registerWebviewPanelSerializer(ComparePanel.viewType, {
       async deserializeWebviewPanel(panel, state) {
         try {
-          await ComparePanel.revive(panel, services, state);
+          await ComparePanel.revive(panel, container, state);
         } catch (err) {
           panel.dispose();
-          services.log.error(`Compare: could not restore the panel: ${err instanceof Error ? err.message : String(err)}`);
+          container.log.error(`Compare: could not restore the panel: ${err instanceof Error ? err.message : String(err)}`);
         }
       },
     }),
@@ -50,7 +50,7 @@ export function registerCompare(services: Services): vscode.Disposable[] {
   ];
 }
 
-async function guarded(services: Services, fn: () => Promise<void>): Promise<void> {
+async function guarded(container: Container, fn: () => Promise<void>): Promise<void> {
   try {
     await fn();
   } catch (err) {
@@ -58,25 +58,25 @@ async function guarded(services: Services, fn: () => Promise<void>): Promise<voi
       void vscode.window.showErrorMessage(err.message);
       return;
     }
-    services.log.error(`Compare: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    container.log.error(`Compare: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     void vscode.window.showErrorMessage(`Runboard: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
-async function compareRuns(services: Services, args: unknown[]): Promise<void> {
+async function compareRuns(container: Container, args: unknown[]): Promise<void> {
   let ids = runIdsFromArgs(args);
   if (ids.length < 2) {
-    const store = await services.store();
+    const store = await container.store();
     const picked = await pickRuns(store, { preselected: ids, title: 'Compare runs', placeHolder: 'Pick the runs to compare (two or more)' });
     if (!picked) return;
     ids = picked;
   }
   if (ids.length === 0) return;
-  await ComparePanel.show(services, ids);
+  await ComparePanel.show(container, ids);
 }
 
-async function showCodeDiff(services: Services, args: unknown[]): Promise<void> {
-  const store = await services.store();
+async function showCodeDiff(container: Container, args: unknown[]): Promise<void> {
+  const store = await container.store();
   let ids = runIdsFromArgs(args);
   if (ids.length !== 2) {
     const picked = await pickRuns(store, { preselected: ids.slice(0, 2), title: 'Diff the code of two runs', placeHolder: 'Pick exactly two runs' });

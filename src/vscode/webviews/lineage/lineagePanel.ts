@@ -4,7 +4,7 @@ import { nextMatching } from '../../../core/events.ts';
 import { lineage, type LineageRef } from '../../../core/registry/lineage.ts';
 import type { LineageKind } from '../../../core/store/types.ts';
 import type { GraphNode, HostMessage, LineageGraph, LineageViewState, RenderedReport, WebviewMessage } from '../../../shared/lineageProtocol.ts';
-import type { Services } from '../../services.ts';
+import type { Container } from '../../container.ts';
 import { buildGraph } from './graph.ts';
 import { makeNonce } from '../html.ts';
 import { lineageHtml } from './html.ts';
@@ -28,7 +28,7 @@ export class LineagePanel implements vscode.Disposable {
   static current: LineagePanel | undefined;
 
   readonly panel: vscode.WebviewPanel;
-  private readonly services: Services;
+  private readonly container: Container;
   private readonly opener: LineageOpener;
   private rootRef: LineageRef;
   private graph: LineageGraph | undefined;
@@ -43,34 +43,34 @@ export class LineagePanel implements vscode.Disposable {
   /** Errors the webview reported (script errors, CSP violations): tests expect none. */
   readonly problems: string[] = [];
 
-  static async show(services: Services, root: LineageRef, opener: LineageOpener): Promise<LineagePanel> {
+  static async show(container: Container, root: LineageRef, opener: LineageOpener): Promise<LineagePanel> {
     // Fails (a UserError) before any panel opens when the root does not exist.
-    lineage(await services.store(), root);
+    lineage(await container.store(), root);
     const current = LineagePanel.current;
     if (current && !current.disposed) {
       current.setRoot(root);
       current.panel.reveal(undefined, false);
       return current;
     }
-    const panel = vscode.window.createWebviewPanel(LineagePanel.viewType, 'Lineage', vscode.ViewColumn.Active, webviewOptions(services));
-    return (LineagePanel.current = new LineagePanel(panel, services, root, opener));
+    const panel = vscode.window.createWebviewPanel(LineagePanel.viewType, 'Lineage', vscode.ViewColumn.Active, webviewOptions(container));
+    return (LineagePanel.current = new LineagePanel(panel, container, root, opener));
   }
 
   /** Restores a panel VS Code kept across a reload (the webview saved its root). */
-  static revive(panel: vscode.WebviewPanel, services: Services, state: unknown, opener: LineageOpener): LineagePanel {
+  static revive(panel: vscode.WebviewPanel, container: Container, state: unknown, opener: LineageOpener): LineagePanel {
     const root = parseRoot((state as Partial<LineageViewState> | undefined)?.root);
     if (!root) throw new UserError('The lineage panel had no saved root');
-    panel.webview.options = webviewOptions(services);
+    panel.webview.options = webviewOptions(container);
     LineagePanel.current?.dispose();
-    return (LineagePanel.current = new LineagePanel(panel, services, root, opener));
+    return (LineagePanel.current = new LineagePanel(panel, container, root, opener));
   }
 
-  private constructor(panel: vscode.WebviewPanel, services: Services, root: LineageRef, opener: LineageOpener) {
+  private constructor(panel: vscode.WebviewPanel, container: Container, root: LineageRef, opener: LineageOpener) {
     this.panel = panel;
-    this.services = services;
+    this.container = container;
     this.opener = opener;
     this.rootRef = root;
-    panel.iconPath = vscode.Uri.joinPath(services.context.extensionUri, 'media', 'runboard.svg');
+    panel.iconPath = vscode.Uri.joinPath(container.context.extensionUri, 'media', 'runboard.svg');
     panel.webview.html = this.html();
     this.disposables.push(
       panel.webview.onDidReceiveMessage((message: unknown) => {
@@ -104,7 +104,7 @@ export class LineagePanel implements vscode.Disposable {
     if (this.disposed || !this.ready) return;
     let message: HostMessage;
     try {
-      const graph = buildGraph(lineage(await this.services.store(), this.rootRef), this.services.workspace);
+      const graph = buildGraph(lineage(await this.container.store(), this.rootRef), this.container.workspace);
       this.graph = graph;
       this.panel.title = graph.title;
       message = { type: 'graph', graph };
@@ -131,7 +131,7 @@ export class LineagePanel implements vscode.Disposable {
       await this.opener.open(node);
     } catch (err) {
       const text = err instanceof Error ? err.message : String(err);
-      if (!(err instanceof UserError)) this.services.log.error(`Lineage: opening ${node.key} failed: ${text}`);
+      if (!(err instanceof UserError)) this.container.log.error(`Lineage: opening ${node.key} failed: ${text}`);
       void vscode.window.showErrorMessage(text);
     }
   }
@@ -153,11 +153,11 @@ export class LineagePanel implements vscode.Disposable {
         return;
       case 'error':
         this.problems.push(message.message);
-        this.services.log.warn(`Lineage webview: ${message.message}`);
+        this.container.log.warn(`Lineage webview: ${message.message}`);
         return;
       default: {
         const never: never = message;
-        this.services.log.warn(`Lineage: unknown message ${JSON.stringify(never)}`);
+        this.container.log.warn(`Lineage: unknown message ${JSON.stringify(never)}`);
       }
     }
   }
@@ -165,7 +165,7 @@ export class LineagePanel implements vscode.Disposable {
   /** Only to a webview that said `ready`; one that is not there yet rebuilds everything when it is. */
   private post(message: HostMessage): void {
     if (!this.ready) return;
-    void this.panel.webview.postMessage(message).then(undefined, (err: unknown) => this.services.log.warn(`Lineage: post failed: ${String(err)}`));
+    void this.panel.webview.postMessage(message).then(undefined, (err: unknown) => this.container.log.warn(`Lineage: post failed: ${String(err)}`));
   }
 
   dispose(): void {
@@ -178,7 +178,7 @@ export class LineagePanel implements vscode.Disposable {
 
   private html(): string {
     const webview = this.panel.webview;
-    const dist = vscode.Uri.joinPath(this.services.context.extensionUri, 'dist', 'webview');
+    const dist = vscode.Uri.joinPath(this.container.context.extensionUri, 'dist', 'webview');
     return lineageHtml({
       cspSource: webview.cspSource,
       nonce: makeNonce(),
@@ -196,10 +196,10 @@ export function parseRoot(text: unknown): LineageRef | undefined {
   return { kind: m[1] as LineageKind, id: Number(m[2]) };
 }
 
-function webviewOptions(services: Services): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+function webviewOptions(container: Container): vscode.WebviewPanelOptions & vscode.WebviewOptions {
   return {
     enableScripts: true,
     enableFindWidget: true,
-    localResourceRoots: [vscode.Uri.joinPath(services.context.extensionUri, 'dist', 'webview')],
+    localResourceRoots: [vscode.Uri.joinPath(container.context.extensionUri, 'dist', 'webview')],
   };
 }

@@ -2,54 +2,55 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { UserError } from '../../../core/errors.ts';
-import type { CommandContext } from '../../commands/shared/context.ts';
+import type { Container } from '../../container.ts';
 import type { GraphNode } from '../../../shared/lineageProtocol.ts';
 import { revealDeployment, revealModelVersion, revealRun } from '../../views/reveal.ts';
+import type { Views } from '../../views/views.ts';
 import { LineagePanel, type LineageOpener } from './lineagePanel.ts';
 
 /**
  * The Lineage panel's serializer, live refresh and node actions. The command that opens it,
- * Reveal Lineage, is src/commands/revealLineage.ts.
+ * Reveal Lineage, is src/vscode/commands/revealLineage.ts.
  */
-export function registerLineage(ctx: CommandContext): vscode.Disposable[] {
-  const opener = lineageOpener(ctx);
+export function registerLineage(container: Container, views: Views): vscode.Disposable[] {
+  const opener = lineageOpener(container, views);
   return [
     vscode.window.registerWebviewPanelSerializer(LineagePanel.viewType, {
       async deserializeWebviewPanel(panel, state) {
         try {
-          LineagePanel.revive(panel, ctx.services, state, opener);
+          LineagePanel.revive(panel, container, state, opener);
         } catch (err) {
           panel.dispose();
-          ctx.services.log.warn(`Lineage: could not restore the panel: ${(err as Error).message}`);
+          container.log.warn(`Lineage: could not restore the panel: ${(err as Error).message}`);
         }
       },
     }),
     // A deployment stopping or a new version registered shows in an open panel (coalesced upstream).
-    ctx.changes.onDidChange(() => void LineagePanel.current?.refresh()),
+    container.changes.onDidChange(() => void LineagePanel.current?.refresh()),
     { dispose: () => LineagePanel.current?.dispose() },
   ];
 }
 
 /** Enter on a node: a run is revealed in Experiments, a dataset opened, a model or deployment selected in its view. */
-export function lineageOpener(ctx: CommandContext): LineageOpener {
+export function lineageOpener(container: Container, views: Views): LineageOpener {
   return {
     async open(node: GraphNode): Promise<void> {
       switch (node.kind) {
         case 'run':
-          await revealRun(ctx, node.id);
+          await revealRun(container, views, node.id);
           return;
         case 'dataset': {
           const path = node.fields.find((f) => f.label === 'path')?.value;
-          const file = path && (isAbsolute(path) ? path : resolve(ctx.services.workspace, path));
+          const file = path && (isAbsolute(path) ? path : resolve(container.workspace, path));
           if (!file || !existsSync(file)) throw new UserError(`The dataset ${path ?? node.title} is not on this machine any more`);
           await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true, viewColumn: vscode.ViewColumn.Beside });
           return;
         }
         case 'model_version':
-          await revealModelVersion(ctx, node.id);
+          await revealModelVersion(views, node.id);
           return;
         case 'deployment':
-          await revealDeployment(ctx, node.id);
+          await revealDeployment(views, node.id);
           return;
         default: {
           const never: never = node.kind;

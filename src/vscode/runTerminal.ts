@@ -1,6 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import * as vscode from 'vscode';
-import type { Run } from '../../../core/store/types.ts';
+import type { Run } from '../core/store/types.ts';
 
 /** What a terminal keeps while nobody has opened it yet (the rest is in the run's stdout.log). */
 const MAX_BUFFERED_CHARS = 1024 * 1024;

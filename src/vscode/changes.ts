@@ -1,9 +1,15 @@
 import * as vscode from 'vscode';
-import type { StoreChange } from '../../core/store/store.ts';
-import type { RunboardServices } from '../host.ts';
+import type { Store, StoreChange } from '../core/store/store.ts';
 
 /** At most one refresh per this many ms, however fast runs write. */
 export const REFRESH_INTERVAL_MS = 300;
+
+/** Where the database is and when it opens (the container). */
+export interface StoreSource {
+  databasePattern(): vscode.RelativePattern | undefined;
+  readonly openStore: Store | undefined;
+  readonly onDidOpenStore: vscode.Event<Store>;
+}
 
 /**
  * One "the database changed" signal for every view, from two sources: the store's own events
@@ -20,7 +26,7 @@ export class DatabaseChanges implements vscode.Disposable {
   private pending = false;
   private disposed = false;
 
-  constructor(services: RunboardServices) {
+  constructor(services: StoreSource) {
     this.disposables.push(this.emitter);
     const pattern = services.databasePattern();
     if (pattern) {

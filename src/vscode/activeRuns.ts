@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { Run } from '../../../core/store/types.ts';
+import type { Run } from '../core/store/types.ts';
 import type { RunTerminal } from './runTerminal.ts';
 
 /** A run (or sweep) launched by this window: how to stop it and where its output goes. */

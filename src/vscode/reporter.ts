@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { storageProblem, UserError } from '../../../core/errors.ts';
-import { showTrustRefusal, TrustError } from '../../trust.ts';
+import { storageProblem, UserError } from '../core/errors.ts';
+import { showTrustRefusal, TrustError } from './trust.ts';
 
 const SHOW_LOG = 'Show Log';
 
