@@ -7,9 +7,7 @@ export const COMMANDS = {
   launchSweep: 'runboard.launchSweep',
   stopRun: 'runboard.stopRun',
   rerun: 'runboard.rerun',
-  /** Registered by the compare webview (src/webviews/compare/register.ts). */
   compareRuns: 'runboard.compareRuns',
-  /** Registered by the compare webview too. */
   showCodeDiff: 'runboard.showCodeDiff',
   registerModel: 'runboard.registerModel',
   deployModel: 'runboard.deployModel',

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
 import { COMMANDS } from '../commandIds.ts';
-import { runIdsOfArgs } from './shared/args.ts';
+import { runIdsOfArgs } from './shared/runArgs.ts';
 import type { CommandSpec } from './command.ts';
 
 /** Copy Run ID (several, space-separated, for a selection): what `runboard show|stop|compare` take. */

@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
 import { isTerminal } from '../../core/store/types.ts';
 import { COMMANDS } from '../commandIds.ts';
-import { optionsOf, requireRun, runIdsOfArgs } from './shared/args.ts';
+import { optionsOf, requireRun } from './shared/args.ts';
+import { runIdsOfArgs } from './shared/runArgs.ts';
 import type { CommandSpec } from './command.ts';
 
 export interface DeleteRunOptions {

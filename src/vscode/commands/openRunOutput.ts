@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
 import { COMMANDS } from '../commandIds.ts';
-import { pickRun, requireRun, runIdsOfArgs } from './shared/args.ts';
+import { pickRun, requireRun } from './shared/args.ts';
+import { runIdsOfArgs } from './shared/runArgs.ts';
 import type { CommandSpec } from './command.ts';
 
 /** Open Output: the run's terminal when this window launched it, else its stdout.log (and stderr.log when not empty). */

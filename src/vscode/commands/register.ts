@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { clearFilterCommand } from './clearFilter.ts';
+import { compareRunsCommand } from './compareRuns.ts';
 import { compareWithChampionCommand } from './compareWithChampion.ts';
 import { copyDeploymentUrlCommand } from './copyDeploymentUrl.ts';
 import { copyRunIdCommand } from './copyRunId.ts';
@@ -21,6 +22,7 @@ import { revealLineageCommand } from './revealLineage.ts';
 import { revealRunDirectoryCommand } from './revealRunDirectory.ts';
 import { rollbackDeploymentCommand } from './rollbackDeployment.ts';
 import { setModelAliasCommand } from './setModelAlias.ts';
+import { showCodeDiffCommand } from './showCodeDiff.ts';
 import { showDeploymentLogsCommand } from './showDeploymentLogs.ts';
 import { showLogCommand } from './showLog.ts';
 import { sortRunsCommand } from './sortRuns.ts';
@@ -31,12 +33,14 @@ import type { Container } from '../container.ts';
 import type { CommandSpec } from './command.ts';
 import type { Views } from '../views/views.ts';
 
-/** Every handler of this folder (compareRuns is registered by the compare webview). */
+/** Every command of the extension: one handler each, all reported through the container's reporter. */
 export const COMMAND_SPECS: readonly CommandSpec[] = [
   launchRunCommand,
   launchSweepCommand,
   stopRunCommand,
   rerunCommand,
+  compareRunsCommand,
+  showCodeDiffCommand,
   registerModelCommand,
   deployModelCommand,
   stopDeploymentCommand,

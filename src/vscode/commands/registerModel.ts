@@ -6,7 +6,8 @@ import { validateAlias, validateName, type ModelVersion, type RegisterSpec } fro
 import type { Artifact } from '../../core/store/types.ts';
 import { formatBytes } from '../../core/format.ts';
 import { COMMANDS } from '../commandIds.ts';
-import { fileOfArgs, optionsOf, pickRun, requireRun, runIdsOfArgs } from './shared/args.ts';
+import { fileOfArgs, optionsOf, pickRun, requireRun } from './shared/args.ts';
+import { runIdsOfArgs } from './shared/runArgs.ts';
 import type { CommandSpec } from './command.ts';
 import { overridingGates } from './shared/gates.ts';
 import { locateModelFile, suggestedModelName, type ModelFile } from './shared/modelFiles.ts';

@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import { rerun } from '../../core/launch/rerun.ts';
 import { isTerminal } from '../../core/store/types.ts';
 import { COMMANDS } from '../commandIds.ts';
-import { optionsOf, pickRun, requireRun, runIdsOfArgs } from './shared/args.ts';
+import { optionsOf, pickRun, requireRun } from './shared/args.ts';
+import { runIdsOfArgs } from './shared/runArgs.ts';
 import type { CommandSpec } from './command.ts';
 import { launchTracked, type LaunchResult } from './shared/launching.ts';
 

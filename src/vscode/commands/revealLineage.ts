@@ -4,10 +4,11 @@ import type { LineageRef } from '../../core/registry/lineage.ts';
 import type { ModelSummary, ModelVersion, Registry } from '../../core/registry/registry.ts';
 import type { Deployment } from '../../core/deploy/types.ts';
 import type { Run } from '../../core/store/types.ts';
-import { LineagePanel, parseRoot } from '../webviews/lineage/lineagePanel.ts';
+import { LineagePanel } from '../webviews/lineage/lineagePanel.ts';
+import { parseRoot } from '../webviews/lineage/presenter.ts';
 import { lineageOpener } from '../webviews/lineage/register.ts';
 import { COMMANDS } from '../commandIds.ts';
-import { runIdOfArg } from './shared/args.ts';
+import { runIdsOfArgs } from './shared/runArgs.ts';
 import type { CommandSpec } from './command.ts';
 
 /**
@@ -36,7 +37,7 @@ function rootOf(arg: unknown, registry: Registry): LineageRef | undefined {
   if (node.kind === 'version' && node.version) return { kind: 'model_version', id: node.version.id };
   if (node.kind === 'model' && node.model) return { kind: 'model_version', id: registry.resolve(node.model.name).id };
   if (typeof node.kind === 'string' && typeof node.id === 'number' && parseRoot(`${node.kind}:${node.id}`)) return parseRoot(`${node.kind}:${node.id}`);
-  const runId = runIdOfArg(arg);
+  const runId = runIdsOfArgs([arg])[0];
   if (runId !== undefined) return { kind: 'run', id: runId };
   throw new UserError('Reveal Lineage works on a deployment, a model version or a run');
 }

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { UserError } from '../../core/errors.ts';
 import { COMMANDS } from '../commandIds.ts';
-import { requireRun, runIdsOfArgs } from './shared/args.ts';
+import { requireRun } from './shared/args.ts';
+import { runIdsOfArgs } from './shared/runArgs.ts';
 import type { CommandSpec } from './command.ts';
 import { reveal } from './shared/reveal.ts';
 

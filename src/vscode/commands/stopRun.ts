@@ -4,7 +4,8 @@ import { stopRun } from '../../core/launch/stop.ts';
 import { isTerminal, type Run } from '../../core/store/types.ts';
 import { settings } from '../settings.ts';
 import { COMMANDS } from '../commandIds.ts';
-import { optionsOf, pickRun, requireRun, runIdsOfArgs } from './shared/args.ts';
+import { optionsOf, pickRun, requireRun } from './shared/args.ts';
+import { runIdsOfArgs } from './shared/runArgs.ts';
 import type { Container } from '../container.ts';
 import type { CommandSpec } from './command.ts';
 

@@ -2,32 +2,7 @@ import * as vscode from 'vscode';
 import { UserError } from '../../../core/errors.ts';
 import type { Store } from '../../../core/store/store.ts';
 import type { Run, RunStatus } from '../../../core/store/types.ts';
-import { runIdOf, type ExperimentsNode } from '../../views/experiments/nodes.ts';
 import { formatTime } from '../../views/format.ts';
-
-const NODE_KINDS = new Set(['run', 'group', 'param', 'metric', 'artifact', 'input', 'code']);
-
-/** A run id from what a caller may pass: 12, "12", { runId: 12 }, or a node of the Experiments tree. */
-export function runIdOfArg(arg: unknown): number | undefined {
-  if (typeof arg === 'number' && Number.isSafeInteger(arg) && arg > 0) return arg;
-  if (typeof arg === 'string' && /^\d+$/.test(arg.trim())) return Number(arg.trim());
-  if (typeof arg === 'object' && arg !== null) {
-    const value = arg as { kind?: unknown; runId?: unknown };
-    if (typeof value.kind === 'string' && NODE_KINDS.has(value.kind)) return runIdOf(arg as ExperimentsNode);
-    if (value.runId !== undefined) return runIdOfArg(value.runId);
-  }
-  return undefined;
-}
-
-/**
- * Every run a command was invoked on. A context-menu command on a multi-selection gets
- * (clicked node, all selected nodes); a programmatic call may pass ids or an array of them.
- */
-export function runIdsOfArgs(args: readonly unknown[]): number[] {
-  const [first, second] = args;
-  const candidates = Array.isArray(second) && second.length ? second : Array.isArray(first) ? first : [first];
-  return [...new Set(candidates.map(runIdOfArg).filter((id): id is number => id !== undefined))];
-}
 
 /** The options object of a programmatic call (the first plain object that is not a tree node or a Uri). */
 export function optionsOf<T extends object>(args: readonly unknown[]): Partial<T> {
@@ -63,4 +38,34 @@ export async function pickRun(store: Store, options: { title: string; statuses?:
     { title: options.title, matchOnDescription: true, matchOnDetail: true },
   );
   return picked?.run;
+}
+
+/** How many recent runs the multi-select picker offers. */
+const PICK_MANY_LIMIT = 300;
+
+/** A multi-select pick of recent runs; undefined when cancelled. */
+export async function pickRuns(store: Store, options: { preselected: number[]; title: string; placeHolder: string }): Promise<number[] | undefined> {
+  const runs = store.runs({ limit: PICK_MANY_LIMIT });
+  for (const id of options.preselected) {
+    if (!runs.some((r) => r.id === id)) {
+      const run = store.run(id);
+      if (run) runs.unshift(run);
+    }
+  }
+  if (runs.length === 0) throw new UserError('No runs yet: launch or import a run first.');
+  const items = runs.map((run) => {
+    const params = Object.entries(store.params(run.id))
+      .slice(0, 6)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('  ');
+    return {
+      label: run.name,
+      description: `#${run.id} · ${run.experiment} · ${run.status}`,
+      detail: params || undefined,
+      picked: options.preselected.includes(run.id),
+      id: run.id,
+    };
+  });
+  const picked = await vscode.window.showQuickPick(items, { canPickMany: true, matchOnDescription: true, matchOnDetail: true, title: options.title, placeHolder: options.placeHolder });
+  return picked?.map((p) => p.id);
 }

@@ -116,20 +116,3 @@ export interface MessageNode {
   tooltip?: string;
   icon: string;
 }
-
-/** The run a node belongs to, for commands invoked on any node under a run. */
-export function runIdOf(node: ExperimentsNode): number | undefined {
-  switch (node.kind) {
-    case 'run':
-    case 'group':
-      return node.run.id;
-    case 'param':
-    case 'metric':
-    case 'artifact':
-    case 'input':
-    case 'code':
-      return node.runId;
-    default:
-      return undefined;
-  }
-}

@@ -1,74 +1,73 @@
 import * as vscode from 'vscode';
 import { CompareSession } from '../../../core/compare/session.ts';
 import type { Store } from '../../../core/store/store.ts';
-import type { RenderedReport, ViewState, WebviewMessage } from '../../../shared/compareProtocol.ts';
+import type { HostMessage, RenderedReport, ViewState, WebviewMessage } from '../../../shared/compareProtocol.ts';
+import { COMMANDS } from '../../commandIds.ts';
 import type { Container } from '../../container.ts';
-import { makeNonce } from '../html.ts';
+import { Disposable } from '../../lifecycle.ts';
+import { WebviewHost, type WebviewPage } from '../host.ts';
 import { compareHtml } from './html.ts';
 
+export const COMPARE_VIEW_TYPE = 'runboard.compare';
+
+const page: WebviewPage = {
+  html: ({ cspSource, nonce, asset }) =>
+    compareHtml({ cspSource, nonce, scriptUri: asset('compare.js'), styleUri: asset('compare.css'), codiconsUri: asset('codicons/codicon.css') }),
+};
+
 /**
- * The Compare panel: one per window, revealed with a new selection when already open. The webview
- * is not retained while hidden; it reloads from its saved view state and the host rebuilds its
- * data (the session queues notices meanwhile). All data work is in CompareSession (src/core).
+ * The Compare panel: one per window, revealed with a new selection when already open. The
+ * webview host does the page, the handshake and the lifetime; all data work is in CompareSession
+ * (src/core), this class only connects the two and does what needs VS Code (save dialogs).
  */
-export class ComparePanel implements vscode.Disposable {
-  static readonly viewType = 'runboard.compare';
+export class ComparePanel extends Disposable {
   /** The open panel, if any (integration tests: `await ComparePanel.current?.waitForRendered()`). */
   static current: ComparePanel | undefined;
 
-  readonly panel: vscode.WebviewPanel;
+  private readonly host: WebviewHost<HostMessage, WebviewMessage>;
   private readonly session: CompareSession;
   private readonly container: Container;
-  private readonly disposables: vscode.Disposable[] = [];
-  private disposed = false;
 
   /** Opens the panel on these runs, or shows them in the open one. */
   static async show(container: Container, runIds: readonly number[]): Promise<ComparePanel> {
     const store = await container.store();
     const current = ComparePanel.current;
-    if (current && !current.disposed) {
+    if (current) {
       current.setRuns(runIds);
-      current.panel.reveal(undefined, false);
+      current.host.panel.reveal(undefined, false);
       return current;
     }
-    const panel = vscode.window.createWebviewPanel(ComparePanel.viewType, title(store, runIds), vscode.ViewColumn.Active, webviewOptions(container));
-    return (ComparePanel.current = new ComparePanel(panel, container, store, runIds));
+    const host = WebviewHost.open<HostMessage, WebviewMessage>(container, COMPARE_VIEW_TYPE, title(store, runIds), page);
+    return (ComparePanel.current = new ComparePanel(container, host, store, runIds));
   }
 
-  /** Restores a panel VS Code kept across a reload (see registerCompare's serializer). */
-  static async revive(panel: vscode.WebviewPanel, container: Container, state: unknown): Promise<ComparePanel> {
+  /** Restores a panel VS Code kept across a reload: the webview saved its runs in its view state. */
+  static async revive(container: Container, panel: vscode.WebviewPanel, state: unknown): Promise<ComparePanel> {
     const view = state && typeof state === 'object' ? (state as Partial<ViewState>) : {};
     const runIds = Array.isArray(view.runs) ? view.runs.filter((id): id is number => Number.isSafeInteger(id)) : [];
     const store = await container.store();
-    panel.webview.options = webviewOptions(container);
     ComparePanel.current?.dispose();
-    return (ComparePanel.current = new ComparePanel(panel, container, store, runIds));
+    const host = WebviewHost.adopt<HostMessage, WebviewMessage>(container, panel, page);
+    return (ComparePanel.current = new ComparePanel(container, host, store, runIds));
   }
 
-  private constructor(panel: vscode.WebviewPanel, container: Container, store: Store, runIds: readonly number[]) {
-    this.panel = panel;
+  private constructor(container: Container, host: WebviewHost<HostMessage, WebviewMessage>, store: Store, runIds: readonly number[]) {
+    super();
     this.container = container;
-    this.session = new CompareSession(store, runIds, {
-      post: (message) => {
-        // Resolves false when the webview is gone (hidden, not retained): the next `ready` rebuilds it.
-        void panel.webview.postMessage(message).then(undefined, (err: unknown) => container.log.warn(`Compare: post failed: ${String(err)}`));
-      },
-      save: (file) => this.save(file),
-      showCodeDiff: async (a, b) => {
-        await vscode.commands.executeCommand('runboard.showCodeDiff', a, b);
-      },
-      log: (level, message) => container.log[level](message),
-    });
-    panel.webview.html = this.html();
-    this.disposables.push(
-      panel.webview.onDidReceiveMessage((message: unknown) => {
-        if (message && typeof message === 'object' && typeof (message as { type?: unknown }).type === 'string') void this.session.handle(message as WebviewMessage);
+    this.host = this._register(host);
+    this.session = this._register(
+      new CompareSession(store, runIds, {
+        post: (message) => host.post(message),
+        save: (file) => this.save(file),
+        showCodeDiff: async (a, b) => {
+          await vscode.commands.executeCommand(COMMANDS.showCodeDiff, a, b);
+        },
+        log: (level, message) => container.log[level](message),
       }),
-      panel.onDidChangeViewState(() => {
-        if (!panel.visible) this.session.webviewHidden();
-      }),
-      panel.onDidDispose(() => this.dispose()),
     );
+    this._register(host.onDidReceiveMessage((message) => void this.session.handle(message)));
+    this._register(host.onDidHide(() => this.session.webviewHidden()));
+    this._register(host.onDidDispose(() => this.dispose()));
   }
 
   /** The runs shown, in order. */
@@ -93,28 +92,12 @@ export class ComparePanel implements vscode.Disposable {
 
   setRuns(runIds: readonly number[]): void {
     this.session.setRuns(runIds);
-    void this.container.store().then((store) => (this.panel.title = title(store, runIds)));
+    void this.container.store().then((store) => (this.host.panel.title = title(store, runIds)));
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+  override dispose(): void {
     if (ComparePanel.current === this) ComparePanel.current = undefined;
-    this.session.dispose();
-    for (const d of this.disposables.splice(0)) d.dispose();
-    this.panel.dispose();
-  }
-
-  private html(): string {
-    const webview = this.panel.webview;
-    const dist = vscode.Uri.joinPath(this.container.context.extensionUri, 'dist', 'webview');
-    return compareHtml({
-      cspSource: webview.cspSource,
-      nonce: makeNonce(),
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(dist, 'compare.js')).toString(),
-      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(dist, 'compare.css')).toString(),
-      codiconsUri: webview.asWebviewUri(vscode.Uri.joinPath(dist, 'codicons', 'codicon.css')).toString(),
-    });
+    super.dispose();
   }
 
   private async save(file: { suggestedName: string; data: Uint8Array; kind: 'csv' | 'png' }): Promise<string | undefined> {
@@ -130,15 +113,6 @@ export class ComparePanel implements vscode.Disposable {
     });
     return uri.fsPath;
   }
-}
-
-function webviewOptions(container: Container): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-  const root = container.context.extensionUri;
-  return {
-    enableScripts: true,
-    enableFindWidget: true,
-    localResourceRoots: [vscode.Uri.joinPath(root, 'dist', 'webview'), vscode.Uri.joinPath(root, 'media')],
-  };
 }
 
 function title(store: Store, runIds: readonly number[]): string {

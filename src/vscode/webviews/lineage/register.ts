@@ -6,7 +6,9 @@ import type { Container } from '../../container.ts';
 import type { GraphNode } from '../../../shared/lineageProtocol.ts';
 import { revealDeployment, revealModelVersion, revealRun } from '../../views/reveal.ts';
 import type { Views } from '../../views/views.ts';
-import { LineagePanel, type LineageOpener } from './lineagePanel.ts';
+import { change } from '../../../core/store/changes.ts';
+import { registerPanelSerializer } from '../host.ts';
+import { LINEAGE_VIEW_TYPE, LineagePanel, type LineageOpener } from './lineagePanel.ts';
 
 /**
  * The Lineage panel's serializer, live refresh and node actions. The command that opens it,
@@ -15,26 +17,16 @@ import { LineagePanel, type LineageOpener } from './lineagePanel.ts';
 export function registerLineage(container: Container, views: Views): vscode.Disposable[] {
   const opener = lineageOpener(container, views);
   return [
-    vscode.window.registerWebviewPanelSerializer(LineagePanel.viewType, {
-      async deserializeWebviewPanel(panel, state) {
-        try {
-          LineagePanel.revive(panel, container, state, opener);
-        } catch (err) {
-          panel.dispose();
-          container.log.warn(`Lineage: could not restore the panel: ${(err as Error).message}`);
-        }
-      },
-    }),
-    // A deployment stopping or a new version registered shows in an open panel (coalesced upstream).
-    container.changes.onDidChange(() => void LineagePanel.current?.refresh()),
+    registerPanelSerializer(container, LINEAGE_VIEW_TYPE, (panel, state) => LineagePanel.revive(container, panel, state, opener)),
+    // A deployment stopping or a new version registered shows in an open panel.
+    container.changes.onDidChange(() => LineagePanel.current?.changed(change({ everything: true }))),
     { dispose: () => LineagePanel.current?.dispose() },
   ];
 }
 
 /** Enter on a node: a run is revealed in Experiments, a dataset opened, a model or deployment selected in its view. */
 export function lineageOpener(container: Container, views: Views): LineageOpener {
-  return {
-    async open(node: GraphNode): Promise<void> {
+  return async (node: GraphNode): Promise<void> => {
       switch (node.kind) {
         case 'run':
           await revealRun(container, views, node.id);
@@ -57,6 +49,5 @@ export function lineageOpener(container: Container, views: Views): LineageOpener
           throw new Error(`unknown node kind ${String(never)}`);
         }
       }
-    },
   };
 }

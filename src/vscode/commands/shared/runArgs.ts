@@ -1,14 +1,24 @@
-// No `vscode` import: what commands receive is plain data, tested on plain Node.
+// No `vscode` import: what commands receive is plain data, tested on plain Node. The one decoder
+// of run arguments for every command (tree items, the compare panel, programmatic callers).
 
 /**
  * Run ids from a command's arguments, in order, without duplicates. Accepts ids (numbers or digit
- * strings), tree nodes `{ run: { id } }`, objects with `id` or `runId`, and lists of any of these.
- * For a tree's context menu VS Code passes `(clickedNode, selectedNodes)`: the selection, when
- * there is one, is what the user meant (it includes the clicked node).
+ * strings), tree nodes (`{ run: { id } }` or `{ runId }`, whatever their kind), objects with `id`,
+ * and lists of any of these. For a tree's context menu VS Code passes `(clickedNode,
+ * selectedNodes)`: the selection, when there is one, is what the user meant (it includes the
+ * clicked node); when none of it can be read (VS Code hands `undefined` for an item it no longer
+ * knows), the clicked node still is.
  */
-export function runIdsFromArgs(args: readonly unknown[]): number[] {
+export function runIdsOfArgs(args: readonly unknown[]): number[] {
   const [first, second] = args;
-  const source = args.length === 2 && Array.isArray(second) && second.length > 0 && !Array.isArray(first) && typeof first === 'object' ? [second] : args;
+  if (args.length === 2 && Array.isArray(second) && second.length > 0 && !Array.isArray(first) && typeof first === 'object') {
+    const selected = collect([second]);
+    return selected.length > 0 ? selected : collect([first]);
+  }
+  return collect(args);
+}
+
+function collect(source: readonly unknown[]): number[] {
   const out: number[] = [];
   const seen = new Set<number>();
   const visit = (value: unknown, depth: number): void => {
@@ -32,14 +42,4 @@ function idOf(value: unknown): number | undefined {
   if (typeof o.run === 'object' && o.run !== null) return idOf((o.run as Record<string, unknown>).id);
   if (o.runId !== undefined) return idOf(o.runId);
   return idOf(o.id);
-}
-
-/** The path of a run's code document in the `runboard:` scheme, and back. */
-export function codeStatePath(runId: number, name: string): string {
-  return `/compare/code/${runId}/${name.replace(/[\\/:*?"<>|\s]+/g, '_').slice(0, 60) || 'run'}.txt`;
-}
-
-export function runIdFromCodeStatePath(path: string): number | undefined {
-  const m = /^\/compare\/code\/(\d+)\//.exec(path);
-  return m ? Number(m[1]) : undefined;
 }
