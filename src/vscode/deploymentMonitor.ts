@@ -38,7 +38,9 @@ export class DeploymentMonitor implements vscode.Disposable {
 
   constructor(container: Container) {
     this.container = container;
-    this.disposables.push(container.changes.onDidChange(() => void this.checkLive()));
+    this.disposables.push(container.changes.onDidChange((change) => {
+        if (change.everything || change.deployments.length > 0) void this.checkLive();
+      }));
   }
 
   /** Follows a tree view's visibility: no timer while nobody looks. */

@@ -19,7 +19,9 @@ export class RunsStatusBar extends Disposable {
     this.container = container;
     this.item.name = 'Runboard: running runs';
     this.item.command = COMMANDS.focusView;
-    this._register(container.changes.onDidChange(() => this.update()));
+    this._register(container.changes.onDidChange((change) => {
+        if (change.everything || change.runs.length > 0 || change.deletedRuns.length > 0) this.update();
+      }));
     this._register(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (affects(e, SETTINGS.statusBar)) this.update();

@@ -75,7 +75,7 @@ export const launchRunCommand: CommandSpec = {
       },
       { terminal: options.terminal, interactive },
     );
-    if (interactive) await showStarting(store, handle.run.id, `Runboard: starting ${handle.run.name}…`, handle.done, () => handle.stop());
+    if (interactive) await showStarting(store, container.changes.onDidChange, handle.run.id, `Runboard: starting ${handle.run.name}…`, handle.done, () => handle.stop());
     const run = options.wait ? await handle.done : (store.run(handle.run.id) ?? handle.run);
     return { runId: run.id, run };
   },

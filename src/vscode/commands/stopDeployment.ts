@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
 import type { Deployment } from '../../core/deploy/types.ts';
+import { change } from '../../core/store/changes.ts';
 import { COMMANDS } from '../commandIds.ts';
 import type { CommandSpec } from './command.ts';
 import { deploymentTokens } from './shared/tokens.ts';
@@ -14,7 +15,7 @@ export const stopDeploymentCommand: CommandSpec = {
     if (id === undefined) throw new UserError('Stop Deployment needs a deployment: run it from the Deployments view');
     const deployments = await container.deployments();
     const stopped = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Stopping deployment ${id}…` }, () => deployments.stop(id));
-    (await container.store()).notify({ kind: 'deployments' });
+    container.changes.announce(change({ deployments: [id] }));
     // Nothing answers with it any more.
     if (stopped.status === 'stopped') await deploymentTokens(container).delete(id);
     return stopped;

@@ -29,7 +29,9 @@ export class DeploymentsTree extends Disposable implements vscode.TreeDataProvid
     super();
     this.container = container;
     this.monitor = monitor;
-    this._register(container.changes.onDidChange(() => this.refresh()));
+    this._register(container.changes.onDidChange((change) => {
+        if (change.everything || change.deployments.length > 0) this.refresh();
+      }));
     if (monitor) this._register(monitor.onDidChange(() => this.refresh()));
   }
 

@@ -42,7 +42,9 @@ export class ModelsTree extends Disposable implements vscode.TreeDataProvider<Mo
   constructor(container: Container) {
     super();
     this.container = container;
-    this._register(container.changes.onDidChange(() => this.refresh()));
+    this._register(container.changes.onDidChange((change) => {
+        if (change.everything || change.models.length > 0) this.refresh();
+      }));
   }
 
   refresh(): void {

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { RunHandle, RunOutput } from '../../../core/launch/runner.ts';
 import type { SweepHandle, SweepOutput } from '../../../core/launch/sweep.ts';
+import type { StoreChange } from '../../../core/store/changes.ts';
 import type { Store } from '../../../core/store/store.ts';
 import type { Run } from '../../../core/store/types.ts';
 import { settings } from '../../settings.ts';
@@ -93,7 +94,7 @@ export function launchSweepTracked(container: Container, start: (output: SweepOu
  * A progress notification until the run has started (or ended); cancelling it stops the run.
  * Starting takes a moment: the code and inputs are snapshotted first.
  */
-export async function showStarting(store: Store, runId: number, title: string, done: Promise<Run>, stop: () => Promise<void>): Promise<void> {
+export async function showStarting(store: Store, changes: vscode.Event<StoreChange>, runId: number, title: string, done: Promise<Run>, stop: () => Promise<void>): Promise<void> {
   await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (_progress, token) => {
     const started = () => store.run(runId)?.status !== 'queued';
     if (started()) return;
@@ -104,8 +105,8 @@ export async function showStarting(store: Store, runId: number, title: string, d
         resolve();
       };
       subscriptions.push(
-        store.onDidChange((change) => {
-          if (change.kind === 'run' && change.runId === runId && started()) finish();
+        changes((change) => {
+          if ((change.everything || change.runs.includes(runId)) && started()) finish();
         }),
         token.onCancellationRequested(() => {
           void stop();

@@ -2,6 +2,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { formatBytes } from '../../../core/format.ts';
 import { SWEEP_TAG } from '../../../core/launch/lifecycle.ts';
+import type { StoreChange } from '../../../core/store/changes.ts';
 import type { Store } from '../../../core/store/store.ts';
 import type { Run } from '../../../core/store/types.ts';
 import type { Container } from '../../container.ts';
@@ -21,11 +22,18 @@ const MAX_METRICS_IN_TOOLTIP = 12;
 
 /**
  * Experiments → runs → params, metrics, artifacts, inputs, code. Every level is read from the
- * store when VS Code asks (no cache to go stale); the database-change signal refreshes it. An
- * experiment's runs come a page at a time, so 10,000 runs cost one page of reads.
+ * store when VS Code asks; an experiment's runs come a page at a time, so 10,000 runs cost one
+ * page of reads. A change refreshes only what it touched: a run's node for its record or its
+ * metrics, the experiment (or the sweep) for a created or deleted run, the whole tree only when
+ * the change cannot be narrowed.
+ *
+ * Experiment and run nodes keep their identity across reads (updated in place, found by TreeItem
+ * id): VS Code maps a tree item back to the node it was given, and a node it no longer knows
+ * reaches a context-menu command as `undefined`. A whole-tree refresh forgets every node until
+ * VS Code has read them again, which under a fast-logging run made ■ open the "pick a run" list.
  */
 export class ExperimentsTree extends Disposable implements vscode.TreeDataProvider<ExperimentsNode> {
-  private readonly emitter = this._register(new vscode.EventEmitter<ExperimentsNode | undefined>());
+  private readonly emitter = this._register(new vscode.EventEmitter<ExperimentsNode | ExperimentsNode[] | undefined>());
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly stateEmitter = this._register(new vscode.EventEmitter<ViewState>());
   /** Fires when the filter or the sort changes. */
@@ -35,13 +43,17 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
   private viewState: ViewState;
   /** Pages shown per experiment (one more each "Load more"). */
   private readonly pages = new Map<string, number>();
+  /** The experiment nodes handed to VS Code, by name. */
+  private readonly experimentNodes = new Map<string, ExperimentNode>();
+  /** The run nodes handed to VS Code, by TreeItem id (a sweep's run shows twice, under two ids). */
+  private readonly runNodes = new Map<string, RunNode>();
 
   constructor(container: Container, memento: vscode.Memento) {
     super();
     this.container = container;
     this.memento = memento;
     this.viewState = sanitizeState(memento.get(STATE_KEY));
-    this._register(container.changes.onDidChange(() => this.refresh()));
+    this._register(container.changes.onDidChange((change) => this.changed(change)));
     void this.updateContext();
   }
 
@@ -72,7 +84,79 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
   /** Shows one more page of an experiment's runs. */
   loadMore(experiment: string): void {
     this.pages.set(experiment, (this.pages.get(experiment) ?? 1) + 1);
-    this.refresh();
+    const node = this.experimentNodes.get(experiment);
+    this.emitter.fire(node);
+  }
+
+  /** Refreshes the nodes a change touched, in one event. */
+  private changed(change: StoreChange): void {
+    const store = this.container.openStore;
+    if (change.everything || !store) {
+      this.refresh();
+      return;
+    }
+    const { filter, sort } = this.viewState;
+    // When the filter or the order depends on what changed, the run may move or leave the page: its list is read again.
+    const listDependsOnRecord = Boolean(filter.statuses?.length || filter.text || filter.param) || ['status', 'name', 'duration'].includes(sort.by);
+    const listDependsOnMetrics = Boolean(filter.metric) || sort.by === 'metric';
+    const touched = new Set<ExperimentsNode>();
+    let root = false;
+    for (const runId of change.deletedRuns) {
+      for (const node of this.nodesOfRun(runId)) {
+        this.runNodes.delete(node.id);
+        touched.add(listOf(node));
+      }
+    }
+    for (const runId of change.runs) {
+      const run = store.run(runId);
+      if (!run) continue;
+      const nodes = this.nodesOfRun(runId);
+      if (nodes.length === 0) {
+        // A new run (or one not shown): its experiment's count and list, or its sweep's, change.
+        const parents = run.parentId === null ? [] : this.nodesOfRun(run.parentId);
+        const experiment = this.experimentNodes.get(run.experiment);
+        if (parents.length) parents.forEach((p) => touched.add(p));
+        else if (experiment) touched.add(experiment);
+        else root = true;
+        continue;
+      }
+      for (const node of nodes) {
+        if (listDependsOnRecord) touched.add(listOf(node));
+        else touched.add(Object.assign(node, this.runNode(store, run, node.id)));
+      }
+    }
+    for (const runId of change.metrics) {
+      for (const node of this.nodesOfRun(runId)) {
+        if (listDependsOnMetrics) {
+          touched.add(listOf(node));
+        } else {
+          node.keyMetric = this.keyMetric(store, runId);
+          touched.add(node);
+        }
+      }
+    }
+    if (root) this.refresh();
+    else if (touched.size > 0) this.emitter.fire([...touched]);
+  }
+
+  private nodesOfRun(runId: number): RunNode[] {
+    return [...this.runNodes.values()].filter((node) => node.run.id === runId);
+  }
+
+  /** The node handed out before under this key, updated in place, else the fresh one (kept). */
+  private keep<T extends ExperimentNode | RunNode>(known: Map<string, T>, key: string, fresh: T): T {
+    const node = known.get(key);
+    if (!node) {
+      known.set(key, fresh);
+      return fresh;
+    }
+    return Object.assign(node, fresh);
+  }
+
+  /** Forgets the run nodes a list no longer holds. */
+  private forgetMissing(parent: ExperimentsNode, children: readonly ExperimentsNode[]): void {
+    const kept = new Set(children);
+    for (const [id, node] of this.runNodes) if (node.parent === parent && !kept.has(node)) this.runNodes.delete(id);
   }
 
   private async setState(state: ViewState): Promise<void> {
@@ -101,7 +185,10 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
     }
     try {
       const children = this.children(store, node);
-      if (node) for (const child of children) if (child.kind !== 'experiment') child.parent = node;
+      if (node) {
+        for (const child of children) if (child.kind !== 'experiment') child.parent = node;
+        this.forgetMissing(node, children);
+      }
       return children;
     } catch (err) {
       this.container.log.error('Reading the Experiments view failed', err as Error);
@@ -129,12 +216,14 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
     return (
       store
         .experiments()
-        .map((e) => ({
-          kind: 'experiment' as const,
-          name: e.name,
-          total: e.runCount,
-          matching: filtered ? countRuns(store, { experiment: e.name, filter }) : e.runCount,
-        }))
+        .map((e) =>
+          this.keep(this.experimentNodes, e.name, {
+            kind: 'experiment' as const,
+            name: e.name,
+            total: e.runCount,
+            matching: filtered ? countRuns(store, { experiment: e.name, filter }) : e.runCount,
+          }),
+        )
         // Filtered, an experiment without a match is hidden; none left shows the view's "no match" welcome.
         .filter((e) => !filtered || e.matching > 0)
     );
@@ -147,7 +236,7 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
     // The same conditions as the page (top-level runs only), so "Load more" never promises runs it cannot show.
     const matching = countRuns(store, { experiment: experiment.name, filter });
     const runs = queryRuns(store, { experiment: experiment.name, filter, sort, limit, offset: 0 });
-    const nodes: ExperimentsNode[] = runs.map((run) => this.runNode(store, run, `run:${run.id}`));
+    const nodes: ExperimentsNode[] = runs.map((run) => this.keep(this.runNodes, `run:${run.id}`, this.runNode(store, run, `run:${run.id}`)));
     if (matching > runs.length) {
       nodes.push({ kind: 'more', experiment: experiment.name, shown: runs.length, total: matching, pageSize } satisfies MoreNode);
     }
@@ -155,16 +244,15 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
   }
 
   private runNode(store: Store, run: Run, id: string): RunNode {
-    const summaries = store.summaries(run.id);
+    return { kind: 'run', id, run, keyMetric: this.keyMetric(store, run.id), children: childCount(store, run.id) };
+  }
+
+  /** The metric shown beside a run: the sorted-by one, else runboard.tree.keyMetric, else the first by name. */
+  private keyMetric(store: Store, runId: number): RunNode['keyMetric'] {
+    const summaries = store.summaries(runId);
     const preferred = this.viewState.sort.by === 'metric' ? this.viewState.sort.metric : settings.keyMetric() || undefined;
     const key = preferred !== undefined && summaries[preferred] ? preferred : Object.keys(summaries).sort()[0];
-    return {
-      kind: 'run',
-      id,
-      run,
-      keyMetric: key === undefined ? undefined : { key, value: summaries[key]!.last },
-      children: childCount(store, run.id),
-    };
+    return key === undefined ? undefined : { key, value: summaries[key]!.last };
   }
 
   private groups(store: Store, node: RunNode): GroupNode[] {
@@ -191,7 +279,7 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
         return store
           .runs({ parentId: runId })
           .reverse()
-          .map((child) => this.runNode(store, child, `${prefix}/${child.id}`));
+          .map((child) => this.keep(this.runNodes, `${prefix}/${child.id}`, this.runNode(store, child, `${prefix}/${child.id}`)));
       case 'params':
         return Object.entries(store.params(runId)).map(([key, value]) => ({ kind: 'param', id: `${prefix}/${key}`, runId, key, value }));
       case 'metrics':
@@ -378,6 +466,13 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
     return item;
   }
 
+}
+
+/** What to read again when a run may move in or leave its list: its experiment, or its sweep's run node. */
+function listOf(node: RunNode): ExperimentsNode {
+  const parent = node.parent;
+  if (parent?.kind === 'group') return parent.parent ?? parent;
+  return parent ?? node;
 }
 
 function runDuration(run: Run): string {

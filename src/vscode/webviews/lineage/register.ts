@@ -6,7 +6,6 @@ import type { Container } from '../../container.ts';
 import type { GraphNode } from '../../../shared/lineageProtocol.ts';
 import { revealDeployment, revealModelVersion, revealRun } from '../../views/reveal.ts';
 import type { Views } from '../../views/views.ts';
-import { change } from '../../../core/store/changes.ts';
 import { registerPanelSerializer } from '../host.ts';
 import { LINEAGE_VIEW_TYPE, LineagePanel, type LineageOpener } from './lineagePanel.ts';
 
@@ -19,7 +18,7 @@ export function registerLineage(container: Container, views: Views): vscode.Disp
   return [
     registerPanelSerializer(container, LINEAGE_VIEW_TYPE, (panel, state) => LineagePanel.revive(container, panel, state, opener)),
     // A deployment stopping or a new version registered shows in an open panel.
-    container.changes.onDidChange(() => LineagePanel.current?.changed(change({ everything: true }))),
+    container.changes.onDidChange((change) => LineagePanel.current?.changed(change)),
     { dispose: () => LineagePanel.current?.dispose() },
   ];
 }
