@@ -21,7 +21,23 @@ export async function revealRun(container: Container, views: Views, runId: numbe
     await vscode.commands.executeCommand(COMMANDS.openRunOutput, runId);
     return;
   }
-  await views.experimentsView.reveal(node, { select: true, focus: true, expand: true });
+  await revealAfterRefresh(() => views.experimentsView.reveal(node, { select: true, focus: true, expand: true }));
+}
+
+/** How long a refresh of the tree may take to land before a reveal it interrupted is tried again. */
+const REVEAL_RETRY_MS = 500;
+
+/**
+ * A refresh landing mid-reveal makes VS Code forget the parent it was expanding ("Cannot resolve
+ * tree item"): the node is still there, so once the refresh has landed the reveal is tried again.
+ */
+async function revealAfterRefresh(reveal: () => Thenable<void>): Promise<void> {
+  try {
+    await reveal();
+  } catch {
+    await new Promise((done) => setTimeout(done, REVEAL_RETRY_MS));
+    await reveal();
+  }
 }
 
 export async function revealModelVersion(views: Views, versionId: number): Promise<void> {
@@ -29,7 +45,7 @@ export async function revealModelVersion(views: Views, versionId: number): Promi
   for (const model of await tree.getChildren()) {
     const version = (await tree.getChildren(model)).find((n) => n.kind === 'version' && n.version.id === versionId);
     if (version) {
-      await views.modelsView.reveal(version, { select: true, focus: true });
+      await revealAfterRefresh(() => views.modelsView.reveal(version, { select: true, focus: true }));
       return;
     }
   }
@@ -39,5 +55,5 @@ export async function revealModelVersion(views: Views, versionId: number): Promi
 export async function revealDeployment(views: Views, deploymentId: number): Promise<void> {
   const node = (await views.deployments.getChildren()).find((n) => n.kind === 'deployment' && n.deployment.id === deploymentId);
   if (!node) throw new UserError(`Deployment ${deploymentId} is not listed any more (only the newest ended deployments are)`);
-  await views.deploymentsView.reveal(node, { select: true, focus: true });
+  await revealAfterRefresh(() => views.deploymentsView.reveal(node, { select: true, focus: true }));
 }
