@@ -122,13 +122,16 @@ describe('stopping', () => {
       // Re-run (inline on an ended run) the same way, while another run logs fast.
       const busy = (await launchTrain({ epochs: 1_000_000, delay: 0.001 }, false)).runId;
       await whenRunning(busy);
-      await new Promise((done) => setTimeout(done, 1000));
       const original = launched[0]!;
+      // On screen, as an item the user clicks is; then a few refreshes pass while the busy run logs.
+      await vscode.commands.executeCommand('runboard.focusView');
+      await api.trees.experimentsView.reveal((await runNode(original))!, { select: false, focus: false, expand: false });
+      await new Promise((done) => setTimeout(done, 2000));
       const item = { $treeViewId: 'runboard.experiments', $treeItemHandle: `1/run:${original}` };
       await vscode.commands.executeCommand('runCommands', { commands: [{ command: 'runboard.rerun', args: [item, [item]] }] });
       const s = await store();
       const again = await waitFor('the re-run of the clicked run', () => s.runs({ limit: 5 }).find((r) => r.id > busy), 10_000).catch(() => undefined);
-      assert.ok(again, 'Re-run started a run (instead of opening the "pick a run" list)');
+      assert.ok(again, `Re-run started a run (instead of opening the "pick a run" list); view visible: ${api.trees.experimentsView.visible}`);
       assert.deepEqual(again.command, s.run(original)!.command);
       assert.deepEqual(errors, []);
     } finally {

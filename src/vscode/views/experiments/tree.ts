@@ -47,6 +47,8 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
   private readonly experimentNodes = new Map<string, ExperimentNode>();
   /** The run nodes handed to VS Code, by TreeItem id (a sweep's run shows twice, under two ids). */
   private readonly runNodes = new Map<string, RunNode>();
+  /** What each experiment's page showed when VS Code last read it. */
+  private readonly shownPages = new WeakMap<ExperimentNode, { ids: number[]; matching: number }>();
 
   constructor(container: Container, memento: vscode.Memento) {
     super();
@@ -96,10 +98,16 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
       return;
     }
     const { filter, sort } = this.viewState;
-    // When the filter or the order depends on what changed, the run may move or leave the page: its list is read again.
+    // When the filter or the order depends on what changed, a run may move or leave its page.
     const listDependsOnRecord = Boolean(filter.statuses?.length || filter.text || filter.param) || ['status', 'name', 'duration'].includes(sort.by);
     const listDependsOnMetrics = Boolean(filter.metric) || sort.by === 'metric';
     const touched = new Set<ExperimentsNode>();
+    /** Pages to read again: refreshed whole only when their runs or order really changed. */
+    const pagesToCheck = new Set<ExperimentNode>();
+    const updated = (node: RunNode, listMayChange: boolean) => {
+      touched.add(node);
+      if (listMayChange && node.parent?.kind === 'experiment') pagesToCheck.add(node.parent);
+    };
     let root = false;
     for (const runId of change.deletedRuns) {
       for (const node of this.nodesOfRun(runId)) {
@@ -120,20 +128,25 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
         else root = true;
         continue;
       }
-      for (const node of nodes) {
-        if (listDependsOnRecord) touched.add(listOf(node));
-        else touched.add(Object.assign(node, this.runNode(store, run, node.id)));
-      }
+      for (const node of nodes) updated(Object.assign(node, this.runNode(store, run, node.id)), listDependsOnRecord);
     }
     for (const runId of change.metrics) {
       for (const node of this.nodesOfRun(runId)) {
-        if (listDependsOnMetrics) {
-          touched.add(listOf(node));
-        } else {
-          node.keyMetric = this.keyMetric(store, runId);
-          touched.add(node);
-        }
+        node.keyMetric = this.keyMetric(store, runId);
+        updated(node, listDependsOnMetrics);
       }
+    }
+    // Refreshing a page makes VS Code forget its items until it has read them again: only when it changed.
+    for (const experiment of pagesToCheck) {
+      const shown = this.shownPages.get(experiment);
+      const { runs, matching } = this.page(store, experiment);
+      if (!shown || shown.matching !== matching || shown.ids.join() !== runs.map((r) => r.id).join()) touched.add(experiment);
+    }
+    // An experiment's label shows its run counts, re-read here in place; one that left the list takes the root with it.
+    const experiments = [...touched].filter((n): n is ExperimentNode => n.kind === 'experiment');
+    if (!root && experiments.length > 0) {
+      const listed = this.experiments(store);
+      root = experiments.some((node) => !listed.includes(node));
     }
     if (root) this.refresh();
     else if (touched.size > 0) this.emitter.fire([...touched]);
@@ -230,17 +243,22 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
   }
 
   private runs(store: Store, experiment: ExperimentNode): ExperimentsNode[] {
-    const pageSize = settings.pageSize();
-    const limit = pageSize * (this.pages.get(experiment.name) ?? 1);
+    const { runs, matching } = this.page(store, experiment);
+    this.shownPages.set(experiment, { ids: runs.map((r) => r.id), matching });
+    const nodes: ExperimentsNode[] = runs.map((run) => this.keep(this.runNodes, `run:${run.id}`, this.runNode(store, run, `run:${run.id}`)));
+    if (matching > runs.length) {
+      nodes.push({ kind: 'more', experiment: experiment.name, shown: runs.length, total: matching, pageSize: settings.pageSize() } satisfies MoreNode);
+    }
+    return nodes;
+  }
+
+  /** The runs of an experiment as its page shows them, and how many match the filter. */
+  private page(store: Store, experiment: ExperimentNode): { runs: Run[]; matching: number } {
+    const limit = settings.pageSize() * (this.pages.get(experiment.name) ?? 1);
     const { filter, sort } = this.viewState;
     // The same conditions as the page (top-level runs only), so "Load more" never promises runs it cannot show.
     const matching = countRuns(store, { experiment: experiment.name, filter });
-    const runs = queryRuns(store, { experiment: experiment.name, filter, sort, limit, offset: 0 });
-    const nodes: ExperimentsNode[] = runs.map((run) => this.keep(this.runNodes, `run:${run.id}`, this.runNode(store, run, `run:${run.id}`)));
-    if (matching > runs.length) {
-      nodes.push({ kind: 'more', experiment: experiment.name, shown: runs.length, total: matching, pageSize } satisfies MoreNode);
-    }
-    return nodes;
+    return { runs: queryRuns(store, { experiment: experiment.name, filter, sort, limit, offset: 0 }), matching };
   }
 
   private runNode(store: Store, run: Run, id: string): RunNode {
