@@ -2,6 +2,7 @@
 // alongside it; the last line is one JSON object for tools to read. `--quick` for a short run.
 import { benchCapture } from './capture.bench.ts';
 import { benchCompare } from './compare.bench.ts';
+import { benchRefresh } from './refresh.bench.ts';
 import { benchStore } from './store.bench.ts';
 import { benchTree } from './tree.bench.ts';
 
@@ -14,5 +15,6 @@ const capture = await benchCapture();
 log(`capture: ${capture.captureThroughputPointsPerSec.toLocaleString('en-US')} points/s from a Python process; Python client overhead ${capture.clientOverheadPct}% on a 10,000-steps/s loop`);
 Object.assign(results, capture);
 Object.assign(results, benchTree(log));
+Object.assign(results, await benchRefresh(log, quick ? 2 : 5));
 Object.assign(results, await benchCompare(log, quick ? { runs: 20, steps: 100_000 } : {}));
 console.log(JSON.stringify(results));

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../src/core/store/store.ts';
-import { queryRuns } from '../src/views/experiments/query.ts';
+import { queryRuns } from '../src/vscode/views/experiments/query.ts';
 
 /**
  * The Experiments tree on 10,000 runs: one page of children as the view asks for it (sorted by a

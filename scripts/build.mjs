@@ -22,7 +22,7 @@ const node = {
 const builds = [
   { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.cjs' },
 ];
-if (existsSync('src/extension.ts')) builds.push({ ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.cjs' });
+if (existsSync('src/vscode/extension.ts')) builds.push({ ...node, entryPoints: ['src/vscode/extension.ts'], outfile: 'dist/extension.cjs' });
 
 if (watch) {
   for (const options of builds) await (await esbuild.context(options)).watch();

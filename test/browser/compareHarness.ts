@@ -16,8 +16,8 @@ import { CHROMIUM, CHROMIUM_ARGS } from '../../scripts/vscode-test/install.mjs';
 import { CompareSession, type ComparePort } from '../../src/core/compare/session.ts';
 import type { Store } from '../../src/core/store/store.ts';
 import type { HostMessage, RenderedReport, WebviewMessage } from '../../src/shared/compareProtocol.ts';
-import { compareHtml } from '../../src/webviews/compare/html.ts';
-import { makeNonce } from '../../src/webviews/html.ts';
+import { compareHtml } from '../../src/vscode/webviews/compare/html.ts';
+import { makeNonce } from '../../src/vscode/webviews/html.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const ORIGIN = 'https://runboard.test';

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { COMMANDS } from '../../src/commands/ids.ts';
+import { COMMANDS } from '../../src/vscode/commandIds.ts';
 import { EXTENSION_ID, runboard } from './helpers.ts';
 
 describe('commands', () => {

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { ReportedError } from '../../src/commands/shared/report.ts';
+import type { ReportedError } from '../../src/vscode/reporter.ts';
 import { launchTrain, runboard, runNode, store, waitFor } from './helpers.ts';
 
 const XSS = '<img src=x onerror=alert(1)>';
@@ -66,5 +66,21 @@ describe('compare', function () {
     assert.equal(again.series.length, 3);
     assert.equal(api.testing.comparePanel(), panel, 'the same panel is revealed');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('Compare and Diff Code go through the command table: their errors reach the reporter, not the host', async () => {
+    const api = await runboard();
+    const errors: ReportedError[] = [];
+    const sub = api.onDidReportError((e) => errors.push(e));
+    try {
+      const result = await vscode.commands.executeCommand('runboard.showCodeDiff', 999_998, 999_999);
+      assert.equal(result, undefined);
+    } finally {
+      sub.dispose();
+    }
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0]!.command, 'runboard.showCodeDiff');
+    assert.equal(errors[0]!.user, true);
+    assert.match(errors[0]!.message, /No run 999998/);
   });
 });

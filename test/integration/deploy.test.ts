@@ -2,15 +2,15 @@ import * as assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { LaunchResult } from '../../src/commands/shared/launching.ts';
-import type { TestEndpointResult } from '../../src/commands/testEndpoint.ts';
+import type { LaunchResult } from '../../src/vscode/commands/shared/launching.ts';
+import type { TestEndpointResult } from '../../src/vscode/commands/testEndpoint.ts';
 import { Deployments, type DeployResult } from '../../src/core/deploy/deployments.ts';
 import { LIVE_STATUSES } from '../../src/core/deploy/types.ts';
 import { Registry, type ModelVersion } from '../../src/core/registry/registry.ts';
-import type { DeploymentsNode } from '../../src/views/deployments.ts';
-import type { RunNode } from '../../src/views/experiments/nodes.ts';
-import type { ModelsNode } from '../../src/views/models.ts';
-import type { ReportedError } from '../../src/commands/shared/report.ts';
+import type { DeploymentsNode } from '../../src/vscode/views/deployments.ts';
+import type { RunNode } from '../../src/vscode/views/experiments/nodes.ts';
+import type { ModelsNode } from '../../src/vscode/views/models.ts';
+import type { ReportedError } from '../../src/vscode/reporter.ts';
 import { EXTENSION_ID, runboard, store, waitFor } from './helpers.ts';
 
 /** Debian's Python, the one with scikit-learn. */

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import type { LaunchResult } from '../../src/commands/shared/launching.ts';
-import type { ExperimentsNode, GroupKind, GroupNode, RunNode } from '../../src/views/experiments/nodes.ts';
-import type { RunboardApi } from '../../src/extension.ts';
+import type { LaunchResult } from '../../src/vscode/commands/shared/launching.ts';
+import type { ExperimentsNode, GroupKind, GroupNode, RunNode } from '../../src/vscode/views/experiments/nodes.ts';
+import type { RunboardApi } from '../../src/vscode/extension.ts';
 import type { Store } from '../../src/core/store/store.ts';
 
 export const EXTENSION_ID = 'runboard.runboard';
@@ -19,7 +19,7 @@ export async function runboard(): Promise<RunboardApi> {
 }
 
 export async function store(): Promise<Store> {
-  return (await runboard()).services.store();
+  return (await runboard()).container.store();
 }
 
 export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000, everyMs = 50): Promise<T> {

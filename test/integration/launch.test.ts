@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { MetricNode, ParamNode, ArtifactNode, RunNode } from '../../src/views/experiments/nodes.ts';
+import type { MetricNode, ParamNode, ArtifactNode, RunNode } from '../../src/vscode/views/experiments/nodes.ts';
 import { children, EXPERIMENT, group, launchTrain, runboard, runNode, store, waitFor } from './helpers.ts';
 
 describe('launching', () => {

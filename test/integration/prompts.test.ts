@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { LaunchResult } from '../../src/commands/shared/launching.ts';
+import type { LaunchResult } from '../../src/vscode/commands/shared/launching.ts';
 import { runboard, store, waitFor } from './helpers.ts';
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));

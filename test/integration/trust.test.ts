@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { ReportedError } from '../../src/commands/shared/report.ts';
+import type { ReportedError } from '../../src/vscode/reporter.ts';
 import { EXPERIMENT, launchTrain, runboard, store } from './helpers.ts';
 
 /**

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { codeStateDocument } from '../../src/core/compare/codeState.ts';
-import { codeStatePath, runIdFromCodeStatePath, runIdsFromArgs } from '../../src/webviews/compare/runArgs.ts';
+import { runIdsOfArgs as runIdsFromArgs } from '../../src/vscode/commands/shared/runArgs.ts';
+import { codeStatePath, runIdFromCodeStatePath } from '../../src/vscode/webviews/compare/codeStatePaths.ts';
 import { tempStore } from './helpers.ts';
 
 test('command arguments: ids, tree nodes, VS Code multi-select (node, selectedNodes), lists', () => {
@@ -14,6 +15,12 @@ test('command arguments: ids, tree nodes, VS Code multi-select (node, selectedNo
   assert.deepEqual(runIdsFromArgs([{ run: { id: 7 } }, [{ run: { id: 5 } }, { run: { id: 7 } }, { run: { id: 9 } }]]), [5, 7, 9]);
   // A context menu on one node: no selection list.
   assert.deepEqual(runIdsFromArgs([{ run: { id: 7 } }, undefined]), [7]);
+  // VS Code hands undefined for an item it no longer knows: the clicked node still counts.
+  assert.deepEqual(runIdsFromArgs([{ kind: 'run', id: 'run:7', run: { id: 7 } }, [undefined]]), [7]);
+  // Any node under a run, and a run id with a programmatic call's options.
+  assert.deepEqual(runIdsFromArgs([{ kind: 'metric', id: 'run:7/metrics/loss', runId: 8 }]), [8]);
+  assert.deepEqual(runIdsFromArgs([12, { graceSeconds: 5 }]), [12]);
+  assert.deepEqual(runIdsFromArgs([{ kind: 'version', version: { id: 3, runId: 4 } }, { kind: 'experiment', name: '5' }]), []);
   assert.deepEqual(runIdsFromArgs([{ runId: 4 }, { id: 6 }]), [4, 6]);
   assert.deepEqual(runIdsFromArgs([0, -1, 1.5, 'x', null, {}, { run: null }, Number.MAX_VALUE]), []);
 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { countRuns, metricKeys, paramKeys, queryRuns } from '../../src/views/experiments/query.ts';
-import { describeState, isFiltered, parseMetricFilter, parseParamFilter, sanitizeState } from '../../src/views/experiments/state.ts';
-import type { RunFilterState, SortState } from '../../src/views/experiments/state.ts';
+import { countRuns, metricKeys, paramKeys, queryRuns } from '../../src/vscode/views/experiments/query.ts';
+import { describeState, isFiltered, parseMetricFilter, parseParamFilter, sanitizeState } from '../../src/vscode/views/experiments/state.ts';
+import type { RunFilterState, SortState } from '../../src/vscode/views/experiments/state.ts';
 import { buildRun, tempStore } from './helpers.ts';
 
 // The Experiments view's query and state are plain Node: tested here against a real store.

@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { locateModelFile, registeredVersionOf, suggestedModelName } from '../../src/commands/shared/modelFiles.ts';
-import { parseInstances, sampleFromCsv, sampleFromInputs } from '../../src/commands/shared/sample.ts';
+import { locateModelFile, registeredVersionOf, suggestedModelName } from '../../src/vscode/commands/shared/modelFiles.ts';
+import { parseInstances, sampleFromCsv, sampleFromInputs } from '../../src/vscode/commands/shared/sample.ts';
 import { lineage } from '../../src/core/registry/lineage.ts';
 import { Registry } from '../../src/core/registry/registry.ts';
-import { buildGraph } from '../../src/webviews/lineage/graph.ts';
-import { lineageCsp, lineageHtml } from '../../src/webviews/lineage/html.ts';
+import { buildGraph } from '../../src/vscode/webviews/lineage/graph.ts';
+import { lineageCsp, lineageHtml } from '../../src/vscode/webviews/lineage/html.ts';
 import { tempDir, tempStore } from './helpers.ts';
 import { COMMIT, recordRun } from './registryFixtures.ts';
 

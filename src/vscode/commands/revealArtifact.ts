@@ -1,0 +1,16 @@
+import { existsSync } from 'node:fs';
+import { UserError } from '../../core/errors.ts';
+import { COMMANDS } from '../commandIds.ts';
+import type { CommandSpec } from './command.ts';
+import { reveal } from './shared/reveal.ts';
+
+/** Reveal an artifact file (from the Experiments view). */
+export const revealArtifactCommand: CommandSpec = {
+  id: COMMANDS.revealArtifact,
+  async run(container, _views, arg): Promise<void> {
+    const node = arg as { kind?: string; file?: string } | undefined;
+    const file = node?.kind === 'artifact' ? node.file : undefined;
+    if (!file || !existsSync(file)) throw new UserError('The artifact file is not on this machine');
+    await reveal(container.workspace, file);
+  },
+};

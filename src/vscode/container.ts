@@ -1,0 +1,171 @@
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import * as vscode from 'vscode';
+import { Deployments, loadDeploySettings } from '../core/deploy/deployments.ts';
+import { UserError } from '../core/errors.ts';
+import { reconcileCrashed } from '../core/launch/reconcile.ts';
+import { Registry } from '../core/registry/registry.ts';
+import { Store } from '../core/store/store.ts';
+import { resolveDbPath } from '../core/workspace.ts';
+import { ActiveRuns } from './activeRuns.ts';
+import { DatabaseChanges } from './changes.ts';
+import { Disposable, toDisposable } from './lifecycle.ts';
+import { Reporter } from './reporter.ts';
+import { settings } from './settings.ts';
+import { Trust } from './trust.ts';
+
+/**
+ * The one composition root of the VS Code face, created once in activate() and handed to
+ * commands, views and webviews: the workspace and its database (opened on first use, never
+ * during activation), the one Registry and the one Deployments of this window, the change
+ * events, the reporter, Workspace Trust, the runs this window launched, and the log. Nobody else
+ * constructs these. It owns what it is given to own and disposes it last-registered first, so
+ * views and commands go before the database and the log.
+ */
+export class Container extends Disposable {
+  readonly context: vscode.ExtensionContext;
+  readonly log: vscode.LogOutputChannel;
+  /** The workspace folder that holds `.runboard/`; '' without a folder. */
+  readonly workspace: string;
+  readonly dbPath: string;
+  readonly trust = new Trust();
+  readonly reporter: Reporter;
+  /** Runs and sweeps launched by this window, with their terminals. */
+  readonly runs: ActiveRuns;
+  /** What changed in the database, coalesced for the views. */
+  readonly changes: DatabaseChanges;
+  private opened: Store | undefined;
+  private registryInstance: Registry | undefined;
+  private deploymentsInstance: Deployments | undefined;
+  /** Why `.runboard/deploy.json` or `runboard.deployTargets` could not be used, if so. */
+  private deploySettingsProblem: Error | undefined;
+  private readonly opens: vscode.EventEmitter<Store>;
+  /** Fires once, when the store has been opened. */
+  readonly onDidOpenStore: vscode.Event<Store>;
+
+  constructor(context: vscode.ExtensionContext) {
+    super();
+    this.context = context;
+    this.log = this._register(vscode.window.createOutputChannel('Runboard', { log: true }));
+    this._register(toDisposable(() => this.closeStore()));
+    this.opens = this._register(new vscode.EventEmitter<Store>());
+    this.onDidOpenStore = this.opens.event;
+    this.workspace = pickWorkspace(vscode.workspace.workspaceFolders ?? []);
+    const configured = settings.databasePath();
+    this.dbPath = !this.workspace
+      ? ''
+      : configured
+        ? resolve(this.workspace, configured)
+        : // No RUNBOARD_DB from the host's environment: the window's database is the workspace's.
+          resolveDbPath(undefined, this.workspace, {});
+    this.reporter = this._register(new Reporter(this.log));
+    this.runs = this._register(new ActiveRuns());
+    this.changes = this._register(new DatabaseChanges(this));
+  }
+
+  /** Hands a disposable to the container: it is disposed with it (at once when it already is). */
+  own<T extends vscode.Disposable>(value: T): T {
+    return this._register(value);
+  }
+
+  get hasWorkspace(): boolean {
+    return this.workspace !== '';
+  }
+
+  /** Whether there is anything to read yet: views stay empty (showing their welcome) until a database exists. */
+  hasDatabase(): boolean {
+    return this.opened !== undefined || (this.hasWorkspace && existsSync(this.dbPath));
+  }
+
+  /** Throws the UserError to show when no folder is open. */
+  requireWorkspace(): void {
+    if (!this.hasWorkspace) throw new UserError('Open a folder first: Runboard keeps its runs in .runboard/ inside the workspace folder.');
+  }
+
+  /** The store, opened (and crash-reconciled) on first use; rejects with a UserError to show. */
+  async store(): Promise<Store> {
+    if (this.opened) return this.opened;
+    if (this.isDisposed) throw new UserError('Runboard is shutting down');
+    this.requireWorkspace();
+    const store = Store.open(this.dbPath);
+    this.opened = store;
+    this.log.info(`Opened ${this.dbPath}`);
+    // Runs left active by a process that is gone are closed out, after the caller has its store.
+    setTimeout(() => this.reconcile(store), 0);
+    this.opens.fire(store);
+    return store;
+  }
+
+  /** The store if it is already open; never opens it. */
+  get openStore(): Store | undefined {
+    return this.opened;
+  }
+
+  /** The one Registry of this window. */
+  async registry(): Promise<Registry> {
+    const store = await this.store();
+    return (this.registryInstance ??= new Registry(store, this.workspace));
+  }
+
+  /**
+   * The one Deployments of this window, so the servers it starts are watched by the object that
+   * stops them. Rejects with the problem of `.runboard/deploy.json` (or `runboard.deployTargets`)
+   * when its targets are broken: deploying needs them.
+   */
+  async deployments(): Promise<Deployments> {
+    const deployments = await this.deploymentRecords();
+    if (this.deploySettingsProblem) throw this.deploySettingsProblem;
+    return deployments;
+  }
+
+  /**
+   * The same Deployments for listing and reading records, which needs no targets: a broken
+   * deploy.json must not hide the list.
+   */
+  async deploymentRecords(): Promise<Deployments> {
+    const store = await this.store();
+    if (this.deploymentsInstance) return this.deploymentsInstance;
+    try {
+      // Targets from runboard.deployTargets add to (and override by name) those of .runboard/deploy.json.
+      const file = loadDeploySettings(this.workspace);
+      const targets = { ...file.targets, ...settings.deployTargets() };
+      this.deploymentsInstance = new Deployments(store, { workspace: this.workspace, settings: { ...file, targets } });
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      this.deploySettingsProblem = err;
+      this.log.warn(`Deploy targets: ${err.message}`);
+      this.deploymentsInstance = new Deployments(store, { workspace: this.workspace, settings: {} });
+    }
+    return this.deploymentsInstance;
+  }
+
+  /** The glob of the database and its journal files, for a file watcher. */
+  databasePattern(): vscode.RelativePattern | undefined {
+    if (!this.hasWorkspace) return undefined;
+    return new vscode.RelativePattern(vscode.Uri.file(dirname(this.dbPath)), `${basename(this.dbPath)}*`);
+  }
+
+  private reconcile(store: Store): void {
+    if (this.opened !== store || !store.db.open) return;
+    try {
+      for (const run of reconcileCrashed(store)) this.log.warn(`Run ${run.id} (${run.name}) had crashed: ${run.error}`);
+    } catch (err) {
+      this.log.error('Crash reconciliation failed', err as Error);
+    }
+  }
+
+  private closeStore(): void {
+    try {
+      this.opened?.close();
+    } catch (err) {
+      this.log.error('Closing the database failed', err as Error);
+    }
+    this.opened = undefined;
+  }
+}
+
+/** The folder holding `.runboard/` (profiles or database), else the first folder; '' without one. */
+function pickWorkspace(folders: readonly vscode.WorkspaceFolder[]): string {
+  const local = folders.filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+  return local.find((dir) => existsSync(join(dir, '.runboard'))) ?? local[0] ?? '';
+}

@@ -1,0 +1,59 @@
+import * as vscode from 'vscode';
+import { COMMANDS } from '../commandIds.ts';
+import type { Container } from '../container.ts';
+import { UserError } from '../../core/errors.ts';
+import type { RunNode } from './experiments/nodes.ts';
+import type { Views } from './views.ts';
+
+/**
+ * Selects a run in the Experiments view. A run the filter hides, or one on a page not loaded yet,
+ * cannot be revealed: its output opens instead, with a word on why.
+ */
+export async function revealRun(container: Container, views: Views, runId: number): Promise<void> {
+  const store = await container.store();
+  const run = store.run(runId);
+  if (!run) throw new UserError(`Run ${runId} was deleted`);
+  const tree = views.experiments;
+  const experiment = (await tree.getChildren()).find((n) => n.kind === 'experiment' && n.name === run.experiment);
+  const node = experiment && (await tree.getChildren(experiment)).find((n): n is RunNode => n.kind === 'run' && n.run.id === runId);
+  if (!node) {
+    void vscode.window.showInformationMessage(`Run ${run.id} (${run.name}) is not shown in the Experiments view (filtered out or not loaded yet): opening its output instead.`);
+    await vscode.commands.executeCommand(COMMANDS.openRunOutput, runId);
+    return;
+  }
+  await revealAfterRefresh(() => views.experimentsView.reveal(node, { select: true, focus: true, expand: true }));
+}
+
+/** How long a refresh of the tree may take to land before a reveal it interrupted is tried again. */
+const REVEAL_RETRY_MS = 500;
+
+/**
+ * A refresh landing mid-reveal makes VS Code forget the parent it was expanding ("Cannot resolve
+ * tree item"): the node is still there, so once the refresh has landed the reveal is tried again.
+ */
+async function revealAfterRefresh(reveal: () => Thenable<void>): Promise<void> {
+  try {
+    await reveal();
+  } catch {
+    await new Promise((done) => setTimeout(done, REVEAL_RETRY_MS));
+    await reveal();
+  }
+}
+
+export async function revealModelVersion(views: Views, versionId: number): Promise<void> {
+  const tree = views.models;
+  for (const model of await tree.getChildren()) {
+    const version = (await tree.getChildren(model)).find((n) => n.kind === 'version' && n.version.id === versionId);
+    if (version) {
+      await revealAfterRefresh(() => views.modelsView.reveal(version, { select: true, focus: true }));
+      return;
+    }
+  }
+  throw new UserError(`Model version ${versionId} was deleted`);
+}
+
+export async function revealDeployment(views: Views, deploymentId: number): Promise<void> {
+  const node = (await views.deployments.getChildren()).find((n) => n.kind === 'deployment' && n.deployment.id === deploymentId);
+  if (!node) throw new UserError(`Deployment ${deploymentId} is not listed any more (only the newest ended deployments are)`);
+  await revealAfterRefresh(() => views.deploymentsView.reveal(node, { select: true, focus: true }));
+}
