@@ -81,7 +81,6 @@ export const deployModelCommand: CommandSpec = {
     if (!result) return undefined;
     const d = result.deployment;
     if (d.status !== 'failed') await deploymentTokens(ctx.services).set(d, result.token);
-    store.notify({ kind: 'deployments' });
     ctx.services.log.info(`Deployment ${d.id}: ${d.model}@${d.version} → ${d.target}: ${d.status}${d.url ? ` at ${d.url}` : ''}`);
     if (d.status === 'failed') throw new UserError(`Deploying ${d.model}@${d.version} to ${d.target} failed: ${d.error ?? 'see the deployment folder'}`);
     if (interactive) void announce(result);

@@ -14,7 +14,6 @@ export const stopDeploymentCommand: CommandSpec = {
     if (id === undefined) throw new UserError('Stop Deployment needs a deployment: run it from the Deployments view');
     const deployments = await ctx.services.deployments();
     const stopped = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Stopping deployment ${id}…` }, () => deployments.stop(id));
-    (await ctx.services.store()).notify({ kind: 'deployments' });
     // Nothing answers with it any more.
     if (stopped.status === 'stopped') await deploymentTokens(ctx.services).delete(id);
     return stopped;

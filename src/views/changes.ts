@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { StoreChange } from '../core/store/store.ts';
+import type { StoreChange } from '../core/store/changes.ts';
 import type { RunboardServices } from '../host.ts';
 
 /** At most one refresh per this many ms, however fast runs write. */

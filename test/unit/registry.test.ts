@@ -27,7 +27,7 @@ function writeProfiles(workspace: string, gates: string[]) {
 test('registering a run artifact: numbered versions, a linked copy checked by sha256, a snapshot and a lineage edge', () => {
   const { store, workspace, run, registry, data } = setup();
   const changes: string[] = [];
-  store.onDidChange((c) => changes.push(c.kind));
+  store.onDidChange((c) => changes.push(...c.models));
   const v1 = registry.register({ name: 'churn', run: run.id, artifact: 'model.pkl' });
   const v2 = registry.register({ name: 'churn', run: String(run.name), artifact: './model.pkl' });
   const other = registry.register({ name: 'fraud.v2_x-1', run: run.id, artifact: 'model.pkl' });
@@ -51,7 +51,7 @@ test('registering a run artifact: numbered versions, a linked copy checked by sh
   assert.match(s.code?.patch ?? '', /C = 1\.0/);
 
   assert.deepEqual(store.downstream('run', run.id).filter((e) => e.relation === 'produced').map((e) => e.dstId).sort(), [v1.id, v2.id, other.id].sort());
-  assert.ok(changes.includes('models'));
+  assert.deepEqual(changes, ['churn', 'churn', 'fraud.v2_x-1'], 'each registration announces its model once');
   assert.deepEqual(registry.models().map((m) => [m.name, m.versions, m.latest]), [['churn', 2, 2], ['fraud.v2_x-1', 1, 1]]);
   assert.deepEqual(registry.list('churn').map((v) => v.version), [2, 1]);
 });

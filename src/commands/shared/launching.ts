@@ -105,7 +105,7 @@ export async function showStarting(store: Store, runId: number, title: string, d
       };
       subscriptions.push(
         store.onDidChange((change) => {
-          if (change.kind === 'run' && change.runId === runId && started()) finish();
+          if (change.runs.includes(runId) && started()) finish();
         }),
         token.onCancellationRequested(() => {
           void stop();
