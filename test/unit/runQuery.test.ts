@@ -57,14 +57,14 @@ test('runPage sorts by name, status, duration, metric and param; runs without th
   const { store, a, b, c, sweep, child1, child2, other } = fixture();
   const sorted = (sort: string) => ids(store, { sort: parseRunSort(sort) });
   assert.deepEqual(sorted('created'), [a.id, b.id, c.id, sweep.id, child1.id, child2.id, other.id]);
-  assert.deepEqual(sorted('-metric:accuracy'), [child1.id, a.id, b.id, other.id, child2.id, sweep.id, c.id]);
+  assert.deepEqual(sorted('metric:accuracy:desc'), [child1.id, a.id, b.id, other.id, child2.id, sweep.id, c.id]);
   assert.deepEqual(sorted('metric:accuracy'), [b.id, a.id, child1.id, other.id, child2.id, sweep.id, c.id]);
   assert.deepEqual(sorted('param:lr'), [c.id, b.id, other.id, a.id, child1.id, child2.id, sweep.id]);
-  assert.deepEqual(sorted('-param:lr'), [child1.id, other.id, a.id, b.id, c.id, child2.id, sweep.id]);
+  assert.deepEqual(sorted('param:lr:desc'), [child1.id, other.id, a.id, b.id, c.id, child2.id, sweep.id]);
   assert.deepEqual(sorted('name').slice(0, 3), [other.id, b.id, a.id]);
-  assert.deepEqual(sorted('-status').slice(0, 5).map((id) => store.run(id)!.status), ['queued', 'queued', 'queued', 'queued', 'queued']);
+  assert.deepEqual(sorted('status:desc').slice(0, 5).map((id) => store.run(id)!.status), ['queued', 'queued', 'queued', 'queued', 'queued']);
   assert.deepEqual(sorted('status').slice(0, 2), [b.id, a.id]);
-  assert.equal(sorted('-duration').length, 7);
+  assert.equal(sorted('duration:desc').length, 7);
   assert.deepEqual(ids(store, { sort: parseRunSort('created'), limit: 2, offset: 2 }), [c.id, sweep.id]);
 });
 
@@ -99,7 +99,7 @@ test('a page costs the same four statements whatever its size, filters and sort'
   };
   assert.deepEqual(cost({ limit: 10 }), { statements: 4, runs: 10 });
   assert.deepEqual(cost({ limit: 200 }), { statements: 4, runs: 200 });
-  assert.deepEqual(cost({ limit: 200, sort: parseRunSort('-metric:accuracy'), params: [parseParamCondition('lr=0.1')], metrics: [parseMetricCondition('loss<0.9')] }), {
+  assert.deepEqual(cost({ limit: 200, sort: parseRunSort('metric:accuracy:desc'), params: [parseParamCondition('lr=0.1')], metrics: [parseMetricCondition('loss<0.9')] }), {
     statements: 4,
     runs: 134,
   });
@@ -116,13 +116,14 @@ test('conditions and sorts as typed: clear one-line errors naming the bad part',
   assert.deepEqual(parseParamCondition('lr=0.1'), { key: 'lr', op: '=', value: '0.1' });
   assert.deepEqual(parseParamCondition(' opt != adam '), { key: 'opt', op: '!=', value: 'adam' });
   assert.deepEqual(parseMetricCondition('val/acc>=0.9'), { key: 'val/acc', op: '>=', value: 0.9 });
-  assert.deepEqual(parseRunSort('-metric:val:acc'), { by: 'metric', key: 'val:acc', descending: true });
+  assert.deepEqual(parseRunSort('metric:val:acc:desc'), { by: 'metric', key: 'val:acc', descending: true });
+  assert.deepEqual(parseRunSort('param:lr:asc'), { by: 'param', key: 'lr', descending: false });
   assert.deepEqual(parseRunSort('name'), { by: 'name', descending: false });
   assert.throws(() => parseParamCondition('lr'), /--param "lr": write it like lr=0.1/);
   assert.throws(() => parseParamCondition('opt<adam'), /"adam" is not a number, and < compares numbers/);
   assert.throws(() => parseMetricCondition('accuracy>=high'), /--metric "accuracy>=high": "high" is not a number/);
   assert.throws(() => parseMetricCondition('>=0.9'), /Cannot read --metric ">=0.9"/);
-  assert.throws(() => parseRunSort('speed'), /--sort "speed": write it like name, -duration/);
+  assert.throws(() => parseRunSort('speed'), /--sort "speed": write it like name, duration:desc/);
   assert.throws(() => parseRunSort('metric'), /name the metric, as in metric:NAME/);
   assert.throws(() => parseRunSort('name:x'), /name takes no name/);
 });

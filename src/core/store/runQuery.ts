@@ -234,14 +234,15 @@ export function parseMetricCondition(text: string): MetricCondition {
   return { key: c.key, op: c.op, value };
 }
 
-/** `name`, `-duration` (a leading `-` means descending), `metric:accuracy`, `-param:lr`. */
+/** `name`, `duration:desc`, `metric:accuracy`, `param:lr:desc`: a trailing `:desc` (or `:asc`, the default) sets the direction. */
 export function parseRunSort(text: string): RunSort {
-  const descending = text.startsWith('-');
-  const [by, ...rest] = (descending ? text.slice(1) : text).split(':');
+  const parts = text.split(':');
+  const direction = parts.length > 1 && (parts.at(-1) === 'desc' || parts.at(-1) === 'asc') ? parts.pop() : 'asc';
+  const [by, ...rest] = parts;
   const key = rest.join(':');
-  const usage = `write it like name, -duration, metric:accuracy or -param:lr (sort by ${RUN_SORT_KEYS.join(', ')})`;
+  const usage = `write it like name, duration:desc, metric:accuracy or param:lr:desc (sort by ${RUN_SORT_KEYS.join(', ')})`;
   if (!RUN_SORT_KEYS.includes(by as RunSortKey)) throw new UserError(`Cannot read --sort "${text}": ${usage}`);
   const needsKey = by === 'metric' || by === 'param';
   if (needsKey !== (key !== '')) throw new UserError(`Cannot read --sort "${text}": ${needsKey ? `name the ${by}, as in ${by}:NAME` : `${by} takes no name`}`);
-  return { by: by as RunSortKey, ...(needsKey ? { key } : {}), descending };
+  return { by: by as RunSortKey, ...(needsKey ? { key } : {}), descending: direction === 'desc' };
 }
