@@ -72,7 +72,9 @@ export class ExternalChanges {
 
   /**
    * What changed since `token` was taken, and a token for now. `everything` only when the change
-   * cannot be narrowed (runs were deleted by another process, or there was no token).
+   * cannot be narrowed (ended runs were deleted by another process, or there was no token). When
+   * another process wrote too, this connection's own writes since the token may be named as well:
+   * an extra refresh, never a missed one.
    */
   changesSince(token: ChangeToken | undefined): { token: ChangeToken; change: StoreChange } {
     const dataVersion = this.s.dataVersion.get() as number;
@@ -97,10 +99,11 @@ export class ExternalChanges {
     // Deletions beyond those of watched runs cannot be named without listing every run.
     if (token.runCount + created.length - deletedRuns.length !== totals.runCount) return { token: next, change: change({ everything: true }) };
     const runs = [...created];
+    const isNew = new Set(created);
     const metrics: number[] = [];
     for (const r of watched) {
       const before = token.runs.get(r.id);
-      if (!before || created.includes(r.id)) continue;
+      if (!before || isNew.has(r.id)) continue;
       if (before.record !== r.record) runs.push(r.id);
       else if (before.points !== r.points) metrics.push(r.id);
     }
