@@ -97,11 +97,11 @@ export class MetricStore {
       keyId: sql.prepare('SELECT id FROM metric_keys WHERE name = ?').pluck(),
       createdAt: sql.prepare('SELECT created_at FROM runs WHERE id = ?').pluck(),
       addKey: sql.prepare('INSERT INTO metric_keys (name) VALUES (?)'),
-      insert: sql.prepare('INSERT OR IGNORE INTO metrics (run_id, key_id, step, wall, value) VALUES (?, ?, ?, ?, ?)'),
+      insert: sql.prepare('INSERT OR IGNORE INTO metrics (run_id, key_id, step, wall, value) VALUES (?, ?, ?, ?, ?)', false),
       rollup: sql.prepare(`
         INSERT INTO metric_rollups AS r (run_id, key_id, tier, bucket, min, max, sum, count, nonfinite, last, last_step, last_wall)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT DO UPDATE SET sum = r.sum + excluded.sum, ${MERGE_SUMMARY}`),
+        ON CONFLICT DO UPDATE SET sum = r.sum + excluded.sum, ${MERGE_SUMMARY}`, false),
       summary: sql.prepare(`
         INSERT INTO metric_summaries AS r (run_id, key_id, last, last_step, last_wall, min, max, count, nonfinite)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)

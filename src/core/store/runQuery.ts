@@ -93,8 +93,13 @@ export class RunQueries {
   page(query: RunQuery, options: RunPageOptions = {}): RunPage {
     const filter = where(query);
     const sort = orderBy(query.sort);
-    const rows = this.shape(`SELECT ${RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id ${sort.join}
-      WHERE ${filter.where} ORDER BY ${sort.order} LIMIT @limit OFFSET @offset`).all({
+    // The sort runs on narrow rows (id and sort keys); only the page's rows are read whole.
+    const keys = sort.keys.map(([expr], i) => `${expr} AS s${i}`).join(', ');
+    const order = (table: string) => [...sort.keys.map(([, dir], i) => `${table === 'r' ? '' : `${table}.`}s${i} ${dir}`), `${table}.id DESC`].join(', ');
+    const rows = this.shape(`WITH page AS MATERIALIZED (
+        SELECT r.id, ${keys} FROM runs r JOIN experiments e ON e.id = r.experiment_id ${sort.join}
+        WHERE ${filter.where} ORDER BY ${order('r')} LIMIT @limit OFFSET @offset)
+      SELECT ${RUN_COLUMNS} FROM page JOIN runs r ON r.id = page.id JOIN experiments e ON e.id = r.experiment_id ORDER BY ${order('page')}`).all({
       ...filter.args,
       ...sort.args,
       limit: query.limit,
@@ -171,30 +176,31 @@ function where(query: RunQuery): { where: string; args: Record<string, unknown> 
   return { where: conditions.length ? conditions.join(' AND ') : '1', args };
 }
 
-function orderBy(sort: RunSort): { join: string; order: string; args: Record<string, unknown> } {
+/** Sort keys as (expression, direction); the run id, newest first, breaks ties. */
+function orderBy(sort: RunSort): { join: string; keys: [string, string][]; args: Record<string, unknown> } {
   const dir = sort.descending ? 'DESC' : 'ASC';
   switch (sort.by) {
     case 'name':
-      return { join: '', order: `r.name COLLATE NOCASE ${dir}, r.id DESC`, args: {} };
+      return { join: '', keys: [['r.name COLLATE NOCASE', dir]], args: {} };
     case 'status':
-      return { join: '', order: `r.status ${dir}, r.id DESC`, args: {} };
+      return { join: '', keys: [['r.status', dir]], args: {} };
     case 'duration':
-      return { join: '', order: `(coalesce(r.ended_at, @now) - coalesce(r.started_at, r.created_at)) ${dir}, r.id DESC`, args: { now: Date.now() } };
+      return { join: '', keys: [['coalesce(r.ended_at, @now) - coalesce(r.started_at, r.created_at)', dir]], args: { now: Date.now() } };
     case 'metric':
       return {
         join: 'LEFT JOIN metric_summaries ms ON ms.run_id = r.id AND ms.key_id = (SELECT id FROM metric_keys WHERE name = @sortKey)',
-        order: `ms.last IS NULL, ms.last ${dir}, r.id DESC`,
+        keys: [['ms.last IS NULL', 'ASC'], ['ms.last', dir]],
         args: { sortKey: sort.key ?? null },
       };
     case 'param':
       // Numbers by value, then any text values by text; runs without the param last.
       return {
         join: 'LEFT JOIN params ps ON ps.run_id = r.id AND ps.key = @sortKey',
-        order: `ps.value IS NULL, CASE WHEN ${NUMERIC('ps.value')} THEN CAST(ps.value AS REAL) END ${dir}, ps.value ${dir}, r.id DESC`,
+        keys: [['ps.value IS NULL', 'ASC'], [`CASE WHEN ${NUMERIC('ps.value')} THEN CAST(ps.value AS REAL) END`, dir], ['ps.value', dir]],
         args: { sortKey: sort.key ?? null },
       };
     case 'created':
-      return { join: '', order: `r.id ${dir}`, args: {} };
+      return { join: '', keys: [['r.id', dir]], args: {} };
     default: {
       const never: never = sort.by;
       throw new Error(`unknown sort ${never}`);
