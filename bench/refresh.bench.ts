@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChangeCoalescer, fromStoreEvent } from '../src/core/refresh.ts';
+import { ChangeCoalescer } from '../src/core/refresh.ts';
 import { Store } from '../src/core/store/store.ts';
 import { RunCapture } from '../src/core/tracking/capture.ts';
 
@@ -24,7 +24,7 @@ export async function benchRefresh(log: (line: string) => void, seconds = 5): Pr
   const coalescer = new ChangeCoalescer(() => refreshes++);
   const subscription = store.onDidChange((event) => {
     events++;
-    coalescer.push(fromStoreEvent(event));
+    coalescer.push(event);
   });
   try {
     const captures = Array.from({ length: RUNS }, (_, i) => {

@@ -1,7 +1,6 @@
 // No `vscode` import: how often views may refresh under load is policy, measured by the bench on
 // plain Node (bench/refresh.bench.ts) and used by the editor's DatabaseChanges.
-import { change, isEmptyChange, mergeChanges, type StoreChange } from './store/changes.ts';
-import type { StoreChange as StoreEvent } from './store/store.ts';
+import { isEmptyChange, mergeChanges, type StoreChange } from './store/changes.ts';
 
 /** The shortest time between two refreshes: at most 1000 / 400 = 2.5 a second, however fast runs write. */
 export const REFRESH_INTERVAL_MS = 400;
@@ -47,28 +46,5 @@ export class ChangeCoalescer {
     }
     this.timer = setTimeout(() => this.flush(), this.intervalMs);
     this.emit(due);
-  }
-}
-
-// ── Until the store fires StoreChange itself (store branch of issue 9): delete after that merge. ──
-/**
- * The store's current events as a StoreChange. Its `models` and `deployments` events name
- * nothing, so they cannot be narrowed.
- */
-export function fromStoreEvent(event: StoreEvent): StoreChange {
-  switch (event.kind) {
-    case 'run':
-      return change({ runs: [event.runId] });
-    case 'metrics':
-      return change({ metrics: [event.runId] });
-    case 'runDeleted':
-      return change({ deletedRuns: [event.runId] });
-    case 'models':
-    case 'deployments':
-      return change({ everything: true });
-    default: {
-      const never: never = event;
-      return never;
-    }
   }
 }

@@ -1,7 +1,7 @@
-import { statSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { ChangeCoalescer, fromStoreEvent } from '../core/refresh.ts';
+import { ChangeCoalescer } from '../core/refresh.ts';
 import { change, type StoreChange } from '../core/store/changes.ts';
+import type { ChangeToken } from '../core/store/externalChanges.ts';
 import type { Store } from '../core/store/store.ts';
 import { Disposable } from './lifecycle.ts';
 
@@ -24,8 +24,8 @@ export class DatabaseChanges extends Disposable {
   readonly onDidChange = this.emitter.event;
   private readonly coalescer = this._register(new ChangeCoalescer((c) => this.emitter.fire(c)));
   private readonly source: StoreSource;
-  /** The database files as this window's last write left them. */
-  private ownStamp = '';
+  /** What this window has seen of other processes' writes. */
+  private token: ChangeToken | undefined;
 
   constructor(source: StoreSource) {
     super();
@@ -41,11 +41,10 @@ export class DatabaseChanges extends Disposable {
     const listen = (store: Store) => {
       this._register(
         store.onDidChange((event) => {
-          // The store may announce a write inside its transaction: the files are final once it has committed.
-          queueMicrotask(() => (this.ownStamp = this.stamp()));
-          this.announce(fromStoreEvent(event));
+          this.announce(event);
         }),
       );
+      this.token = store.changeToken();
       this.announce(change({ everything: true }));
     };
     if (source.openStore) listen(source.openStore);
@@ -57,30 +56,24 @@ export class DatabaseChanges extends Disposable {
     this.coalescer.push(next);
   }
 
-  // ── Until the store offers changesSince(token) (store branch of issue 9): delete after that merge. ──
   /**
-   * The watcher also sees this window's own writes, which the store has announced precisely: a
-   * file left as this window's last write left it changed nothing new. Anything else was written
-   * by another process and cannot be narrowed yet.
+   * Another process (the CLI, another window) wrote to the database: the store tells what, from
+   * what it saw last, so only the runs, models and deployments it names are refreshed. This
+   * window's own commits do not move the token, so its writes (announced above) are not counted twice.
    */
   private fileChanged(): void {
-    const now = this.stamp();
-    if (now === this.ownStamp) return;
-    this.ownStamp = now;
-    this.announce(change({ everything: true }));
-  }
-
-  /** Size and modification time of the database and its WAL. */
-  private stamp(): string {
-    return [this.source.dbPath, `${this.source.dbPath}-wal`]
-      .map((file) => {
-        try {
-          const s = statSync(file);
-          return `${s.size}:${s.mtimeMs}`;
-        } catch {
-          return '-';
-        }
-      })
-      .join('|');
+    const store = this.source.openStore;
+    if (!store) {
+      this.announce(change({ everything: true }));
+      return;
+    }
+    try {
+      const { token, change: external } = store.changesSince(this.token);
+      this.token = token;
+      this.announce(external);
+    } catch {
+      // A closing or broken database: the views read it again and report what they find.
+      this.announce(change({ everything: true }));
+    }
   }
 }

@@ -93,7 +93,7 @@ test('capture: metric lines (built-in formats and the profile regex) are all sto
   const script = 'for i in range(50):\n    print(f"step={i} loss={1 / (i + 1)}")\n    print(f"acc: {i / 50}")';
   let pointsWhenEnded = -1;
   store.onDidChange((change) => {
-    if (change.kind === 'run' && store.run(change.runId)?.status === 'finished') pointsWhenEnded = store.series(change.runId, 'loss').length + store.series(change.runId, 'acc').length;
+    for (const id of change.runs) if (store.run(id)?.status === 'finished') pointsWhenEnded = store.series(id, 'loss').length + store.series(id, 'acc').length;
   });
   const run = await launch(store, { dbPath, command: [PY, '-c', script], cwd: workspace, regex: 'acc: (?<acc>\\S+)' }).done;
   assert.equal(run.status, 'finished');

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { loadMigrations, openDb } from '../../src/core/store/db.ts';
-import { Store } from '../../src/core/store/store.ts';
 import { storageProblem, UserError } from '../../src/core/errors.ts';
-import { tempDir } from './helpers.ts';
+import { migrationsDir } from '../../src/core/paths.ts';
+import { Registry } from '../../src/core/registry/registry.ts';
+import { loadMigrations, openDb, type Migration } from '../../src/core/store/db.ts';
+import { Store } from '../../src/core/store/store.ts';
+import { tempDir, tempStore } from './helpers.ts';
+import { recordRun } from './registryFixtures.ts';
 
 test('a new database is created in WAL mode at the latest schema', () => {
   const file = join(tempDir(), 'nested', 'runboard.db');
@@ -102,4 +106,142 @@ test('a second process opening a database another one migrated applies nothing t
   assert.equal(second.pragma('user_version', { simple: true }), loadMigrations().length);
   first.close();
   second.close();
+});
+
+/** SQLite's documented 12-step rebuild of `runs` (a new column it cannot ALTER in: a CHECK). */
+const REBUILD_RUNS: Migration = {
+  version: 2,
+  name: '0002_rebuild_runs',
+  sql: `
+    CREATE TABLE runs_new (
+      id              INTEGER PRIMARY KEY AUTOINCREMENT,
+      experiment_id   INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+      name            TEXT NOT NULL,
+      status          TEXT NOT NULL CHECK (status IN ('queued','running','finished','failed','killed','crashed')),
+      command         TEXT NOT NULL DEFAULT '[]',
+      cwd             TEXT,
+      pid             INTEGER,
+      host            TEXT,
+      profile         TEXT,
+      run_dir         TEXT,
+      parent_id       INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+      created_at      INTEGER NOT NULL,
+      started_at      INTEGER,
+      ended_at        INTEGER,
+      exit_code       INTEGER,
+      signal          TEXT,
+      error           TEXT,
+      malformed_lines INTEGER NOT NULL DEFAULT 0,
+      note            TEXT CHECK (length(note) <= 1000)
+    );
+    INSERT INTO runs_new (id, experiment_id, name, status, command, cwd, pid, host, profile, run_dir, parent_id, created_at,
+        started_at, ended_at, exit_code, signal, error, malformed_lines)
+      SELECT id, experiment_id, name, status, command, cwd, pid, host, profile, run_dir, parent_id, created_at,
+        started_at, ended_at, exit_code, signal, error, malformed_lines FROM runs;
+    DROP TABLE runs;
+    ALTER TABLE runs_new RENAME TO runs;
+    CREATE INDEX runs_by_experiment ON runs(experiment_id, id);
+    CREATE INDEX runs_by_status ON runs(status);
+    CREATE INDEX runs_by_parent ON runs(parent_id) WHERE parent_id IS NOT NULL;`,
+};
+
+/** A schema-1 database holding a row in every table, the way Runboard writes them. */
+function populatedSchema1(): string {
+  const { workspace } = tempStore();
+  const file = join(workspace, '.runboard', 'schema1.db');
+  const [first] = loadMigrations();
+  const store = Store.open(file, { migrations: [first!] });
+  const model = join(workspace, 'model.bin');
+  writeFileSync(model, 'model bytes');
+  const data = join(workspace, 'train.csv');
+  writeFileSync(data, '1,2\n');
+  const run = recordRun(store, workspace, { model, data, name: 'parent', metrics: { accuracy: 0.9 }, environment: { python: '3.12' } });
+  store.setParams(run.id, { lr: 0.1 });
+  store.setTags(run.id, { owner: 'ana' });
+  // Enough steps to fill rollup buckets, with a NaN kept as NULL.
+  store.logMetrics(run.id, Array.from({ length: 300 }, (_, step) => ({ key: 'loss', step, value: step === 7 ? NaN : 1 / (step + 1) })));
+  store.createRun({ parentId: run.id, params: { seed: 1 } });
+  store.cacheFingerprint(data, 4, 1000, 'f'.repeat(64));
+  const registry = new Registry(store, workspace);
+  const version = registry.register({ name: 'churn', run: run.id, artifact: 'model.pkl', aliases: ['champion'] });
+  registry.register({ name: 'churn', run: run.id, artifact: 'model.pkl' });
+  registry.setAlias('churn', 'champion', 2);
+  store.close();
+  const raw = new Database(file);
+  const deployment = raw
+    .prepare(`INSERT INTO deployments (model_version_id, target, status, config, created_at) VALUES (?, 'local', 'running', '{}', 1)`)
+    .run(version.id).lastInsertRowid;
+  raw.prepare(`INSERT INTO lineage_edges VALUES ('model_version', ?, 'deployment', ?, 'deployed')`).run(version.id, deployment);
+  raw.close();
+  return file;
+}
+
+/** Every row of every table (the columns schema 1 has), sorted, so two snapshots compare whole. */
+function everyRow(file: string): Record<string, unknown[]> {
+  const db = new Database(file, { readonly: true });
+  try {
+    const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).pluck().all() as string[];
+    return Object.fromEntries(
+      tables.map((table) => {
+        const columns = (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name).filter((c) => c !== 'note');
+        const rows = db.prepare(`SELECT ${columns.join(', ')} FROM ${table}`).raw().all().map((r) => JSON.stringify(r)).sort();
+        return [table, rows];
+      }),
+    );
+  } finally {
+    db.close();
+  }
+}
+
+test('a migration that rebuilds runs (create, copy, drop, rename) keeps every row of every table', () => {
+  const file = populatedSchema1();
+  const before = everyRow(file);
+  for (const table of ['params', 'tags', 'metrics', 'metric_rollups', 'metric_summaries', 'artifacts', 'run_inputs', 'datasets', 'code_states', 'environments', 'fingerprint_cache', 'model_versions', 'model_aliases', 'alias_moves', 'deployments', 'lineage_edges']) {
+    assert.ok(before[table]!.length > 0, `the fixture has rows in ${table}`);
+  }
+  const [first] = loadMigrations();
+  const db = openDb(file, { migrations: [first!, REBUILD_RUNS] });
+  assert.equal(db.pragma('user_version', { simple: true }), 2);
+  assert.equal(db.pragma('foreign_keys', { simple: true }), 1, 'foreign keys are on again after migrating');
+  db.close();
+  assert.deepEqual(everyRow(file), before);
+  const store = Store.open(file, { migrations: [first!, REBUILD_RUNS] });
+  const parent = store.resolveRun('parent');
+  assert.equal(store.params(parent.id).lr, '0.1');
+  assert.equal(store.summaries(parent.id).loss!.count, 300);
+  assert.equal(store.runs({ parentId: parent.id }).length, 1);
+  store.close();
+});
+
+test('a migration that leaves a dangling reference is rolled back with the table named, and the data is untouched', () => {
+  const file = populatedSchema1();
+  const before = everyRow(file);
+  const [first] = loadMigrations();
+  const orphaning: Migration = { version: 2, name: '0002_orphans', sql: 'CREATE TABLE notes (x INTEGER); DELETE FROM experiments;' };
+  assert.throws(() => openDb(file, { migrations: [first!, orphaning] }), (err: Error) => {
+    assert.ok(err instanceof UserError, String(err));
+    assert.equal(err.message.split('\n').length, 1);
+    assert.match(err.message, /0002_orphans was rolled back: it left rows of runs pointing at missing rows of experiments/);
+    return true;
+  });
+  assert.deepEqual(everyRow(file), before);
+  const db = new Database(file, { readonly: true });
+  assert.equal(db.pragma('user_version', { simple: true }), 1);
+  db.close();
+});
+
+// A merged migration has run on users' databases: editing it would give two schemas one number.
+const SHIPPED_MIGRATIONS: Record<string, string> = {
+  '0001_init': 'c8c9a992a58e41e89d11d8ec5d7438dd09a2b0c97260f4ea0980a3dceff4e4b0',
+};
+
+test('shipped migrations are never edited once merged', () => {
+  const shipped = loadMigrations();
+  for (const m of shipped) {
+    const pinned = SHIPPED_MIGRATIONS[m.name];
+    assert.ok(pinned !== undefined, `${m.name} is new: pin its sha256 in SHIPPED_MIGRATIONS`);
+    const actual = createHash('sha256').update(readFileSync(join(migrationsDir(), `${m.name}.sql`))).digest('hex');
+    assert.equal(actual, pinned, `${m.name}.sql changed after it shipped: restore it and add a new numbered migration instead`);
+  }
+  assert.deepEqual(shipped.map((m) => m.name), Object.keys(SHIPPED_MIGRATIONS), 'every pinned migration still ships');
 });

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
 import { main } from '../../src/cli/main.ts';
 import { lineage } from '../../src/core/registry/lineage.ts';
 import { GateError, Registry, sha256File } from '../../src/core/registry/registry.ts';
@@ -27,7 +29,7 @@ function writeProfiles(workspace: string, gates: string[]) {
 test('registering a run artifact: numbered versions, a linked copy checked by sha256, a snapshot and a lineage edge', () => {
   const { store, workspace, run, registry, data } = setup();
   const changes: string[] = [];
-  store.onDidChange((c) => changes.push(c.kind));
+  store.onDidChange((c) => changes.push(...c.models));
   const v1 = registry.register({ name: 'churn', run: run.id, artifact: 'model.pkl' });
   const v2 = registry.register({ name: 'churn', run: String(run.name), artifact: './model.pkl' });
   const other = registry.register({ name: 'fraud.v2_x-1', run: run.id, artifact: 'model.pkl' });
@@ -51,7 +53,7 @@ test('registering a run artifact: numbered versions, a linked copy checked by sh
   assert.match(s.code?.patch ?? '', /C = 1\.0/);
 
   assert.deepEqual(store.downstream('run', run.id).filter((e) => e.relation === 'produced').map((e) => e.dstId).sort(), [v1.id, v2.id, other.id].sort());
-  assert.ok(changes.includes('models'));
+  assert.deepEqual(changes, ['churn', 'churn', 'fraud.v2_x-1'], 'each registration announces its model once');
   assert.deepEqual(registry.models().map((m) => [m.name, m.versions, m.latest]), [['churn', 2, 2], ['fraud.v2_x-1', 1, 1]]);
   assert.deepEqual(registry.list('churn').map((v) => v.version), [2, 1]);
 });
@@ -197,4 +199,36 @@ test('lineage of a model version whose run was deleted falls back to the registr
   assert.deepEqual(l.chain.run, { id: run.id, name: 'baseline', deleted: true });
   assert.equal(l.chain.inputs[0]?.fingerprint, sha256File(data));
   assert.equal(l.chain.commit?.commit, COMMIT);
+});
+
+test('registering copies and hashes the model before taking the write lock: another connection writes during the copy', () => {
+  const { store, dbPath, run, workspace } = setup();
+  const big = join(run.runDir!, 'big.pt');
+  writeFileSync(big, randomBytes(16 << 20));
+  let wroteDuringCopy = false;
+  const registry = new Registry(store, workspace, (from, to) => {
+    copyFileSync(from, to);
+    // Another process (a capture flushing points) with no patience for a lock: it must not wait on this one.
+    const other = new Database(dbPath, { timeout: 0 });
+    try {
+      other.prepare('INSERT INTO experiments (name, created_at) VALUES (?, ?)').run('written during the copy', Date.now());
+      wroteDuringCopy = true;
+    } finally {
+      other.close();
+    }
+  });
+  const v = registry.register({ name: 'big', run: run.id, artifact: 'big.pt' });
+  assert.ok(wroteDuringCopy, 'the copy ran, with no write lock held');
+  assert.equal(store.experiments().filter((e) => e.name === 'written during the copy').length, 1);
+  assert.equal(sha256File(v.storedPath), sha256File(big));
+  assert.notEqual(statSync(v.storedPath).ino, statSync(big).ino, 'a copy, as the hook made it');
+  assert.deepEqual(readdirSync(join(workspace, '.runboard', 'models', 'big')), ['1'], 'the staged copy was moved into place');
+});
+
+test('a copy that does not match its source registers nothing and leaves no file behind', () => {
+  const { store, run, workspace } = setup();
+  const registry = new Registry(store, workspace, (_from, to) => writeFileSync(to, 'truncated'));
+  assert.throws(() => registry.register({ name: 'churn', run: run.id, artifact: 'model.pkl' }), /copy of .* does not match it/);
+  assert.deepEqual(registry.list('churn'), []);
+  assert.deepEqual(readdirSync(join(workspace, '.runboard', 'models', 'churn')), []);
 });

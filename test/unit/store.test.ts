@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { seededRandom } from '../../src/core/launch/sweep.ts';
+import { change, type StoreChange } from '../../src/core/store/changes.ts';
 import type { Store } from '../../src/core/store/store.ts';
 import type { EnvelopeBucket, MetricPoint } from '../../src/core/store/types.ts';
 import { buildRun, tempStore } from './helpers.ts';
 
 test('runs: create, lifecycle, list, filter, resolve by id or name, delete', () => {
   const { store } = tempStore();
-  const changes: string[] = [];
-  store.onDidChange((c) => changes.push(c.kind));
+  const changes: StoreChange[] = [];
+  store.onDidChange((c) => changes.push(c));
   const a = store.createRun({ experiment: 'mnist', name: 'baseline', command: ['python3', 'train.py', '--lr', '0.1'], cwd: '/w', profile: 'train' });
   const b = store.createRun({ experiment: 'mnist', parentId: a.id });
   const c = store.createRun({});
@@ -38,16 +39,19 @@ test('runs: create, lifecycle, list, filter, resolve by id or name, delete', () 
   assert.equal(store.resolveRun('baseline').id, a.id);
   assert.throws(() => store.resolveRun('nope'), /No run "nope"/);
 
-  buildRun(store, { series: { loss: [1, 2] } });
+  const logged = buildRun(store, { series: { loss: [1, 2] } });
   store.deleteRun(c.id);
   assert.equal(store.run(c.id), undefined);
-  assert.ok(changes.includes('run') && changes.includes('metrics') && changes.includes('runDeleted'));
+  assert.deepEqual(changes[0], change({ runs: [a.id] }), 'one event per write, naming the run');
+  assert.ok(changes.some((e) => e.runs.includes(b.id)) && changes.some((e) => e.runs.includes(a.id) && e.metrics.length === 0));
+  assert.ok(changes.some((e) => e.metrics.includes(logged.id) && e.runs.length === 0), 'points alone are announced as metrics');
+  assert.deepEqual(changes.at(-1), change({ deletedRuns: [c.id] }));
 });
 
 test('conditional run transitions: each applies only while the run is active, the first end wins, no-ops announce nothing', () => {
   const { store } = tempStore();
   const announced: number[] = [];
-  store.onDidChange((c) => c.kind === 'run' && announced.push(c.runId));
+  store.onDidChange((c) => announced.push(...c.runs));
   const a = store.createRun();
   const b = store.createRun();
   announced.length = 0;

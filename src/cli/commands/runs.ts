@@ -1,27 +1,49 @@
 import { UserError } from '../../core/errors.ts';
+import { parseMetricCondition, parseParamCondition, parseRunSort } from '../../core/store/runQuery.ts';
 import { RUN_STATUSES, type RunStatus } from '../../core/store/types.ts';
-import { isoTime, openStore, parse, table, toJson, type CliCommand } from '../command.ts';
+import { isoTime, num, openStore, parse, table, toJson, type CliCommand } from '../command.ts';
 
 export const runsCommand: CliCommand = {
   name: 'runs',
-  usage: 'runboard runs [--experiment E] [--status S] [--limit N] [--json]',
-  summary: 'List runs, newest first',
+  usage:
+    "runboard runs [--experiment E] [--status S] [--name TEXT] [--param k=v | 'k<v']… [--metric 'k>=x']… [--sort created|name|status|duration|metric:K|param:K[:desc]] [--limit N] [--json]",
+  summary: 'List runs, newest first; filter by params and metrics (repeated flags all hold), sort (a trailing :desc for descending)',
   run(ctx) {
     const { values } = parse(ctx, runsCommand, {
       experiment: { type: 'string' },
       status: { type: 'string' },
+      name: { type: 'string' },
+      param: { type: 'string', multiple: true },
+      metric: { type: 'string', multiple: true },
+      sort: { type: 'string' },
       limit: { type: 'string' },
     });
     if (values.status !== undefined && !RUN_STATUSES.includes(values.status as RunStatus)) {
       throw new UserError(`Unknown status "${values.status}": use one of ${RUN_STATUSES.join(', ')}`);
     }
+    const limit = values.limit === undefined ? -1 : Number(values.limit);
+    if (values.limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new UserError(`--limit "${values.limit}" is not a positive whole number`);
+    const params = (values.param ?? []).map(parseParamCondition);
+    const metrics = (values.metric ?? []).map(parseMetricCondition);
+    const sort = values.sort === undefined ? { by: 'created' as const, descending: true } : parseRunSort(values.sort);
+    // The metric the listing is about, shown as a column: the one sorted by, else the first filtered on.
+    const shownMetric = sort.by === 'metric' ? sort.key : metrics[0]?.key;
     const store = openStore(ctx, values.db, true);
     try {
-      const runs = store.runs({
-        experiment: values.experiment,
-        status: values.status as RunStatus | undefined,
-        limit: values.limit === undefined ? undefined : Number(values.limit),
-      });
+      const { runs } = store.runPage(
+        {
+          experiment: values.experiment,
+          statuses: values.status === undefined ? undefined : [values.status as RunStatus],
+          text: values.name,
+          params,
+          metrics,
+          sort,
+          limit,
+          offset: 0,
+        },
+        { keyMetric: shownMetric },
+      );
+      const metricOf = (r: (typeof runs)[number]) => (shownMetric !== undefined && r.keyMetric?.key === shownMetric ? r.keyMetric.value : undefined);
       if (values.json) {
         ctx.out(
           toJson(
@@ -34,17 +56,26 @@ export const runsCommand: CliCommand = {
               startedAt: isoTime(r.startedAt),
               endedAt: isoTime(r.endedAt),
               parent: r.parentId,
+              ...(shownMetric === undefined ? {} : { metric: { key: shownMetric, value: metricOf(r) ?? null } }),
             })),
           ),
         );
       } else if (runs.length === 0) {
-        const filtered = values.experiment !== undefined || values.status !== undefined;
+        const filtered = values.experiment !== undefined || values.status !== undefined || values.name !== undefined || params.length + metrics.length > 0;
         ctx.out(filtered ? 'No run matches.' : 'No runs yet. Start one with: runboard run -- python3 train.py');
       } else {
+        const header = ['ID', 'NAME', 'EXPERIMENT', 'STATUS', 'STARTED', ...(shownMetric === undefined ? [] : [shownMetric.toUpperCase()])];
         ctx.out(
           table(
-            ['ID', 'NAME', 'EXPERIMENT', 'STATUS', 'STARTED'],
-            runs.map((r) => [String(r.id), r.name, r.experiment, r.status, isoTime(r.startedAt ?? r.createdAt) ?? '']),
+            header,
+            runs.map((r) => [
+              String(r.id),
+              r.name,
+              r.experiment,
+              r.status,
+              isoTime(r.startedAt ?? r.createdAt) ?? '',
+              ...(shownMetric === undefined ? [] : [num(metricOf(r))]),
+            ]),
           ),
         );
       }

@@ -1,5 +1,6 @@
 import { Emitter, nextMatching, type Disposable, type Event } from '../events.ts';
-import type { Store, StoreChange } from '../store/store.ts';
+import type { StoreChange } from '../store/changes.ts';
+import type { Store } from '../store/store.ts';
 import type { Run } from '../store/types.ts';
 import {
   type Direction,
@@ -238,15 +239,17 @@ export class CompareSession implements Disposable {
   }
 
   private onStoreChange(change: StoreChange): void {
-    if (change.kind === 'models' || change.kind === 'deployments') return;
-    if (!this.runIds.includes(change.runId)) return;
-    if (change.kind === 'metrics') {
-      this.dirtyRuns.add(change.runId);
-      this.reader.invalidate(change.runId);
-    } else {
-      if (change.kind === 'runDeleted') this.runIds = this.runIds.filter((id) => id !== change.runId);
-      this.dirtyState = true;
+    const shown = (ids: readonly number[]) => (change.everything ? this.runIds : ids.filter((id) => this.runIds.includes(id)));
+    // A run whose record changed may have logged in the same write: `runs` does not repeat it under `metrics`.
+    const logged = [...shown(change.metrics), ...shown(change.runs)];
+    const deleted = new Set(shown(change.deletedRuns));
+    if (logged.length === 0 && deleted.size === 0) return;
+    for (const id of logged) {
+      this.dirtyRuns.add(id);
+      this.reader.invalidate(id);
     }
+    if (deleted.size > 0) this.runIds = this.runIds.filter((id) => !deleted.has(id));
+    if (change.everything || deleted.size > 0 || shown(change.runs).length > 0) this.dirtyState = true;
     this.schedule();
   }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { parseGate } from '../gates.ts';
 import { checkGates, enforceGates, Registry, type GateCheck, type ModelVersion } from '../registry/registry.ts';
+import type { DeploymentRecord } from '../store/deployments.ts';
 import type { Store } from '../store/store.ts';
 import { workspaceOf } from '../workspace.ts';
 import { customTarget, validateCustomTarget } from './custom.ts';
@@ -62,26 +63,6 @@ interface Plan {
   options: DeployOptions;
 }
 
-interface DeploymentRow {
-  id: number;
-  model_version_id: number;
-  name: string;
-  version: number;
-  target: string;
-  status: DeploymentStatus;
-  url: string | null;
-  port: number | null;
-  pid: number | null;
-  dir: string | null;
-  config: string;
-  error: string | null;
-  forced: string | null;
-  replaces_id: number | null;
-  created_at: number;
-  stopped_at: number | null;
-}
-
-const SELECT = `SELECT d.*, mv.name, mv.version FROM deployments d JOIN model_versions mv ON mv.id = d.model_version_id`;
 const BUILTIN = ['local', 'docker', 'kubernetes'];
 
 /** Deploys registered model versions to targets, and keeps their records in step with reality. */
@@ -111,12 +92,12 @@ export class Deployments {
   }
 
   list(): Deployment[] {
-    return (this.store.db.prepare(`${SELECT} ORDER BY d.id DESC`).all() as DeploymentRow[]).map(toDeployment);
+    return this.store.deployments.list().map(toDeployment);
   }
 
   find(id: number): Deployment | undefined {
-    const row = this.store.db.prepare(`${SELECT} WHERE d.id = ?`).get(id) as DeploymentRow | undefined;
-    return row && toDeployment(row);
+    const record = this.store.deployments.get(id);
+    return record && toDeployment(record);
   }
 
   get(id: number | string): Deployment {
@@ -146,8 +127,7 @@ export class Deployments {
     } finally {
       this.stopping.delete(d.id);
     }
-    this.store.db.prepare('UPDATE deployments SET status = ?, pid = NULL, stopped_at = ? WHERE id = ?').run('stopped', Date.now(), d.id);
-    this.store.notify({ kind: 'deployments' });
+    this.store.deployments.markStopped(d.id);
     return this.get(d.id);
   }
 
@@ -174,19 +154,15 @@ export class Deployments {
   /** Brings recorded statuses in line with reality: a server that is gone is marked "stopped unexpectedly". */
   async reconcile(): Promise<Deployment[]> {
     const changed: Deployment[] = [];
-    const rows = this.store.db.prepare(`${SELECT} WHERE d.status IN ('running', 'deployed', 'stopping') ORDER BY d.id`).all() as DeploymentRow[];
-    for (const d of rows.map(toDeployment)) {
+    for (const d of this.store.deployments.watched().map(toDeployment)) {
       const target = this.targets.get(d.target);
       if (!target || this.stopping.has(d.id)) continue;
       const alive = await target.alive(d);
       if (alive !== false) continue;
       const status = d.status === 'stopping' ? 'stopped' : 'stopped unexpectedly';
-      this.store.db
-        .prepare(`UPDATE deployments SET status = ?, pid = NULL, stopped_at = ?, error = coalesce(error, ?) WHERE id = ? AND status = ?`)
-        .run(status, Date.now(), status === 'stopped' ? null : 'it was no longer running when checked', d.id, d.status);
+      this.store.deployments.markGone(d.id, d.status, status, status === 'stopped' ? null : 'it was no longer running when checked');
       changed.push(this.get(d.id));
     }
-    if (changed.length) this.store.notify({ kind: 'deployments' });
     return changed;
   }
 
@@ -232,19 +208,13 @@ export class Deployments {
     const started = Date.now();
     const token = plan.options.token ?? randomBytes(32).toString('base64url');
     const config: DeploymentConfig = { tokenSha256: createHash('sha256').update(token).digest('hex') };
-    const db = this.store.db;
-    const id = db.transaction(() => {
-      const id = Number(
-        db.prepare(`INSERT INTO deployments (model_version_id, target, status, port, config, forced, replaces_id, created_at) VALUES (?, ?, 'starting', ?, ?, ?, ?, ?)`)
-          .run(plan.model.id, plan.target.name, plan.options.port || null, JSON.stringify(config), plan.forced && JSON.stringify(plan.forced), replacesId, started).lastInsertRowid,
-      );
-      db.prepare('UPDATE deployments SET dir = ? WHERE id = ?').run(join(this.workspace, '.runboard', 'deploy', String(id)), id);
-      this.store.addEdge({ srcKind: 'model_version', srcId: plan.model.id, dstKind: 'deployment', dstId: id, relation: 'deployed' });
-      return id;
-    })();
-    const dir = join(this.workspace, '.runboard', 'deploy', String(id));
+    const dirOf = (id: number) => join(this.workspace, '.runboard', 'deploy', String(id));
+    const id = this.store.deployments.create(
+      { modelVersionId: plan.model.id, target: plan.target.name, port: plan.options.port || null, config: JSON.stringify(config), forced: plan.forced, replacesId, createdAt: started },
+      dirOf,
+    );
+    const dir = dirOf(id);
     mkdirSync(dir, { recursive: true });
-    this.store.notify({ kind: 'deployments' });
 
     let outcome;
     try {
@@ -263,62 +233,32 @@ export class Deployments {
       outcome = { status: 'failed' as const, error: (err as Error).message };
     }
     const merged: DeploymentConfig = { ...config, ...outcome.config, ...(outcome.message ? { message: outcome.message } : {}) };
-    db.prepare('UPDATE deployments SET status = ?, url = ?, port = ?, pid = ?, config = ?, error = ? WHERE id = ?').run(
-      outcome.status,
-      outcome.url ?? null,
-      outcome.port ?? (plan.options.port || null),
-      outcome.pid ?? null,
-      JSON.stringify(merged),
-      outcome.error ?? null,
-      id,
-    );
-    this.store.notify({ kind: 'deployments' });
+    this.store.deployments.recordOutcome(id, {
+      status: outcome.status,
+      url: outcome.url ?? null,
+      port: outcome.port ?? (plan.options.port || null),
+      pid: outcome.pid ?? null,
+      config: JSON.stringify(merged),
+      error: outcome.error ?? null,
+    });
     return { deployment: this.get(id), token, elapsedMs: Date.now() - started };
   }
 
   private exitedOnItsOwn(id: number, info: { code: number | null; signal: string | null }): void {
     if (this.stopping.has(id) || !this.store.db.open) return;
-    const result = this.store.db
-      .prepare(`UPDATE deployments SET status = 'stopped unexpectedly', pid = NULL, stopped_at = ?, error = ? WHERE id = ? AND status IN ('running', 'deployed')`)
-      .run(Date.now(), `the server exited (${info.code !== null ? `code ${info.code}` : info.signal})`, id);
-    if (result.changes) this.store.notify({ kind: 'deployments' });
+    this.store.deployments.markExited(id, `the server exited (${info.code !== null ? `code ${info.code}` : info.signal})`);
   }
 
   private setStatus(id: number, status: DeploymentStatus): void {
-    this.store.db.prepare('UPDATE deployments SET status = ? WHERE id = ?').run(status, id);
-    this.store.notify({ kind: 'deployments' });
+    this.store.deployments.setStatus(id, status);
   }
 
   private previousVersion(d: Deployment): number | undefined {
-    const db = this.store.db;
-    const deployed = db
-      .prepare(`SELECT mv.version FROM deployments d JOIN model_versions mv ON mv.id = d.model_version_id
-        WHERE mv.name = ? AND d.target = ? AND d.id < ? AND mv.version < ? AND d.status <> 'failed' ORDER BY d.id DESC LIMIT 1`)
-      .pluck()
-      .get(d.model, d.target, d.id, d.version) as number | undefined;
-    return deployed ?? (db.prepare('SELECT max(version) FROM model_versions WHERE name = ? AND version < ?').pluck().get(d.model, d.version) as number | null) ?? undefined;
+    return this.store.deployments.previousVersion(d.model, d.target, d.id, d.version) ?? this.store.models.versionBelow(d.model, d.version);
   }
 }
 
-function toDeployment(r: DeploymentRow): Deployment {
+function toDeployment(r: DeploymentRecord): Deployment {
   const config = JSON.parse(r.config) as DeploymentConfig;
-  return {
-    id: r.id,
-    modelVersionId: r.model_version_id,
-    model: r.name,
-    version: r.version,
-    target: r.target,
-    status: r.status,
-    url: r.url,
-    port: r.port,
-    pid: r.pid,
-    dir: r.dir,
-    config,
-    message: typeof config.message === 'string' ? config.message : null,
-    error: r.error,
-    forced: r.forced === null ? null : JSON.parse(r.forced),
-    replacesId: r.replaces_id,
-    createdAt: r.created_at,
-    stoppedAt: r.stopped_at,
-  };
+  return { ...r, status: r.status as DeploymentStatus, config, message: typeof config.message === 'string' ? config.message : null };
 }

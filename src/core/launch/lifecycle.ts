@@ -1,4 +1,5 @@
-import type { RunEnd, Store } from '../store/store.ts';
+import type { RunEnd } from '../store/runs.ts';
+import type { Store } from '../store/store.ts';
 
 /**
  * The launch side's run-state transitions. The Store applies each only while the run is still

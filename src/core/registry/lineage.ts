@@ -101,11 +101,10 @@ function chainOf(root: LineageRef, nodes: LineageNode[], upstream: LineageEdge[]
 }
 
 function node(store: Store, kind: LineageKind, id: number): LineageNode {
-  const db = store.db;
   switch (kind) {
     case 'dataset': {
-      const d = db.prepare('SELECT path, fingerprint, size FROM datasets WHERE id = ?').get(id) as { path: string; fingerprint: string; size: number } | undefined;
-      return d ? { kind, id, ...d } : { kind, id, missing: true };
+      const d = store.provenance.dataset(id);
+      return d ? { kind, id, path: d.path, fingerprint: d.fingerprint, size: d.size } : { kind, id, missing: true };
     }
     case 'run': {
       const run = store.run(id);
@@ -129,10 +128,8 @@ function node(store: Store, kind: LineageKind, id: number): LineageNode {
       };
     }
     case 'deployment': {
-      const d = db.prepare('SELECT target, status, url, forced, replaces_id FROM deployments WHERE id = ?').get(id) as
-        | { target: string; status: string; url: string | null; forced: string | null; replaces_id: number | null }
-        | undefined;
-      return d ? { kind, id, target: d.target, status: d.status, url: d.url, forced: d.forced && JSON.parse(d.forced), replacesId: d.replaces_id } : { kind, id, missing: true };
+      const d = store.deployments.get(id);
+      return d ? { kind, id, target: d.target, status: d.status, url: d.url, forced: d.forced, replacesId: d.replacesId } : { kind, id, missing: true };
     }
     default: {
       const never: never = kind;

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../errors.ts';
 import { evaluateGates, type GateResult } from '../gates.ts';
+import type { AliasMove, ModelSummary, ModelVersionRecord } from '../store/models.ts';
 import type { Store } from '../store/store.ts';
 import type { CodeState, MetricSummary, Run } from '../store/types.ts';
 import { workspaceOf } from '../workspace.ts';
@@ -23,39 +24,10 @@ export interface ModelSnapshot {
   note?: string;
 }
 
-export interface ModelVersion {
-  id: number;
-  name: string;
-  version: number;
-  runId: number | null;
-  sourcePath: string;
-  /** Absolute path of the registry's own copy. */
-  storedPath: string;
-  sha256: string;
-  size: number;
-  noLineage: boolean;
-  snapshot: ModelSnapshot;
-  /** Gates that failed and were overridden with force, if any. */
-  forced: string[] | null;
-  createdAt: number;
-  aliases: string[];
-}
+/** A registered version as callers see it: `storedPath` absolute, the snapshot read. */
+export type ModelVersion = Omit<ModelVersionRecord, 'snapshot'> & { snapshot: ModelSnapshot };
 
-export interface ModelSummary {
-  name: string;
-  versions: number;
-  latest: number;
-  aliases: Record<string, number>;
-}
-
-export interface AliasMove {
-  id: number;
-  name: string;
-  alias: string;
-  fromVersion: number | null;
-  toVersion: number;
-  movedAt: number;
-}
+export type { AliasMove, ModelSummary } from '../store/models.ts';
 
 export interface RegisterSpec {
   name: string;
@@ -143,35 +115,19 @@ export function enforceGates(check: GateCheck, force: boolean, action: string): 
   );
 }
 
-interface VersionRow {
-  id: number;
-  name: string;
-  version: number;
-  run_id: number | null;
-  source_path: string;
-  stored_path: string;
-  sha256: string;
-  size: number;
-  no_lineage: number;
-  snapshot: string;
-  forced: string | null;
-  created_at: number;
-  aliases: string;
-}
-
-const VERSION_COLUMNS = `mv.*, (SELECT json_group_array(a.alias) FROM model_aliases a
-  WHERE a.name = mv.name AND a.version = mv.version) AS aliases`;
-
 /** The model registry: numbered versions per name, stored copies, aliases and their history. */
 export class Registry {
   readonly store: Store;
   readonly workspace: string;
   readonly modelsDir: string;
+  private readonly copy: (from: string, to: string) => void;
 
-  constructor(store: Store, workspace = workspaceOf(store.file)) {
+  /** `copy` makes the registry's copy of a model file (a hard link when it can); tests slow it down to watch the lock. */
+  constructor(store: Store, workspace = workspaceOf(store.file), copy = linkOrCopy) {
     this.store = store;
     this.workspace = workspace;
     this.modelsDir = join(workspace, '.runboard', 'models');
+    this.copy = copy;
   }
 
   register(spec: RegisterSpec): ModelVersion {
@@ -184,62 +140,57 @@ export class Registry {
       throw new UserError(`${source.path} changed since the run recorded it (sha256 ${source.recordedSha.slice(0, 12)}… then, ${sha256.slice(0, 12)}… now); not registering it`);
     }
     const { size } = statSync(source.path);
-
-    // IMMEDIATE takes the write lock before max(version) is read, so two processes cannot pick the same number.
-    const id = this.store.db
-      .transaction(() => {
-        const version = this.store.db.prepare('SELECT coalesce(max(version), 0) + 1 FROM model_versions WHERE name = ?').pluck().get(name) as number;
-        const dir = join(this.modelsDir, name, String(version));
-        try {
-          // Left over by a registration that failed after copying: no row points at it.
-          rmSync(dir, { recursive: true, force: true });
-          mkdirSync(dir, { recursive: true });
-          const stored = join(dir, basename(source.path));
-          linkOrCopy(source.path, stored);
-          const storedSha = sha256File(stored);
-          if (storedSha !== sha256) throw new UserError(`The registry's copy of ${source.path} does not match it (sha256 ${storedSha} ≠ ${sha256})`);
-          const id = Number(
-            this.store.db
-              .prepare(`INSERT INTO model_versions (name, version, run_id, source_path, stored_path, sha256, size, no_lineage, snapshot, forced, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-              .run(name, version, source.run?.id ?? null, source.path, relative(this.workspace, stored), sha256, size, source.run ? 0 : 1,
-                JSON.stringify(source.snapshot), forced && JSON.stringify(forced), Date.now()).lastInsertRowid,
-          );
-          if (source.run) this.store.addEdge({ srcKind: 'run', srcId: source.run.id, dstKind: 'model_version', dstId: id, relation: 'produced' });
-          for (const alias of aliases) this.moveAlias(name, alias, version);
-          return id;
-        } catch (err) {
-          rmSync(dir, { recursive: true, force: true });
-          throw err;
-        }
-      })
-      .immediate();
-    this.store.notify({ kind: 'models' });
-    return this.byId(id)!;
+    const file = basename(source.path);
+    const modelDir = join(this.modelsDir, name);
+    mkdirSync(modelDir, { recursive: true });
+    // Copying and hashing take as long as the model is large (minutes for many GB), so they happen
+    // before the write transaction, under a name no version uses; the transaction only renames.
+    const staging = mkdtempSync(join(modelDir, '.incoming-'));
+    try {
+      this.copy(source.path, join(staging, file));
+      const storedSha = sha256File(join(staging, file));
+      if (storedSha !== sha256) throw new UserError(`The registry's copy of ${source.path} does not match it (sha256 ${storedSha} ≠ ${sha256})`);
+      let placed: string | undefined;
+      const place = (version: number): string => {
+        const dir = join(modelDir, String(version));
+        // Left over by a registration that failed after placing its file: no row points at it.
+        rmSync(dir, { recursive: true, force: true });
+        renameSync(staging, dir);
+        placed = dir;
+        return relative(this.workspace, join(dir, file));
+      };
+      const record = { name, runId: source.run?.id ?? null, sourcePath: source.path, sha256, size, snapshot: JSON.stringify(source.snapshot), forced, aliases };
+      let id: number;
+      try {
+        id = this.store.models.add(record, place);
+      } catch (err) {
+        // The transaction rolled back, so no row points at the placed copy.
+        if (placed) rmSync(placed, { recursive: true, force: true });
+        throw err;
+      }
+      return this.byId(id)!;
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
   }
 
   /** Every version, by name then newest first; or one model's versions. */
   list(name?: string): ModelVersion[] {
-    const rows = (name === undefined
-      ? this.store.db.prepare(`SELECT ${VERSION_COLUMNS} FROM model_versions mv ORDER BY mv.name, mv.version DESC`).all()
-      : this.store.db.prepare(`SELECT ${VERSION_COLUMNS} FROM model_versions mv WHERE mv.name = ? ORDER BY mv.version DESC`).all(name)) as VersionRow[];
-    return rows.map((r) => this.toVersion(r));
+    return this.store.models.list(name).map((r) => this.toVersion(r));
   }
 
   models(): ModelSummary[] {
-    const rows = this.store.db.prepare('SELECT name, count(*) AS versions, max(version) AS latest FROM model_versions GROUP BY name ORDER BY name').all() as Omit<ModelSummary, 'aliases'>[];
-    const aliases = this.store.db.prepare('SELECT name, alias, version FROM model_aliases ORDER BY alias').all() as { name: string; alias: string; version: number }[];
-    return rows.map((r) => ({ ...r, aliases: Object.fromEntries(aliases.filter((a) => a.name === r.name).map((a) => [a.alias, a.version])) }));
+    return this.store.models.summaries();
   }
 
   get(name: string, version: number): ModelVersion | undefined {
-    const row = this.store.db.prepare(`SELECT ${VERSION_COLUMNS} FROM model_versions mv WHERE mv.name = ? AND mv.version = ?`).get(name, version) as VersionRow | undefined;
-    return row && this.toVersion(row);
+    const record = this.store.models.get(name, version);
+    return record && this.toVersion(record);
   }
 
   byId(id: number): ModelVersion | undefined {
-    const row = this.store.db.prepare(`SELECT ${VERSION_COLUMNS} FROM model_versions mv WHERE mv.id = ?`).get(id) as VersionRow | undefined;
-    return row && this.toVersion(row);
+    const record = this.store.models.byId(id);
+    return record && this.toVersion(record);
   }
 
   /** `NAME` (the newest version), `NAME@3`, `NAME@latest` or `NAME@alias`. */
@@ -250,9 +201,7 @@ export class Registry {
     const latest = this.list(name)[0];
     if (!latest) throw new UserError(`No model "${name}" in the registry. Register one with: runboard models register RUN ARTIFACT --name ${name}`);
     if (which === 'latest') return latest;
-    const version = /^\d+$/.test(which)
-      ? Number(which)
-      : (this.store.db.prepare('SELECT version FROM model_aliases WHERE name = ? AND alias = ?').pluck().get(name, which) as number | undefined);
+    const version = /^\d+$/.test(which) ? Number(which) : this.store.models.aliasVersion(name, which);
     const found = version === undefined ? undefined : this.get(name, version);
     if (!found) {
       const known = this.models().find((m) => m.name === name)!;
@@ -267,16 +216,12 @@ export class Registry {
     validateName(name);
     validateAlias(alias);
     if (!this.get(name, version)) throw new UserError(`${name} has no version ${version}`);
-    const move = this.store.db.transaction(() => this.moveAlias(name, alias, version)).immediate();
-    if (move) this.store.notify({ kind: 'models' });
-    return move;
+    return this.store.models.setAlias(name, alias, version);
   }
 
   /** Alias history, newest first. */
   aliasMoves(name?: string): AliasMove[] {
-    const sql = `SELECT id, name, alias, from_version AS fromVersion, to_version AS toVersion, moved_at AS movedAt FROM alias_moves
-      ${name === undefined ? '' : 'WHERE name = ?'} ORDER BY id DESC`;
-    return this.store.db.prepare(sql).all(...(name === undefined ? [] : [name])) as AliasMove[];
+    return this.store.models.aliasMoves(name);
   }
 
   /** Absolute path of the stored copy, after checking it still has the registered sha256. */
@@ -288,16 +233,6 @@ export class Registry {
       throw new UserError(`The stored copy of ${mv.name}@${mv.version} changed since registration (sha256 ${sha.slice(0, 12)}…, registered ${mv.sha256.slice(0, 12)}…): register the model again`);
     }
     return mv.storedPath;
-  }
-
-  private moveAlias(name: string, alias: string, version: number): AliasMove | null {
-    const db = this.store.db;
-    const from = db.prepare('SELECT version FROM model_aliases WHERE name = ? AND alias = ?').pluck().get(name, alias) as number | undefined;
-    if (from === version) return null;
-    db.prepare('INSERT OR REPLACE INTO model_aliases (name, alias, version) VALUES (?, ?, ?)').run(name, alias, version);
-    const movedAt = Date.now();
-    const id = Number(db.prepare('INSERT INTO alias_moves (name, alias, from_version, to_version, moved_at) VALUES (?, ?, ?, ?, ?)').run(name, alias, from ?? null, version, movedAt).lastInsertRowid);
-    return { id, name, alias, fromVersion: from ?? null, toVersion: version, movedAt };
   }
 
   private runSource(spec: RegisterSpec): Source {
@@ -338,22 +273,8 @@ export class Registry {
     };
   }
 
-  private toVersion(r: VersionRow): ModelVersion {
-    return {
-      id: r.id,
-      name: r.name,
-      version: r.version,
-      runId: r.run_id,
-      sourcePath: r.source_path,
-      storedPath: resolve(this.workspace, r.stored_path),
-      sha256: r.sha256,
-      size: r.size,
-      noLineage: r.no_lineage === 1,
-      snapshot: JSON.parse(r.snapshot),
-      forced: r.forced === null ? null : JSON.parse(r.forced),
-      createdAt: r.created_at,
-      aliases: (JSON.parse(r.aliases) as string[]).sort(),
-    };
+  private toVersion(r: ModelVersionRecord): ModelVersion {
+    return { ...r, storedPath: resolve(this.workspace, r.storedPath), snapshot: JSON.parse(r.snapshot) as ModelSnapshot };
   }
 }
 

@@ -95,11 +95,26 @@ function migrate(db: Db, file: string, migrations: Migration[], readonly: boolea
       } catch (err) {
         throw new UserError(`Migration ${m.name} failed and was rolled back: ${(err as Error).message}`);
       }
+      const dangling = db.pragma('foreign_key_check') as { table: string; parent: string }[];
+      if (dangling.length > 0) {
+        const { table, parent } = dangling[0]!;
+        throw new UserError(
+          `Migration ${m.name} was rolled back: it left rows of ${table} pointing at missing rows of ${parent} (${dangling.length} in all); the database was not changed.`,
+        );
+      }
       db.pragma(`user_version = ${m.version}`);
     }
   });
-  // IMMEDIATE: take the write lock before reading, so two processes never apply the same step.
-  applyAll.immediate();
+  // Off for the migration, and set outside the transaction (inside one the pragma does nothing):
+  // rebuilding a table the way SQLite documents it (create, copy, drop, rename) would otherwise
+  // cascade the DROP into every table that references it. foreign_key_check stands in for them.
+  db.pragma('foreign_keys = OFF');
+  try {
+    // IMMEDIATE: take the write lock before reading, so two processes never apply the same step.
+    applyAll.immediate();
+  } finally {
+    db.pragma('foreign_keys = ON');
+  }
 }
 
 /** A consistent copy before upgrading: checkpoint the WAL, then copy the main file. */

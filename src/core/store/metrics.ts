@@ -1,4 +1,6 @@
-import type { Db, Statement } from './db.ts';
+import { change } from './changes.ts';
+import type { Connection } from './connection.ts';
+import type { Statement } from './db.ts';
 import type { Envelope, EnvelopeBucket, MetricPoint, MetricSummary, SeriesPoint } from './types.ts';
 
 /** Rollup tiers: bucket widths 2^6 … 2^24 steps. Below 64 steps per bucket raw points are cheap. */
@@ -80,33 +82,40 @@ export class MetricStore {
   private readonly keyIds = new Map<string, number>();
   private readonly wallBases = new Map<number, number>();
   private readonly s: Record<string, Statement>;
-  private readonly db: Db;
+  private readonly sql: Connection;
+  private readonly keys: () => Statement;
+  private readonly deletions: (() => Statement)[];
 
-  constructor(db: Db) {
-    this.db = db;
+  constructor(sql: Connection) {
+    this.sql = sql;
+    // A key created in a transaction that rolled back (a full disk, say) no longer exists, and a
+    // cached id would file later points under no name.
+    sql.onRollback(() => this.keyIds.clear());
+    this.keys = sql.lazy('SELECT name FROM metric_keys ORDER BY name', (s) => s.pluck());
+    this.deletions = [sql.lazy('DELETE FROM metrics WHERE run_id = ?'), sql.lazy('DELETE FROM metric_rollups WHERE run_id = ?')];
     this.s = {
-      keyId: db.prepare('SELECT id FROM metric_keys WHERE name = ?').pluck(),
-      createdAt: db.prepare('SELECT created_at FROM runs WHERE id = ?').pluck(),
-      addKey: db.prepare('INSERT INTO metric_keys (name) VALUES (?)'),
-      insert: db.prepare('INSERT OR IGNORE INTO metrics (run_id, key_id, step, wall, value) VALUES (?, ?, ?, ?, ?)'),
-      rollup: db.prepare(`
+      keyId: sql.prepare('SELECT id FROM metric_keys WHERE name = ?').pluck(),
+      createdAt: sql.prepare('SELECT created_at FROM runs WHERE id = ?').pluck(),
+      addKey: sql.prepare('INSERT INTO metric_keys (name) VALUES (?)'),
+      insert: sql.prepare('INSERT OR IGNORE INTO metrics (run_id, key_id, step, wall, value) VALUES (?, ?, ?, ?, ?)', false),
+      rollup: sql.prepare(`
         INSERT INTO metric_rollups AS r (run_id, key_id, tier, bucket, min, max, sum, count, nonfinite, last, last_step, last_wall)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT DO UPDATE SET sum = r.sum + excluded.sum, ${MERGE_SUMMARY}`),
-      summary: db.prepare(`
+        ON CONFLICT DO UPDATE SET sum = r.sum + excluded.sum, ${MERGE_SUMMARY}`, false),
+      summary: sql.prepare(`
         INSERT INTO metric_summaries AS r (run_id, key_id, last, last_step, last_wall, min, max, count, nonfinite)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT DO UPDATE SET ${MERGE_SUMMARY}`),
-      summaries: db.prepare(`
+      summaries: sql.prepare(`
         SELECT k.name AS key, s.last, s.last_step, s.last_wall, s.min, s.max, s.count, s.nonfinite
         FROM metric_summaries s JOIN metric_keys k ON k.id = s.key_id WHERE s.run_id = ? ORDER BY k.name`),
-      firstStep: db.prepare('SELECT min(step) FROM metrics WHERE run_id = ? AND key_id = ?').pluck(),
-      lastStep: db.prepare('SELECT max(step) FROM metrics WHERE run_id = ? AND key_id = ?').pluck(),
+      firstStep: sql.prepare('SELECT min(step) FROM metrics WHERE run_id = ? AND key_id = ?').pluck(),
+      lastStep: sql.prepare('SELECT max(step) FROM metrics WHERE run_id = ? AND key_id = ?').pluck(),
       // Rows as arrays, not objects: reading is the envelope's whole cost.
-      raw: db
+      raw: sql
         .prepare('SELECT step, wall, value FROM metrics WHERE run_id = ? AND key_id = ? AND step BETWEEN ? AND ? ORDER BY step')
         .raw(true),
-      tier: db
+      tier: sql
         .prepare(`SELECT bucket, min, max, sum, count, nonfinite, last, last_step, last_wall FROM metric_rollups
           WHERE run_id = ? AND key_id = ? AND tier = ? AND bucket BETWEEN ? AND ? ORDER BY bucket`)
         .raw(true),
@@ -139,24 +148,20 @@ export class MetricStore {
    * crash never duplicates. Returns how many points were inserted.
    */
   log(runId: number, points: readonly MetricPoint[]): number {
-    return this.logTx(runId, points);
+    if (points.length === 0) return 0;
+    const inserted = this.sql.transaction(() => this.logInTransaction(runId, points));
+    if (inserted > 0) this.sql.emit(change({ metrics: [runId] }));
+    return inserted;
   }
 
-  private readonly logTx = (runId: number, points: readonly MetricPoint[]): number => {
-    try {
-      return this.db.transaction(() => this.logInTransaction(runId, points)).immediate();
-    } catch (err) {
-      this.forgetKeyIds();
-      throw err;
-    }
-  };
+  /** Points and rollups of a deleted run (no foreign keys there: they would cost a lookup per point). */
+  deleteRun(runId: number): void {
+    for (const statement of this.deletions) statement().run(runId);
+  }
 
-  /**
-   * Drops the cached metric-name ids: a key created in a transaction that rolled back (a full
-   * disk, say) no longer exists, and a cached id would file later points under no name.
-   */
-  forgetKeyIds(): void {
-    this.keyIds.clear();
+  /** Metric names recorded anywhere, for sort and filter pickers. */
+  names(): string[] {
+    return this.keys().all() as string[];
   }
 
   private logInTransaction(runId: number, points: readonly MetricPoint[]): number {

@@ -2,7 +2,6 @@ import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
 import type { DeployResult } from '../../core/deploy/deployments.ts';
 import type { ModelVersion } from '../../core/registry/registry.ts';
-import { change } from '../../core/store/changes.ts';
 import { COMMANDS } from '../commandIds.ts';
 import { registerModelCommand } from './registerModel.ts';
 import { fileOfArgs, optionsOf } from './shared/args.ts';
@@ -83,7 +82,6 @@ export const deployModelCommand: CommandSpec = {
     if (!result) return undefined;
     const d = result.deployment;
     if (d.status !== 'failed') await deploymentTokens(container).set(d, result.token);
-    container.changes.announce(change({ deployments: [d.id] }));
     container.log.info(`Deployment ${d.id}: ${d.model}@${d.version} → ${d.target}: ${d.status}${d.url ? ` at ${d.url}` : ''}`);
     if (d.status === 'failed') throw new UserError(`Deploying ${d.model}@${d.version} to ${d.target} failed: ${d.error ?? 'see the deployment folder'}`);
     if (interactive) void announce(result);

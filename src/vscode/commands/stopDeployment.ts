@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
 import type { Deployment } from '../../core/deploy/types.ts';
-import { change } from '../../core/store/changes.ts';
 import { COMMANDS } from '../commandIds.ts';
 import type { CommandSpec } from './command.ts';
 import { deploymentTokens } from './shared/tokens.ts';
@@ -15,7 +14,6 @@ export const stopDeploymentCommand: CommandSpec = {
     if (id === undefined) throw new UserError('Stop Deployment needs a deployment: run it from the Deployments view');
     const deployments = await container.deployments();
     const stopped = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Stopping deployment ${id}…` }, () => deployments.stop(id));
-    container.changes.announce(change({ deployments: [id] }));
     // Nothing answers with it any more.
     if (stopped.status === 'stopped') await deploymentTokens(container).delete(id);
     return stopped;
