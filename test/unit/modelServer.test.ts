@@ -87,39 +87,36 @@ function trickle(sockets: Socket[], everyMs: number): () => void {
   };
 }
 
-test('150 slow-loris connections do not keep an authenticated /predict out', { timeout: 60_000 }, async () => {
+test('150 slow-loris connections do not keep an authenticated /predict out', { timeout: 60_000 }, async (t) => {
   const { port } = await startServer([]);
   const sockets = await openMany(port, 150);
-  const stop = trickle(sockets, 500);
-  try {
-    await new Promise((resolve) => setTimeout(resolve, 1500)); // every slow client is mid-header
-    const res = await predict(port);
-    assert.equal(res.status, 200);
-    assert.deepEqual((await res.json()).predictions, [2, 5]);
-  } finally {
-    stop();
-  }
+  t.after(trickle(sockets, 500));
+  await new Promise((resolve) => setTimeout(resolve, 1500)); // every slow client is mid-header
+  const res = await predict(port);
+  assert.equal(res.status, 200);
+  assert.deepEqual((await res.json()).predictions, [2, 5]);
 });
 
-test('connections past the limit evict idle strangers, not the authenticated client', { timeout: 60_000 }, async () => {
+test('connections past the limit evict idle strangers, not the authenticated client', { timeout: 60_000 }, async (t) => {
   const { port } = await startServer(['--max-connections', '20']);
   const idle = await openMany(port, 40);
+  // The 20 left open (the newest) send a whole head without the token, then trickle the body it announces.
+  for (const socket of idle.slice(20)) socket.write('POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n{');
+  t.after(trickle(idle.slice(20), 200));
   const closed = idle.map(closedAfter);
   await new Promise((resolve) => setTimeout(resolve, 300));
   const res = await predict(port);
   assert.equal(res.status, 200);
   assert.deepEqual((await res.json()).predictions, [2, 5]);
   assert.ok((await Promise.race([Promise.any(closed), new Promise((r) => setTimeout(() => r(-1), 2000))])) !== -1, 'the oldest idle connections were closed');
-  for (const socket of idle) socket.destroy();
 });
 
-test('a request head must arrive whole within the header deadline, however steadily it trickles', { timeout: 30_000 }, async () => {
+test('a request head must arrive whole within the header deadline, however steadily it trickles', { timeout: 30_000 }, async (t) => {
   const { port } = await startServer(['--header-timeout', '1']);
   const socket = await open(port);
   const closed = closedAfter(socket);
-  const stop = trickle([socket], 100);
+  t.after(trickle([socket], 100));
   const ms = await closed;
-  stop();
   assert.ok(ms >= 700 && ms < 5000, `closed after the deadline although bytes kept coming (${ms} ms)`);
 });
 

@@ -44,6 +44,8 @@ MAX_LOGGED_PATH = 200
 BODY_TIMEOUT = 120.0
 # Seconds between summary lines of the requests that are not logged one by one.
 SUMMARY_INTERVAL = 60.0
+# File descriptors kept free of connections: the model's files, the log, the pipes.
+RESERVED_FDS = 64
 
 
 class BadInput(Exception):
@@ -219,7 +221,7 @@ class Connection:
         self.writer = writer
         # Showed the token at least once: closed for capacity only after every stranger.
         self.trusted = False
-        # Handling a request (not waiting for one): never closed for capacity.
+        # Handling a request with the token: never closed for capacity.
         self.busy = False
         self.waiting_since = time.monotonic()
 
@@ -329,7 +331,6 @@ class ModelServer:
                     return
                 except asyncio.LimitOverrunError:
                     raise Refuse("431", 431)
-                conn.busy = True
                 first = False
                 request = parse_head(head)
                 if not await self.handle(request, reader, writer, conn):
@@ -364,6 +365,8 @@ class ModelServer:
             self.unlogged.count("404")
             return await self.send(writer, 404, {"error": "unknown path; use POST /predict or GET /health"}, request.keep_alive)
         conn.trusted = True
+        # Only a token holder's request keeps its connection from being closed for capacity.
+        conn.busy = True
         if request.method != "POST" or request.path != "/predict":
             await self.drain(request, reader)
             return await self.answer(writer, request, 404, {"error": "unknown path %s; use POST /predict or GET /health" % request.path[:MAX_LOGGED_PATH]})
@@ -451,6 +454,24 @@ def encode(payload):
 TOKEN_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
+def connection_limit(wanted):
+    """`wanted`, or fewer when the open-file limit (first raised toward its hard maximum) is lower."""
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit to raise
+        return wanted
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = wanted + RESERVED_FDS
+    if soft != resource.RLIM_INFINITY and soft < need:
+        raised = need if hard == resource.RLIM_INFINITY else min(need, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+        except (ValueError, OSError):
+            pass
+    return wanted if soft == resource.RLIM_INFINITY else max(1, min(wanted, soft - RESERVED_FDS))
+
+
 def expected_token_sha256(fd):
     """The token's SHA-256 (hex) from the pipe `fd`, else hashed from RUNBOARD_SERVER_TOKEN; "" when neither."""
     if fd is not None:
@@ -463,7 +484,7 @@ def expected_token_sha256(fd):
 
 async def serve(args, model, meta, token_sha256):
     log = RequestLog(args.log, args.log_max_bytes)
-    server = ModelServer(model, meta, token_sha256, log, args.header_timeout, args.max_connections)
+    server = ModelServer(model, meta, token_sha256, log, args.header_timeout, connection_limit(args.max_connections))
     try:
         listener = await asyncio.start_server(server.serve, args.host, args.port, limit=MAX_HEAD, backlog=1024)
     except OSError as exc:
@@ -471,8 +492,13 @@ async def serve(args, model, meta, token_sha256):
         return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def request_stop(_signum, _frame):
+        # signal.signal rather than loop.add_signal_handler, which Windows lacks.
+        loop.call_soon_threadsafe(stop.set)
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+        signal.signal(signum, request_stop)
     summaries = asyncio.ensure_future(server.summarize())
     emit({"event": "listening", "host": args.host, "port": listener.sockets[0].getsockname()[1], "pid": os.getpid()})
     await stop.wait()
@@ -494,7 +520,7 @@ def main(argv=None):
     parser.add_argument("--flavor", choices=["pickle", "onnx", "torchscript"], default=None)
     parser.add_argument("--header-timeout", type=float, default=10.0,
                         help="seconds a connection has to send a whole request head (also the longest it may idle between requests)")
-    parser.add_argument("--max-connections", type=int, default=512, help="connections open at once")
+    parser.add_argument("--max-connections", type=int, default=4096, help="connections open at once")
     parser.add_argument("--token-sha256-fd", type=int, default=None, help="inherited file descriptor to read the token's SHA-256 from")
     args = parser.parse_args(argv)
 
