@@ -46,6 +46,18 @@ export function toJson(value: unknown): string {
   return JSON.stringify(value, (_key, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2);
 }
 
+// C0 controls but tab and newline, DEL, C1 controls (U+009B is an 8-bit CSI), and the
+// bidirectional overrides that reorder what a reader sees.
+const TERMINAL_CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text for a terminal: control characters (run names, paths and messages come from users and
+ * files) become visible \uXXXX escapes, which also leaves JSON output valid and equal.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(TERMINAL_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export const isoTime = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /** A plain text table with columns padded to their widest cell. */

@@ -1,5 +1,5 @@
 import { storageProblem, UserError } from '../core/errors.ts';
-import type { CliCommand, CliContext } from './command.ts';
+import { terminalSafe, type CliCommand, type CliContext } from './command.ts';
 import { checkCommand } from './commands/check.ts';
 import { compareCommand } from './commands/compare.ts';
 import { importCommand } from './commands/import.ts';
@@ -30,7 +30,8 @@ function help(): string {
 }
 
 /** Runs one CLI invocation; user mistakes become one line on stderr and a non-zero exit. */
-export async function main(argv: string[], io: Pick<CliContext, 'out' | 'err'>, cwd = process.cwd(), env = process.env): Promise<number> {
+export async function main(argv: string[], terminal: Pick<CliContext, 'out' | 'err'>, cwd = process.cwd(), env = process.env): Promise<number> {
+  const io = { out: (text: string) => terminal.out(terminalSafe(text)), err: (text: string) => terminal.err(terminalSafe(text)) };
   const [name, ...args] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     io.out(help());

@@ -1,12 +1,12 @@
 import { UserError } from '../../core/errors.ts';
-import { Deployments, type DeployResult } from '../../core/deploy/deployments.ts';
+import { Deployments, type RollbackResult } from '../../core/deploy/deployments.ts';
 import type { Deployment } from '../../core/deploy/types.ts';
 import { isoTime, num, openStore, parse, requirePositional, table, toJson, type CliCommand, type CliContext } from '../command.ts';
 
 /** A token to reuse (so clients keep working across a redeploy) comes from the environment, never argv. */
 const TOKEN_ENV = 'RUNBOARD_DEPLOY_TOKEN';
 
-function resultJson(r: DeployResult) {
+function resultJson(r: RollbackResult) {
   const d = r.deployment;
   return {
     id: d.id,
@@ -26,7 +26,8 @@ function resultJson(r: DeployResult) {
   };
 }
 
-function report(ctx: CliContext, r: DeployResult, json: boolean, tokenReused: boolean): number {
+/** `r.token` is null when a rollback kept the token of the deployment it replaced. */
+function report(ctx: CliContext, r: RollbackResult, json: boolean, tokenReused: boolean): number {
   const d = r.deployment;
   const ok = d.status !== 'failed';
   if (json) {
@@ -41,11 +42,9 @@ function report(ctx: CliContext, r: DeployResult, json: boolean, tokenReused: bo
   ctx.out(`${d.model}@${d.version} → ${d.target}: ${d.status}${where} (deployment ${d.id}, ${(r.elapsedMs / 1000).toFixed(1)} s)`);
   if (d.message) ctx.out(d.message);
   if (d.forced) ctx.err(`runboard: deployed despite failing gates (recorded): ${d.forced.join('; ')}`);
-  if (tokenReused) {
-    ctx.out(`Token: the one in ${TOKEN_ENV}`);
-  } else {
-    ctx.out(`Token (shown once, keep it): ${r.token}`);
-  }
+  if (tokenReused) ctx.out(`Token: the one in ${TOKEN_ENV}`);
+  else if (r.token === null) ctx.out(`Token: unchanged (the one of deployment ${d.replacesId})`);
+  else ctx.out(`Token (shown once, keep it): ${r.token}`);
   if (d.url) ctx.out(`Try: curl -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"instances": [[...]]}' ${d.url}/predict`);
   return 0;
 }
@@ -173,14 +172,15 @@ export const undeployCommand: CliCommand = {
 export const rollbackCommand: CliCommand = {
   name: 'rollback',
   usage: 'runboard rollback ID [--force] [--json]',
-  summary: 'Replace a deployment with the previous version of its model, on the same target',
+  summary: 'Replace a deployment with the previous version of its model, on the same target, URL and token',
   async run(ctx) {
     const { values, positionals } = parse(ctx, rollbackCommand, { force: { type: 'boolean', default: false } });
     requirePositional(positionals, 1, rollbackCommand);
     const store = openStore(ctx, values.db);
     try {
       const token = ctx.env[TOKEN_ENV] || undefined;
-      const result = await new Deployments(store).rollback(positionals[0]!, { force: values.force, token });
+      // Clients keep their token, as in the editor: a target that needs the token itself gets a new one (printed).
+      const result = await new Deployments(store).rollback(positionals[0]!, { force: values.force, token, keepToken: true });
       return report(ctx, result, values.json, token !== undefined);
     } finally {
       store.close();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { tail } from './local.ts';
 import { isSameProcess } from '../launch/process.ts';
-import { freePort, runCommand, sleep, spawnDetached, stopGroup, waitHealthy } from './process.ts';
+import { environmentWithoutTokens, freePort, runCommand, sleep, spawnDetached, stopGroup, waitHealthy } from './process.ts';
 import type { DeployOutcome, DeployRequest, DeployTarget, Deployment, DeploymentConfig } from './types.ts';
 
 /** A deploy command from settings: argv arrays, never a shell line. */
@@ -81,7 +81,8 @@ export function customTarget(name: string, spec: CustomTargetSpec): DeployTarget
       const port = req.port || (await freePort());
       const values = placeholderValues(req.modelPath, req.model.name, req.model.version, port);
       const argv = substitute(spec.command, values);
-      const env = { ...process.env, ...spec.env, ...placeholderEnv(values, req.dir), RUNBOARD_SERVER_TOKEN: req.token };
+      // A custom command needs the token itself: Deployments always issues one for it.
+      const env = environmentWithoutTokens({ ...spec.env, ...placeholderEnv(values, req.dir), RUNBOARD_SERVER_TOKEN: req.token ?? '' });
       const url = spec.url ? spec.url.replaceAll('${port}', String(port)) : null;
       const config: DeploymentConfig = { command: spec.command, stop: spec.stop, background: spec.background, modelPath: req.modelPath };
       const timeoutMs = spec.timeoutMs ?? (spec.background ? 30_000 : 10 * 60_000);
@@ -132,7 +133,7 @@ export function customTarget(name: string, spec: CustomTargetSpec): DeployTarget
       if (isOurs(d)) await stopGroup(d.pid!, undefined);
       if (spec.stop && d.dir) {
         const values = placeholderValues(String(d.config.modelPath ?? ''), d.model, d.version, d.port ?? 0);
-        const result = await runCommand(substitute(spec.stop, values), { cwd: d.dir, env: { ...process.env, ...spec.env, ...placeholderEnv(values, d.dir) }, timeoutMs: spec.timeoutMs ?? 10 * 60_000 });
+        const result = await runCommand(substitute(spec.stop, values), { cwd: d.dir, env: environmentWithoutTokens({ ...spec.env, ...placeholderEnv(values, d.dir) }), timeoutMs: spec.timeoutMs ?? 10 * 60_000 });
         if (result.code !== 0) throw new UserError(`The stop command of target "${name}" failed: ${result.error ?? result.stderr.trim()}`);
       }
     },

@@ -55,6 +55,21 @@ export interface DeployResult {
   elapsedMs: number;
 }
 
+/** A rollback with `keepToken` may keep serving a token nobody here knows: then `token` is null. */
+export type RollbackResult = Omit<DeployResult, 'token'> & { token: string | null };
+
+type RollbackOptions = Pick<DeployOptions, 'force' | 'token' | 'healthTimeoutMs' | 'python'>;
+
+/** The token a deployment serves with; without `token`, the hash of one that only its clients have. */
+interface Credentials {
+  token?: string;
+  tokenSha256: string;
+}
+
+function issue(token = randomBytes(32).toString('base64url')): Required<Credentials> {
+  return { token, tokenSha256: createHash('sha256').update(token).digest('hex') };
+}
+
 interface Plan {
   model: ModelVersion;
   modelPath: string;
@@ -109,7 +124,8 @@ export class Deployments {
 
   /** Deploys `NAME`, `NAME@VERSION` or `NAME@ALIAS`; refused (GateError) when its run fails its profile's gates, unless force. */
   async deploy(ref: string | ModelVersion, options: DeployOptions = {}): Promise<DeployResult> {
-    return this.launch(this.plan(ref, options), null);
+    const credentials = issue(options.token);
+    return { ...(await this.launch(this.plan(ref, options), null, credentials)), token: credentials.token };
   }
 
   /** Stops a deployment; already stopped ones are returned as they are. */
@@ -133,9 +149,12 @@ export class Deployments {
 
   /**
    * Replaces a deployment with an earlier version of its model on the same target (and port):
-   * the last one deployed there before it, else the newest registered one below it.
+   * the last one deployed there before it, else the newest registered one below it. With
+   * `keepToken` and no token given, a target that checks only the token's hash keeps the old one.
    */
-  async rollback(id: number | string, options: Pick<DeployOptions, 'force' | 'token' | 'healthTimeoutMs' | 'python'> = {}): Promise<DeployResult> {
+  rollback(id: number | string, options: RollbackOptions & { keepToken: true }): Promise<RollbackResult>;
+  rollback(id: number | string, options?: RollbackOptions): Promise<DeployResult>;
+  async rollback(id: number | string, options: RollbackOptions & { keepToken?: boolean } = {}): Promise<RollbackResult> {
     const d = this.get(id);
     const previous = this.previousVersion(d);
     if (previous === undefined) throw new UserError(`Nothing to roll back to: ${d.model} has no version older than ${d.version}`);
@@ -147,8 +166,10 @@ export class Deployments {
       python: options.python ?? (typeof d.config.python === 'string' ? d.config.python : undefined),
       namespace: typeof d.config.namespace === 'string' ? d.config.namespace : undefined,
     });
+    const kept = options.keepToken && options.token === undefined && plan.target.checksTokenHash ? d.config.tokenSha256 : undefined;
+    const credentials: Credentials = kept === undefined ? issue(options.token) : { tokenSha256: kept };
     await this.stop(d.id);
-    return this.launch(plan, d.id);
+    return { ...(await this.launch(plan, d.id, credentials)), token: credentials.token ?? null };
   }
 
   /** Brings recorded statuses in line with reality: a server that is gone is marked "stopped unexpectedly". */
@@ -204,10 +225,9 @@ export class Deployments {
     return { profile: model.snapshot.run?.profile ?? null, results, failing: results.filter((r) => !r.ok) };
   }
 
-  private async launch(plan: Plan, replacesId: number | null): Promise<DeployResult> {
+  private async launch(plan: Plan, replacesId: number | null, credentials: Credentials): Promise<Omit<DeployResult, 'token'>> {
     const started = Date.now();
-    const token = plan.options.token ?? randomBytes(32).toString('base64url');
-    const config: DeploymentConfig = { tokenSha256: createHash('sha256').update(token).digest('hex') };
+    const config: DeploymentConfig = { tokenSha256: credentials.tokenSha256 };
     const dirOf = (id: number) => join(this.workspace, '.runboard', 'deploy', String(id));
     const id = this.store.deployments.create(
       { modelVersionId: plan.model.id, target: plan.target.name, port: plan.options.port || null, config: JSON.stringify(config), forced: plan.forced, replacesId, createdAt: started },
@@ -225,7 +245,7 @@ export class Deployments {
         model: plan.model,
         modelPath: plan.modelPath,
         port: plan.options.port ?? 0,
-        token,
+        ...credentials,
         options: plan.options,
         onExit: (info) => this.exitedOnItsOwn(id, info),
       });
@@ -241,7 +261,7 @@ export class Deployments {
       config: JSON.stringify(merged),
       error: outcome.error ?? null,
     });
-    return { deployment: this.get(id), token, elapsedMs: Date.now() - started };
+    return { deployment: this.get(id), elapsedMs: Date.now() - started };
   }
 
   private exitedOnItsOwn(id: number, info: { code: number | null; signal: string | null }): void {

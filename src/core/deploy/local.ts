@@ -2,11 +2,13 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pythonDir } from '../paths.ts';
 import type { ModelVersion } from '../registry/registry.ts';
-import { processAlive, sleep, spawnDetached, stopGroup, waitHealthy } from './process.ts';
+import { environmentWithoutTokens, processAlive, sleep, spawnDetached, stopGroup, waitHealthy } from './process.ts';
 import type { DeployOutcome, DeployRequest, DeployTarget, Deployment } from './types.ts';
 
 export const DEFAULT_PYTHON = '/usr/bin/python3';
 export const serverScript = (): string => join(pythonDir(), 'runboard_server', 'server.py');
+/** The descriptor `spawnDetached` hands its secret on. */
+const TOKEN_FD = 3;
 
 export interface LocalSettings {
   /** Interpreter when neither the deploy options nor the model's run name one. */
@@ -25,6 +27,7 @@ export function modelInterpreter(model: ModelVersion): string | undefined {
 export function localTarget(settings: LocalSettings = {}): DeployTarget {
   return {
     name: 'local',
+    checksTokenHash: true,
     async deploy(req: DeployRequest): Promise<DeployOutcome> {
       const python = req.options.python ?? settings.python ?? modelInterpreter(req.model) ?? DEFAULT_PYTHON;
       const requestLog = join(req.dir, 'requests.jsonl');
@@ -32,13 +35,13 @@ export function localTarget(settings: LocalSettings = {}): DeployTarget {
       const errFile = join(req.dir, 'server.err');
       const config = { python, requestLog };
       const argv = [python, serverScript(), '--model', req.modelPath, '--name', req.model.name, '--version', String(req.model.version),
-        '--port', String(req.port), '--log', requestLog];
+        '--port', String(req.port), '--log', requestLog, '--token-sha256-fd', String(TOKEN_FD)];
       const out = openSync(outFile, 'w');
       const err = openSync(errFile, 'w');
       let child;
       try {
-        // The token goes through the environment, never argv, so `ps` does not show it.
-        child = spawnDetached(argv, { cwd: req.dir, env: { ...process.env, RUNBOARD_SERVER_TOKEN: req.token }, stdout: out, stderr: err });
+        // The server only checks tokens, so it gets the hash, down a pipe: nothing to find in /proc/PID.
+        child = spawnDetached(argv, { cwd: req.dir, env: environmentWithoutTokens(), stdout: out, stderr: err, secret: req.tokenSha256 });
       } finally {
         closeSync(out);
         closeSync(err);

@@ -2,6 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
+import type { Writable } from 'node:stream';
 
 export interface CommandResult {
   code: number | null;
@@ -115,7 +116,8 @@ export async function stopGroup(pid: number, marker: string | undefined, graceMs
   if (!processAlive(pid, marker)) return;
   signal(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (processAlive(pid, marker)) {
+  // Ours until it is gone, though an exiting process's command line already reads empty.
+  while (processAlive(pid)) {
     if (Date.now() > deadline) {
       signal(pid, 'SIGKILL');
       await sleep(50);
@@ -137,7 +139,29 @@ function signal(pid: number, name: NodeJS.Signals): void {
   }
 }
 
-/** Spawns argv detached in its own process group, output to files; the caller unrefs it. */
-export function spawnDetached(argv: string[], options: { cwd: string; env: NodeJS.ProcessEnv; stdout: number; stderr: number }) {
-  return spawn(argv[0]!, argv.slice(1), { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', options.stdout, options.stderr] });
+/** Bearer tokens this process may hold (the CLI's, a server's): a long-lived server inherits neither. */
+const TOKEN_VARIABLES = ['RUNBOARD_DEPLOY_TOKEN', 'RUNBOARD_SERVER_TOKEN'];
+
+/** This process's environment without tokens, plus `extra`. */
+export function environmentWithoutTokens(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of TOKEN_VARIABLES) delete env[name];
+  return { ...env, ...extra };
+}
+
+/**
+ * Spawns argv detached in its own process group, output to files; the caller unrefs it. `secret`
+ * goes down a pipe the child inherits as file descriptor 3, so it is in neither argv nor the
+ * environment (both readable in /proc/PID by the same user for as long as the child lives).
+ */
+export function spawnDetached(argv: string[], options: { cwd: string; env: NodeJS.ProcessEnv; stdout: number; stderr: number; secret?: string }) {
+  const secretPipe = options.secret === undefined ? [] : ['pipe' as const];
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', options.stdout, options.stderr, ...secretPipe] });
+  const pipe = child.stdio[3] as Writable | null | undefined;
+  if (pipe && options.secret !== undefined) {
+    // A child that fails to start or exits early closes its end: its exit is what the caller reports.
+    pipe.on('error', () => undefined);
+    pipe.end(options.secret);
+  }
+  return child;
 }

@@ -78,7 +78,9 @@ export interface DeployRequest {
   /** The registry's copy, sha256 verified. */
   modelPath: string;
   port: number;
-  token: string;
+  /** The bearer token; absent when only its hash is known (a rollback keeping a token nobody here has), which only targets that check the hash are given. */
+  token?: string;
+  tokenSha256: string;
   options: DeployOptions;
   /** A started process ended on its own while this process was watching it. */
   onExit?(info: { code: number | null; signal: string | null }): void;
@@ -97,6 +99,8 @@ export interface DeployOutcome {
 /** One way of running a model: local process, container, cluster, custom command. */
 export interface DeployTarget {
   readonly name: string;
+  /** Serves knowing only the token's SHA-256 (our server, started here), so a rollback can keep a token it never saw. */
+  readonly checksTokenHash?: boolean;
   /** Resolves with the outcome; failures are outcomes (status failed), not rejections. */
   deploy(request: DeployRequest): Promise<DeployOutcome>;
   stop(deployment: Deployment): Promise<void>;

@@ -3,28 +3,49 @@
 Standard library only (Python >= 3.8). Loads pickle/joblib models (anything with `predict`),
 TorchScript when torch imports, ONNX when onnxruntime imports.
 
-    RUNBOARD_SERVER_TOKEN=... python3 server.py --model PATH --name NAME --version 3 --port 0 --log requests.jsonl
+    python3 server.py --model PATH --name NAME --version 3 --port 0 --log requests.jsonl --token-sha256-fd 3
 
-The token comes from the environment only, so it never shows in `ps`. Once listening, one JSON line
+The server only checks the bearer token, so it is given the token's SHA-256, on an inherited pipe
+(file descriptor 3 above): it shows neither in `ps` nor in /proc/PID/environ. Inside a container,
+whose environment is its own, RUNBOARD_SERVER_TOKEN=... works too. Once listening, one JSON line
 goes to stdout: {"event": "listening", "host": ..., "port": ..., "pid": ...}.
+
+One event loop serves every connection, so slow or idle clients hold no thread: a request head
+must arrive whole within --header-timeout seconds, and past --max-connections a new connection
+closes the one that has waited longest without ever showing the token. Predictions run on worker
+threads. Only requests that carry the token get a line in the request log; the others are counted
+and summed up in one line a minute, so strangers can neither grow the log nor push real traffic out
+of the part that the stats read. The log is capped at --log-max-bytes, with one older file (.1).
 """
 
 import argparse
+import asyncio
+import hashlib
 import hmac
 import json
 import math
 import os
+import re
 import signal
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
 
 MAX_BODY = 32 * 1024 * 1024
 # Bytes read from a request that is refused anyway (no token) before the connection is dropped instead.
 MAX_DRAIN = 64 * 1024
 # Numbers kept per request in the log: enough for drift statistics, bounded for huge batches.
 MAX_LOGGED_VALUES = 10000
+# Request line and headers; a longer head is answered 431 and the connection closed.
+MAX_HEAD = 16 * 1024
+# Characters of a path written to the log.
+MAX_LOGGED_PATH = 200
+# Seconds a client with the token has to send its body and read the answer.
+BODY_TIMEOUT = 120.0
+# Seconds between summary lines of the requests that are not logged one by one.
+SUMMARY_INTERVAL = 60.0
+# File descriptors kept free of connections: the model's files, the log, the pipes.
+RESERVED_FDS = 64
 
 
 class BadInput(Exception):
@@ -151,151 +172,340 @@ def parse_instances(body):
 
 
 class RequestLog:
-    def __init__(self, path):
+    """JSON lines, capped: a line that would take the file past `max_bytes` first moves it to
+    `<path>.1` (replacing the older one), so the log never holds more than twice the cap."""
+
+    def __init__(self, path, max_bytes):
         self.path = path
-        self.lock = threading.Lock()
+        self.max_bytes = max_bytes
+        self.size = os.path.getsize(path) if path and os.path.exists(path) else 0
 
     def write(self, record):
         if not self.path:
             return
-        line = json.dumps(record, separators=(",", ":")) + "\n"
-        with self.lock:
-            with open(self.path, "a", encoding="utf-8") as f:
-                f.write(line)
+        line = (json.dumps(record, separators=(",", ":")) + "\n").encode("utf-8")
+        if self.size and self.size + len(line) > self.max_bytes:
+            os.replace(self.path, self.path + ".1")
+            self.size = 0
+        with open(self.path, "ab") as f:
+            f.write(line)
+        self.size += len(line)
 
 
-class BoundedServer(ThreadingHTTPServer):
-    """A thread per connection, but at most `max_connections` at once: past that a connection is
-    closed at once, so idle or slow clients cannot exhaust threads and file descriptors."""
+class Unlogged:
+    """Requests without a line of their own (refused, health checks, abandoned heads): counted by
+    outcome and written as one summary line, whose path is not /predict so the stats skip it."""
 
-    daemon_threads = True
+    def __init__(self, log):
+        self.log = log
+        self.counts = {}
 
-    def __init__(self, address, handler, max_connections):
-        self.slots = threading.BoundedSemaphore(max_connections)
-        super().__init__(address, handler)
+    def count(self, outcome):
+        self.counts[outcome] = self.counts.get(outcome, 0) + 1
 
-    def process_request(self, request, client_address):
-        if not self.slots.acquire(blocking=False):
-            self.shutdown_request(request)
+    def flush(self):
+        if not self.counts:
             return
+        summary = ", ".join("%d x %s" % (n, outcome) for outcome, n in sorted(self.counts.items()))
+        self.log.write({"time": now_ms(), "method": "-", "path": "(not logged one by one: %s)" % summary, "status": 0,
+                        "latency_ms": 0, "batch": 0, "refused": self.counts})
+        self.counts = {}
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+class Connection:
+    def __init__(self, writer):
+        self.writer = writer
+        # Showed the token at least once: closed for capacity only after every stranger.
+        self.trusted = False
+        # Handling a request with the token: never closed for capacity.
+        self.busy = False
+        self.waiting_since = time.monotonic()
+
+    def close(self):
+        self.writer.transport.abort()
+
+
+class Connections:
+    """At most `limit` open connections. Past it, the connection that has waited longest for a
+    request, strangers first, makes room; a client sending a request at once is served."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.open = set()
+
+    def admit(self, conn):
+        if len(self.open) >= self.limit:
+            idle = [c for c in self.open if not c.busy]
+            if not idle:
+                return False
+            victim = min(idle, key=lambda c: (c.trusted, c.waiting_since))
+            self.open.discard(victim)
+            victim.close()
+        self.open.add(conn)
+        return True
+
+    def remove(self, conn):
+        self.open.discard(conn)
+
+
+class Request:
+    def __init__(self, method, path, version, headers):
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.keep_alive = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
+        self.started = time.perf_counter()
+
+
+class Refuse(Exception):
+    """A request that cannot be read: answered with `status` (when given) and the connection closed."""
+
+    def __init__(self, outcome, status=None):
+        super().__init__(outcome)
+        self.outcome = outcome
+        self.status = status
+
+
+def parse_head(head):
+    lines = head[:-4].decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+        raise Refuse("400", 400)
+    headers = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if not colon:
+            raise Refuse("400", 400)
+        headers[name.strip().lower()] = value.strip()
+    return Request(parts[0], parts[1], parts[2], headers)
+
+
+def content_length(request):
+    """The body's size; -1 when it is not given as a plain Content-Length (chunked bodies are not read)."""
+    if "transfer-encoding" in request.headers:
+        return -1
+    value = request.headers.get("content-length", "")
+    return int(value) if value.isdigit() else -1
+
+
+class ModelServer:
+    def __init__(self, model, meta, token_sha256, log, header_timeout, max_connections):
+        self.model = model
+        self.meta = meta
+        self.token_sha256 = token_sha256
+        self.log = log
+        self.unlogged = Unlogged(log)
+        self.header_timeout = header_timeout
+        self.connections = Connections(max_connections)
+
+    def authorized(self, request):
+        header = request.headers.get("authorization", "")
+        if not header.startswith("Bearer "):
+            return False
+        # latin-1 gives back the bytes the client sent, which the deployer hashed as UTF-8.
+        given = hashlib.sha256(header[len("Bearer "):].encode("latin-1")).hexdigest()
+        return hmac.compare_digest(given, self.token_sha256)
+
+    async def serve(self, reader, writer):
+        conn = Connection(writer)
+        if not self.connections.admit(conn):
+            conn.close()
+            return
+        first = True
+        # Closed gracefully after an answer (so its end still goes out), else dropped at once.
+        answered = False
         try:
-            super().process_request(request, client_address)
-        except Exception:
-            self.slots.release()
-            raise
-
-    def process_request_thread(self, request, client_address):
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self.slots.release()
-
-
-def make_handler(model, meta, token, log, idle_timeout=30.0):
-    expected = ("Bearer " + token).encode("utf-8")
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "runboard-server"
-        # A connection that sends nothing (or trickles a request) is closed after this many seconds.
-        timeout = idle_timeout
-
-        def log_message(self, format, *args):
-            # The request log replaces the default lines on stderr.
+            while True:
+                conn.busy = False
+                conn.waiting_since = time.monotonic()
+                try:
+                    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.header_timeout)
+                except asyncio.TimeoutError:
+                    # A kept-alive connection that goes quiet is normal; a first request never finished is not.
+                    if first:
+                        self.unlogged.count("head not sent in time")
+                    return
+                except asyncio.LimitOverrunError:
+                    raise Refuse("431", 431)
+                first = False
+                request = parse_head(head)
+                if not await self.handle(request, reader, writer, conn):
+                    answered = True
+                    return
+        except Refuse as refused:
+            self.unlogged.count(refused.outcome)
+            if refused.status is not None:
+                writer.write(response(refused.status, {"error": HTTPStatus(refused.status).phrase.lower()}, keep_alive=False))
+                answered = True
+        except (asyncio.IncompleteReadError, asyncio.TimeoutError, ConnectionError):
             pass
-
-        def reply(self, started, status, payload, rows=None):
-            try:
-                body = json.dumps(payload, allow_nan=False).encode("utf-8")
-            except (TypeError, ValueError) as exc:
-                status = 500
-                body = json.dumps({"error": "the model's output cannot be sent as JSON: %s" % exc}).encode("utf-8")
-            # Logged before the answer goes out, so a client that has its answer finds it in the log.
-            self.record(started, status, rows)
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def record(self, started, status, rows=None):
-            record = {
-                "time": int(time.time() * 1000),
-                "method": self.command,
-                "path": self.path,
-                "status": status,
-                "latency_ms": round((time.perf_counter() - started) * 1000, 3),
-                "batch": len(rows) if rows is not None else 0,
-            }
-            if rows is not None:
-                if sum(len(r) for r in rows) <= MAX_LOGGED_VALUES:
-                    record["inputs"] = rows
-                else:
-                    record["inputs_truncated"] = True
-            log.write(record)
-
-        def authorized(self):
-            given = (self.headers.get("Authorization") or "").encode("utf-8")
-            return hmac.compare_digest(given, expected)
-
-        def do_GET(self):
-            started = time.perf_counter()
-            # Health carries no secret, so probes (Kubernetes, load balancers) need no token.
-            if self.path == "/health":
-                self.reply(started, 200, dict(meta, status="ok"))
-                return
-            self.reply(started, 404, {"error": "unknown path %s; use POST /predict or GET /health" % self.path})
-
-        def do_POST(self):
-            started = time.perf_counter()
-            if self.path != "/predict":
-                self.reply(started, 404, {"error": "unknown path %s; use POST /predict" % self.path})
-                return
-            if not self.authorized():
-                self.drain()
-                self.reply(started, 401, {"error": "missing or wrong bearer token"})
-                return
-            try:
-                length = int(self.headers.get("Content-Length") or "")
-            except ValueError:
-                length = -1
-            if length < 0:
-                self.close_connection = True
-                self.reply(started, 411, {"error": "a Content-Length header with the body's size is required"})
-                return
-            if length > MAX_BODY:
-                self.close_connection = True
-                self.reply(started, 413, {"error": "the body is larger than %d bytes" % MAX_BODY})
-                return
-            body = self.rfile.read(length)
-            rows = None
-            try:
-                rows = parse_instances(body)
-                result = model.predict(rows)
-            except BadInput as exc:
-                self.reply(started, 400, {"error": str(exc)}, rows)
-                return
-            except (ValueError, TypeError) as exc:
-                # scikit-learn reports a wrong feature count and the like this way.
-                self.reply(started, 400, {"error": "the model rejected the input: %s" % exc}, rows)
-                return
-            except Exception as exc:  # a failing model must not take the server down
-                self.reply(started, 500, {"error": "prediction failed: %s: %s" % (type(exc).__name__, exc)}, rows)
-                return
-            self.reply(started, 200, result, rows)
-
-        def drain(self):
-            # Read a small unwanted body so the connection stays usable; drop the connection on a large one.
-            try:
-                length = int(self.headers.get("Content-Length") or "0")
-            except ValueError:
-                length = -1
-            if 0 <= length <= MAX_DRAIN:
-                self.rfile.read(length)
+        finally:
+            self.connections.remove(conn)
+            if answered:
+                writer.close()
             else:
-                self.close_connection = True
+                conn.close()
 
-    return Handler
+    async def handle(self, request, reader, writer, conn):
+        """Answers one request; whether the connection may serve another."""
+        if request.method == "GET" and request.path == "/health":
+            # Health carries no secret, so probes (Kubernetes, load balancers) need no token.
+            await self.drain(request, reader)
+            self.unlogged.count("health")
+            return await self.send(writer, 200, dict(self.meta, status="ok"), request.keep_alive)
+        if not self.authorized(request):
+            await self.drain(request, reader)
+            if request.method == "POST" and request.path == "/predict":
+                self.unlogged.count("401")
+                return await self.send(writer, 401, {"error": "missing or wrong bearer token"}, request.keep_alive)
+            self.unlogged.count("404")
+            return await self.send(writer, 404, {"error": "unknown path; use POST /predict or GET /health"}, request.keep_alive)
+        conn.trusted = True
+        # Only a token holder's request keeps its connection from being closed for capacity.
+        conn.busy = True
+        if request.method != "POST" or request.path != "/predict":
+            await self.drain(request, reader)
+            return await self.answer(writer, request, 404, {"error": "unknown path %s; use POST /predict or GET /health" % request.path[:MAX_LOGGED_PATH]})
+        length = content_length(request)
+        if length < 0:
+            request.keep_alive = False
+            return await self.answer(writer, request, 411, {"error": "a Content-Length header with the body's size is required"})
+        if length > MAX_BODY:
+            request.keep_alive = False
+            return await self.answer(writer, request, 413, {"error": "the body is larger than %d bytes" % MAX_BODY})
+        body = await asyncio.wait_for(reader.readexactly(length), BODY_TIMEOUT)
+        status, payload, rows = await asyncio.get_running_loop().run_in_executor(None, self.predict, body)
+        return await self.answer(writer, request, status, payload, rows)
+
+    def predict(self, body):
+        """On a worker thread: (status, encoded answer, rows) for a /predict body."""
+        rows = None
+        try:
+            rows = parse_instances(body)
+            status, payload = 200, self.model.predict(rows)
+        except BadInput as exc:
+            status, payload = 400, {"error": str(exc)}
+        except (ValueError, TypeError) as exc:
+            # scikit-learn reports a wrong feature count and the like this way.
+            status, payload = 400, {"error": "the model rejected the input: %s" % exc}
+        except Exception as exc:  # a failing model must not take the server down
+            status, payload = 500, {"error": "prediction failed: %s: %s" % (type(exc).__name__, exc)}
+        try:
+            return status, encode(payload), rows
+        except (TypeError, ValueError) as exc:
+            return 500, encode({"error": "the model's output cannot be sent as JSON: %s" % exc}), rows
+
+    async def drain(self, request, reader):
+        """Reads a small unwanted body so the connection stays usable; a large one closes it."""
+        length = content_length(request)
+        if length == 0 or (length < 0 and request.method == "GET"):
+            return
+        if length < 0 or length > MAX_DRAIN:
+            request.keep_alive = False
+            return
+        await asyncio.wait_for(reader.readexactly(length), self.header_timeout)
+
+    async def answer(self, writer, request, status, payload, rows=None):
+        """Answers a request that carried the token: logged before the answer goes out, so a client
+        that has its answer finds it in the log."""
+        record = {
+            "time": now_ms(),
+            "method": request.method[:16],
+            "path": request.path[:MAX_LOGGED_PATH],
+            "status": status,
+            "latency_ms": round((time.perf_counter() - request.started) * 1000, 3),
+            "batch": len(rows) if rows is not None else 0,
+        }
+        if rows is not None:
+            if sum(len(r) for r in rows) <= MAX_LOGGED_VALUES:
+                record["inputs"] = rows
+            else:
+                record["inputs_truncated"] = True
+        self.log.write(record)
+        return await self.send(writer, status, payload, request.keep_alive)
+
+    async def send(self, writer, status, payload, keep_alive):
+        writer.write(response(status, payload, keep_alive))
+        await asyncio.wait_for(writer.drain(), BODY_TIMEOUT)
+        return keep_alive
+
+    async def summarize(self):
+        while True:
+            await asyncio.sleep(SUMMARY_INTERVAL)
+            self.unlogged.flush()
+
+
+def response(status, payload, keep_alive):
+    """The bytes of an answer; `payload` is a JSON-able value or already encoded."""
+    body = payload if isinstance(payload, bytes) else encode(payload)
+    head = "HTTP/1.1 %d %s\r\nServer: runboard-server\r\nContent-Type: application/json\r\nContent-Length: %d\r\n%s\r\n" % (
+        status, HTTPStatus(status).phrase, len(body), "" if keep_alive else "Connection: close\r\n")
+    return head.encode("latin-1") + body
+
+
+def encode(payload):
+    return json.dumps(payload, allow_nan=False).encode("utf-8")
+
+
+TOKEN_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def connection_limit(wanted):
+    """`wanted`, or fewer when the open-file limit (first raised toward its hard maximum) is lower."""
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit to raise
+        return wanted
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = wanted + RESERVED_FDS
+    if soft != resource.RLIM_INFINITY and soft < need:
+        raised = need if hard == resource.RLIM_INFINITY else min(need, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+        except (ValueError, OSError):
+            pass
+    return wanted if soft == resource.RLIM_INFINITY else max(1, min(wanted, soft - RESERVED_FDS))
+
+
+def expected_token_sha256(fd):
+    """The token's SHA-256 (hex) from the pipe `fd`, else hashed from RUNBOARD_SERVER_TOKEN; "" when neither."""
+    if fd is not None:
+        with os.fdopen(fd, "r", encoding="ascii", errors="replace") as pipe:
+            value = pipe.read(128).strip()
+        return value if TOKEN_SHA256.fullmatch(value) else ""
+    token = os.environ.pop("RUNBOARD_SERVER_TOKEN", "")
+    return hashlib.sha256(token.encode("utf-8")).hexdigest() if token else ""
+
+
+async def serve(args, model, meta, token_sha256):
+    log = RequestLog(args.log, args.log_max_bytes)
+    server = ModelServer(model, meta, token_sha256, log, args.header_timeout, connection_limit(args.max_connections))
+    try:
+        listener = await asyncio.start_server(server.serve, args.host, args.port, limit=MAX_HEAD, backlog=1024)
+    except OSError as exc:
+        emit({"event": "error", "message": "cannot listen on %s:%d: %s" % (args.host, args.port, exc)})
+        return 2
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def request_stop(_signum, _frame):
+        # signal.signal rather than loop.add_signal_handler, which Windows lacks.
+        loop.call_soon_threadsafe(stop.set)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, request_stop)
+    summaries = asyncio.ensure_future(server.summarize())
+    emit({"event": "listening", "host": args.host, "port": listener.sockets[0].getsockname()[1], "pid": os.getpid()})
+    await stop.wait()
+    listener.close()
+    summaries.cancel()
+    server.unlogged.flush()
+    return 0
 
 
 def main(argv=None):
@@ -306,14 +516,17 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--host", default="127.0.0.1", help="127.0.0.1 unless inside a container")
     parser.add_argument("--log", default="", help="JSON-lines request log")
+    parser.add_argument("--log-max-bytes", type=int, default=16 * 1024 * 1024, help="size at which the log moves to LOG.1")
     parser.add_argument("--flavor", choices=["pickle", "onnx", "torchscript"], default=None)
-    parser.add_argument("--idle-timeout", type=float, default=30.0, help="seconds before an idle connection is closed")
-    parser.add_argument("--max-connections", type=int, default=64, help="connections served at once")
+    parser.add_argument("--header-timeout", type=float, default=10.0,
+                        help="seconds a connection has to send a whole request head (also the longest it may idle between requests)")
+    parser.add_argument("--max-connections", type=int, default=4096, help="connections open at once")
+    parser.add_argument("--token-sha256-fd", type=int, default=None, help="inherited file descriptor to read the token's SHA-256 from")
     args = parser.parse_args(argv)
 
-    token = os.environ.pop("RUNBOARD_SERVER_TOKEN", "")
-    if not token:
-        emit({"event": "error", "message": "RUNBOARD_SERVER_TOKEN is not set: refusing to serve without a token"})
+    token_sha256 = expected_token_sha256(args.token_sha256_fd)
+    if not token_sha256:
+        emit({"event": "error", "message": "no token: give its SHA-256 on --token-sha256-fd or set RUNBOARD_SERVER_TOKEN; refusing to serve without one"})
         return 2
     flavor = args.flavor or detect_flavor(args.model)
     try:
@@ -324,26 +537,7 @@ def main(argv=None):
     except Exception as exc:  # reported to the deployer as one line
         emit({"event": "error", "message": "cannot load %s: %s: %s" % (args.model, type(exc).__name__, exc)})
         return 2
-
-    meta = {"name": args.name, "version": args.version, "flavor": flavor}
-    try:
-        server = BoundedServer((args.host, args.port), make_handler(model, meta, token, RequestLog(args.log), args.idle_timeout), args.max_connections)
-    except OSError as exc:
-        emit({"event": "error", "message": "cannot listen on %s:%d: %s" % (args.host, args.port, exc)})
-        return 2
-
-    def stop(_signum, _frame):
-        # shutdown() waits for serve_forever(), which runs on this thread: call it from another.
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    emit({"event": "listening", "host": args.host, "port": server.server_address[1], "pid": os.getpid()})
-    try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        server.server_close()
-    return 0
+    return asyncio.run(serve(args, model, {"name": args.name, "version": args.version, "flavor": flavor}, token_sha256))
 
 
 if __name__ == "__main__":
