@@ -46,7 +46,7 @@ export function toJson(value: unknown): string {
   return JSON.stringify(value, (_key, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2);
 }
 
-export const isoTime = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+export { isoTime } from '../core/runDetails.ts';
 
 /** A plain text table with columns padded to their widest cell. */
 export function table(header: string[], rows: string[][]): string {

@@ -5,6 +5,7 @@ import { resolveDbPath } from '../core/workspace.ts';
 import type { CliCommand, CliContext } from './command.ts';
 import { checkCommand } from './commands/check.ts';
 import { compareCommand } from './commands/compare.ts';
+import { deleteCommand } from './commands/delete.ts';
 import { importCommand } from './commands/import.ts';
 import { metricsCommand } from './commands/metrics.ts';
 import { runCommand } from './commands/run.ts';
@@ -18,7 +19,7 @@ import { lineageCommand } from './commands/lineage.ts';
 import { modelsCommand } from './commands/models.ts';
 
 export const COMMANDS: CliCommand[] = [runCommand, sweepCommand, stopCommand, rerunCommand, runsCommand, showCommand, metricsCommand, compareCommand, checkCommand, importCommand,
-  modelsCommand, deployCommand, deploymentsCommand, undeployCommand, rollbackCommand, lineageCommand];
+  deleteCommand, modelsCommand, deployCommand, deploymentsCommand, undeployCommand, rollbackCommand, lineageCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
