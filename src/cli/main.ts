@@ -108,7 +108,7 @@ export async function main(argv: string[], io: Pick<CliContext, 'out' | 'err'>, 
       io.err(`runboard ${name}: ${err.message}`);
       return 2;
     }
-    if ((err as { code?: unknown }).code === 'SQLITE_CORRUPT') {
+    if (/^SQLITE_CORRUPT/.test(String((err as { code?: unknown }).code))) {
       io.err(`runboard ${name}: ${corruptionReport(args, cwd, env)}`);
       return 74;
     }
