@@ -58,7 +58,7 @@ export function terminalSafe(text: string): string {
   return text.replace(TERMINAL_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-export const isoTime = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+export { isoTime } from '../core/runDetails.ts';
 
 /** A plain text table with columns padded to their widest cell. */
 export function table(header: string[], rows: string[][]): string {

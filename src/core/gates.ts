@@ -64,9 +64,24 @@ export function evaluateGate(gate: Gate, summaries: Record<string, MetricSummary
     };
   }
   const actual = summary[gate.aggregate];
-  const ok = !Number.isNaN(actual) && holds(actual, gate.op, gate.threshold);
   const label = gate.aggregate === 'last' ? gate.metric : `${gate.aggregate}(${gate.metric})`;
+  const unusable = nonFiniteReason(gate, summary, label);
+  if (unusable !== undefined) return { gate, ok: false, actual, reason: `${gate.text}: ${unusable}, which fails any condition` };
+  const ok = holds(actual, gate.op, gate.threshold);
   return { gate, ok, actual, reason: `${gate.text}: ${label} is ${actual}${ok ? '' : `, which fails ${gate.op} ${gate.threshold}`}` };
+}
+
+/**
+ * Why a value cannot pass a gate: NaN or ±Inf never do. A min() or max() fails as soon as one
+ * point of the series is non-finite, though the summary's min/max skip such points: a NaN loss
+ * means training diverged at that step, and a gate that looks past it would pass a broken run.
+ */
+function nonFiniteReason(gate: Gate, summary: MetricSummary, label: string): string | undefined {
+  if (gate.aggregate !== 'last' && summary.nonfinite > 0) {
+    return `${label} is not taken: ${summary.nonfinite} of ${summary.count} points of ${gate.metric} are NaN or ±Infinity`;
+  }
+  const actual = summary[gate.aggregate];
+  return Number.isFinite(actual) ? undefined : `${label} is ${actual}`;
 }
 
 export const evaluateGates = (gates: readonly string[], summaries: Record<string, MetricSummary>): GateResult[] =>

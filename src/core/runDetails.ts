@@ -1,7 +1,8 @@
 import type { Store } from './store/store.ts';
 import type { Run } from './store/types.ts';
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+/** ISO 8601, or null for no time and for one no Date can hold (one bad record must not break a listing). */
+export const isoTime = (ms: number | null): string | null => (ms === null || !(Math.abs(ms) <= 8.64e15) ? null : new Date(ms).toISOString());
 
 /** Everything known about one run, in the shape `runboard show --json` promises. */
 export function runDetails(store: Store, run: Run) {
@@ -14,8 +15,8 @@ export function runDetails(store: Store, run: Run) {
     exitCode: run.exitCode,
     signal: run.signal,
     error: run.error,
-    startedAt: iso(run.startedAt),
-    endedAt: iso(run.endedAt),
+    startedAt: isoTime(run.startedAt),
+    endedAt: isoTime(run.endedAt),
     command: run.command,
     cwd: run.cwd,
     host: run.host,

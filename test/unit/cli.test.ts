@@ -128,8 +128,10 @@ test('compare lists only the params that differ, and metrics side by side', () =
 
 test('check is a quality gate: exit 0 when all conditions hold, 1 with the reason otherwise', () => {
   const { ws } = seeded();
-  const pass = cli(['check', 'r2', '--metric', 'acc>=0.9', '--metric', 'min(loss)<=0.3'], { cwd: ws });
+  const pass = cli(['check', 'r2', '--metric', 'acc>=0.9', '--metric', 'max(acc)<=0.9'], { cwd: ws });
   assert.equal(pass.code, 0, pass.stderr);
+  // Its loss series holds a NaN: min() and max() over it never pass.
+  assert.equal(cli(['check', 'r2', '--metric', 'min(loss)<=0.3'], { cwd: ws }).code, 1);
   const fail = cli(['check', 'r0', '--metric', 'acc>=0.9', '--metric', 'loss<1'], { cwd: ws });
   assert.equal(fail.code, 1);
   assert.match(fail.stderr, /FAIL\s+acc>=0\.9: acc is 0\.3, which fails >= 0\.9/);

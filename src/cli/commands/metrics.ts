@@ -1,5 +1,5 @@
 import { UserError } from '../../core/errors.ts';
-import { num, openStore, parse, requirePositional, table, toJson, type CliCommand } from '../command.ts';
+import { isoTime, num, openStore, parse, requirePositional, table, toJson, type CliCommand } from '../command.ts';
 
 export const metricsCommand: CliCommand = {
   name: 'metrics',
@@ -42,7 +42,7 @@ export const metricsCommand: CliCommand = {
       } else {
         const points = store.series(run.id, key, from, to);
         if (values.json) ctx.out(toJson({ run: run.id, key, points }));
-        else ctx.out(table(['STEP', 'VALUE', 'TIME'], points.map((p) => [String(p.step), num(p.value), new Date(p.wall).toISOString()])));
+        else ctx.out(table(['STEP', 'VALUE', 'TIME'], points.map((p) => [String(p.step), num(p.value), isoTime(p.wall) ?? '?'])));
       }
       return 0;
     } finally {

@@ -27,18 +27,27 @@ export function openLaunchStore(ctx: CliContext, db: string | undefined): { stor
   return { store, dbPath, workspace: findProfilesWorkspace(ctx.cwd, workspaceOf(dbPath)) };
 }
 
-/** The training output goes straight through; snapshot problems become warnings on stderr. */
+/**
+ * The training output goes straight through while the terminal or pipe takes it (once its reader
+ * has gone, capture goes on alone); snapshot problems become warnings on stderr.
+ */
 export function terminalOutput(ctx: CliContext): RunOutput {
+  const relay = (stream: NodeJS.WriteStream) => (chunk: Buffer) => {
+    if (stream.writable) stream.write(chunk);
+  };
   return {
-    stdout: (chunk) => process.stdout.write(chunk),
-    stderr: (chunk) => process.stderr.write(chunk),
+    stdout: relay(process.stdout),
+    stderr: relay(process.stderr),
     warning: (text) => ctx.err(`runboard: warning: ${text}`),
   };
 }
 
+/** Ctrl-C, a kill of the CLI, or its terminal closing (SIGHUP). */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 /**
- * Waits for a launched run, Ctrl-C (or a kill of the CLI) stopping it as killed and a second
- * Ctrl-C killing it at once. Its end becomes the CLI's exit code: the command's own, 128+signal,
+ * Waits for a launched run, Ctrl-C (or a kill of the CLI, or its terminal closing) stopping it as
+ * killed and a second one killing it at once. Its end becomes the CLI's exit code: the command's own, 128+signal,
  * or 127 when it could not start.
  */
 export async function followRun(ctx: CliContext, handle: RunHandle): Promise<number> {
@@ -49,8 +58,7 @@ export async function followRun(ctx: CliContext, handle: RunHandle): Promise<num
     if (asked === 1) ctx.err('runboard: stopping (again to kill at once)');
     void handle.stop(asked === 1 ? undefined : 0);
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  for (const signal of STOP_SIGNALS) process.on(signal, stop);
   try {
     const run = await handle.done;
     ctx.err(`runboard: run ${run.id} ${run.status}${run.signal ? ` (${run.signal})` : ''}${run.error ? `: ${run.error}` : ''}`);
@@ -58,8 +66,7 @@ export async function followRun(ctx: CliContext, handle: RunHandle): Promise<num
     if (run.signal) return 128 + (signalNumber(run.signal) ?? 1);
     return run.exitCode ?? 1;
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    for (const signal of STOP_SIGNALS) process.off(signal, stop);
   }
 }
 

@@ -1,6 +1,6 @@
 // The only module that imports the SQLite driver.
 import Database from 'better-sqlite3';
-import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { migrationsDir } from '../paths.ts';
@@ -40,27 +40,29 @@ export interface OpenOptions {
 /**
  * Opens (creating if needed) a Runboard database, in WAL mode, migrated to the current schema.
  * Refuses a database written by a newer Runboard, and turns a corrupted file into a clear error.
+ * A database on a read-only disk or folder opens for reading; opening it for writing says what is
+ * read-only.
  */
 export function openDb(file: string, options: OpenOptions = {}): Db {
   const migrations = options.migrations ?? loadMigrations();
-  if (!options.readonly && file !== ':memory:') ensureDataDir(dirname(file));
-  if (options.readonly && !existsSync(file)) {
+  let readonly = options.readonly ?? false;
+  if (!readonly && file !== ':memory:') requireWritable(file);
+  if (readonly && !existsSync(file)) {
     throw new UserError(`No Runboard database at ${file}. Launch a run first, or pass --db.`);
   }
-  let db: Db;
+  let db: Db | undefined;
   try {
-    db = new Database(file, { readonly: options.readonly ?? false, timeout: 10_000 });
-  } catch (err) {
-    throw new UserError(`Cannot open the Runboard database ${file}: ${(err as Error).message}`);
-  }
-  try {
-    if (!options.readonly) db.pragma('journal_mode = WAL');
+    // Read-only until the schema version is known: switching a newer database to WAL would
+    // rewrite its header, and migrate() refuses it without a byte changed.
+    if (!readonly && existsSync(file)) readonly = schemaVersion(file) > migrations.length;
+    db = readonly ? openForReading(file) : connect(file, false);
+    if (!readonly) db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    migrate(db, file, migrations, options.readonly ?? false);
+    migrate(db, file, migrations, readonly);
     return db;
   } catch (err) {
-    db.close();
+    db?.close();
     if (err instanceof UserError) throw err;
     const code = (err as { code?: string }).code;
     if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
@@ -69,6 +71,80 @@ export function openDb(file: string, options: OpenOptions = {}): Db {
       );
     }
     throw err;
+  }
+}
+
+let uriFilenames = false;
+
+/**
+ * One connection. The first one loads the driver's addon, which reads SQLITE_USE_URI only then:
+ * URI filenames are turned on for the process (only names starting `file:` are parsed, and
+ * Runboard's are absolute paths) so that a database on read-only media can be opened `immutable`;
+ * the variable is put back at once, so no child process inherits it.
+ */
+function connect(name: string, readonly: boolean): Db {
+  const before = process.env.SQLITE_USE_URI;
+  if (!uriFilenames) process.env.SQLITE_USE_URI = '1';
+  try {
+    return new Database(name, { readonly, fileMustExist: readonly, timeout: 10_000 });
+  } catch (err) {
+    throw new UserError(`Cannot open the Runboard database ${name}: ${(err as Error).message}`);
+  } finally {
+    if (!uriFilenames) {
+      uriFilenames = true;
+      if (before === undefined) delete process.env.SQLITE_USE_URI;
+      else process.env.SQLITE_USE_URI = before;
+    }
+  }
+}
+
+function schemaVersion(file: string): number {
+  const probe = connect(file, true);
+  try {
+    return probe.pragma('user_version', { simple: true }) as number;
+  } finally {
+    probe.close();
+  }
+}
+
+/**
+ * A reading connection. Readers of a WAL database share a `-shm` file next to it; where that
+ * cannot be created (a read-only disk or folder) the file is opened `immutable`, without locks,
+ * which is sound only while nobody writes it: a `-wal` holding changes says someone does, or did
+ * and could not merge them, so then it is refused rather than read stale.
+ */
+function openForReading(file: string): Db {
+  const db = connect(file, true);
+  try {
+    db.pragma('user_version'); // the first read is where a missing -shm shows
+    return db;
+  } catch (err) {
+    db.close();
+    const code = (err as { code?: unknown }).code;
+    if (typeof code !== 'string' || !/^SQLITE_(CANTOPEN|READONLY)/.test(code)) throw err;
+    if ((statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0) {
+      throw new UserError(
+        `${file} cannot be read here (${code}): its folder is read-only and ${file}-wal holds changes not yet merged into it. Copy the folder somewhere writable and read the copy.`,
+      );
+    }
+    return connect(`file:${file.replace(/[%?#]/g, (c) => `%${c.charCodeAt(0).toString(16)}`)}?immutable=1`, true);
+  }
+}
+
+/** Nothing can be recorded in a read-only place: say which file or folder, before SQLite fails somewhere inside. */
+function requireWritable(file: string): void {
+  const dir = dirname(file);
+  try {
+    ensureDataDir(dir);
+    accessSync(dir, constants.W_OK); // WAL and journal files are made next to the database
+    if (existsSync(file)) accessSync(file, constants.W_OK);
+  } catch (err) {
+    const { code, path } = err as NodeJS.ErrnoException;
+    if (code !== 'EROFS' && code !== 'EACCES' && code !== 'EPERM') throw err;
+    const what = code === 'EROFS' ? `${file} is on a read-only file system (EROFS)` : `${path ?? dir} is not writable for this user (${code})`;
+    throw new UserError(
+      `${what}: nothing can be recorded in this database. Commands that only read it (runs, show, metrics, compare, check) still work; to record, pass a writable --db FILE or set RUNBOARD_DB.`,
+    );
   }
 }
 

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readRegularText } from '../io/boundedRead.ts';
 import type { Store } from '../store/store.ts';
 import { ARTIFACT_KINDS, type ArtifactKind } from '../store/types.ts';
 import { isVanished } from './fileErrors.ts';
 import { isRecord, parseLenientJson } from './lineParser.ts';
-import { artifactKind, CLIENT_FILES } from './runFolder.ts';
+import { artifactKind, CLIENT_FILES, MAX_WHOLE_FILE_BYTES } from './runFolder.ts';
 
 /** An artifact is recorded once it has not changed for this long (or at close). */
 const ARTIFACT_STABLE_MS = 500;
@@ -76,7 +77,7 @@ export class ArtifactStabilizer {
   async readKinds(): Promise<void> {
     let text: string;
     try {
-      text = await readFile(join(this.options.runDir, CLIENT_FILES.artifactKinds), 'utf8');
+      text = await readRegularText(join(this.options.runDir, CLIENT_FILES.artifactKinds), MAX_WHOLE_FILE_BYTES);
     } catch (err) {
       if (isVanished(err)) return;
       throw err;

@@ -1,10 +1,12 @@
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import { RUN_STATUSES, type Run, type RunStatus } from '../store/types.ts';
 import { RunCapture } from './capture.ts';
-import { CLIENT_FILES } from './runFolder.ts';
+import { readRegularText } from '../io/boundedRead.ts';
+import { isFileError } from './fileErrors.ts';
+import { CLIENT_FILES, MAX_WHOLE_FILE_BYTES } from './runFolder.ts';
 import { isRecord, parseLenientJson } from './lineParser.ts';
 
 /** The tag naming the folder a run was imported from; a folder is imported once. */
@@ -27,15 +29,18 @@ export async function importRunDir(store: Store, dir: string, options: ImportOpt
   } catch {
     throw new UserError(`Cannot import ${dir}: no such folder.`);
   }
-  const info = readRunJson(source);
+  const info = await readRunJson(source);
   const previous = store.runIdWithTag(IMPORTED_FROM_TAG, source);
   if (previous !== undefined) {
     const run = store.run(previous);
     throw new UserError(`${source} was already imported as run ${run?.name ?? previous} (#${previous}). Delete that run to import it again.`);
   }
 
-  const started = finiteNumber(info.started);
-  const ended = finiteNumber(info.ended);
+  const started = recordedTime(info, 'started', source);
+  const ended = recordedTime(info, 'ended', source);
+  if (started !== undefined && ended !== undefined && ended < started) {
+    throw new UserError(`${join(source, CLIENT_FILES.run)}: "ended" (${ended}) is before "started" (${started}); nothing was imported.`);
+  }
   const recorded = typeof info.status === 'string' && (RUN_STATUSES as readonly string[]).includes(info.status) ? (info.status as RunStatus) : undefined;
   const status: RunStatus = ended === undefined ? 'crashed' : recorded === 'failed' || recorded === 'killed' ? recorded : 'finished';
 
@@ -61,12 +66,14 @@ export async function importRunDir(store: Store, dir: string, options: ImportOpt
   return store.run(run.id)!;
 }
 
-function readRunJson(dir: string): Record<string, unknown> {
+async function readRunJson(dir: string): Promise<Record<string, unknown>> {
   const file = join(dir, CLIENT_FILES.run);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
-  } catch {
+    text = await readRegularText(file, MAX_WHOLE_FILE_BYTES);
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    if (isFileError(err) && err.code !== 'ENOENT') throw new UserError(`${file} could not be read (${err.code}); nothing was imported.`);
     throw new UserError(`${dir} has no ${CLIENT_FILES.run}: it is not a run folder written by the Runboard Python client.`);
   }
   const info = parseLenientJson(text);
@@ -74,4 +81,17 @@ function readRunJson(dir: string): Record<string, unknown> {
   return info;
 }
 
-const finiteNumber = (x: unknown): number | undefined => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
+/** The first day a Python client could have written (2000-01-01), in ms since 1970. */
+const EARLIEST_TIME = Date.UTC(2000, 0, 1);
+/** Clocks of other machines may run somewhat ahead of this one's. */
+const CLOCK_SKEW = 24 * 60 * 60 * 1000;
+
+/** A time of run.json in ms since 1970, or undefined when not recorded; one no clock could have written is refused. */
+function recordedTime(info: Record<string, unknown>, field: 'started' | 'ended', dir: string): number | undefined {
+  const value = info[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number' && value >= EARLIEST_TIME && value <= Date.now() + CLOCK_SKEW) return value;
+  throw new UserError(
+    `${join(dir, CLIENT_FILES.run)}: "${field}" is ${JSON.stringify(value)}, not a time in milliseconds since 1970 between 2000 and now; nothing was imported.`,
+  );
+}

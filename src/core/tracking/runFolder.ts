@@ -12,6 +12,11 @@ export const CLIENT_FILES = {
   artifactKinds: 'artifacts.jsonl',
   run: 'run.json',
 } as const;
+/**
+ * Files read whole (run.json, params.json, tags.json, artifacts.jsonl, trainer_state.json) are
+ * refused beyond this size rather than loaded: larger than any of them seen in practice.
+ */
+export const MAX_WHOLE_FILE_BYTES = 64 * 1024 * 1024;
 export const LOG_FILES = { stdout: 'stdout.log', stderr: 'stderr.log' } as const;
 
 const KIND_BY_EXTENSION: Record<string, ArtifactKind> = Object.fromEntries([

@@ -1,7 +1,9 @@
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { readRegularText } from '../io/boundedRead.ts';
 import { FileTail } from '../io/tail.ts';
 import { CLIENT_PRIORITY, CONSOLE_PRIORITY, FILE_PRIORITY, type MetricBatcher } from './batcher.ts';
 import { collectNumbers, isRecord, LineReader, MAX_LINE_LENGTH, parseLenientJson, parseNumber, StepCounter } from './lineParser.ts';
+import { MAX_WHOLE_FILE_BYTES } from './runFolder.ts';
 
 /** Metric lines of the process's stdout and stderr (see LineReader for the formats). */
 export class ConsoleSource {
@@ -121,7 +123,7 @@ export class CsvLogs {
 
 /** Hugging Face rewrites trainer_state.json whole; its log_history entries carry their global step. */
 export async function readTrainerState(path: string, final: boolean, batcher: MetricBatcher): Promise<void> {
-  const state = parseLenientJson(await readFile(path, 'utf8'));
+  const state = parseLenientJson(await readRegularText(path, MAX_WHOLE_FILE_BYTES));
   if (!isRecord(state) || !Array.isArray(state.log_history)) {
     // Usually caught mid-write: the next change event reads it again.
     if (final) batcher.malformed();
@@ -150,7 +152,7 @@ export class JsonObjectFiles {
   }
 
   async read(path: string, final: boolean, apply: (value: Record<string, unknown>) => void): Promise<void> {
-    const text = await readFile(path, 'utf8');
+    const text = await readRegularText(path, MAX_WHOLE_FILE_BYTES);
     if (this.texts.get(path) === text) return;
     const value = parseLenientJson(text);
     if (!isRecord(value)) {
