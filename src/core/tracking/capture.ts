@@ -16,7 +16,9 @@ import {
   parseLenientJson,
   parseNumber,
   StepCounter,
+  type ReaderSwitches,
 } from './lineParser.ts';
+import { ProgressFolding } from './progressBars.ts';
 
 export interface RunCaptureOptions {
   runId: number;
@@ -24,6 +26,8 @@ export interface RunCaptureOptions {
   runDir: string;
   /** A user pattern for metric lines (see LineReader). */
   regex?: RegExp | string;
+  /** Built-in line readers switched off (a profile's `readers`). */
+  readers?: ReaderSwitches;
   /** False reads the folder once, in close(), instead of watching it (importing a finished run). */
   watch?: boolean;
 }
@@ -203,7 +207,7 @@ class ConsoleStream {
   private failedToWrite = false;
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
-  readonly splitter = new LineSplitter();
+  readonly splitter = new ProgressFolding(new LineSplitter());
   private readonly file: string;
 
   constructor(file: string) {
@@ -287,7 +291,7 @@ export class RunCapture implements Disposable {
     this.store = store;
     this.runId = options.runId;
     this.runDir = resolve(options.runDir);
-    this.consoleReader = new LineReader({ regex: options.regex, onNewKey: (key) => this.claim(key, CONSOLE_PRIORITY) });
+    this.consoleReader = new LineReader({ regex: options.regex, readers: options.readers, onNewKey: (key) => this.claim(key, CONSOLE_PRIORITY) });
     this.plainJsonlReader = new LineReader({ onNewKey: (key) => this.claim(key, CLIENT_PRIORITY) });
     mkdirSync(this.runDir, { recursive: true });
     this.out = new ConsoleStream(join(this.runDir, LOG_FILES.stdout));
@@ -389,6 +393,7 @@ export class RunCapture implements Disposable {
       this.store.transaction(() => {
         this.store.logMetrics(this.runId, batch);
         this.store.addMalformed(this.runId, malformed);
+        this.store.captureReaders.add(this.runId, this.consoleReader.takeCounts());
       });
     } catch (err) {
       // A full disk or a database locked by another process can pass: the batch rolled back as a
