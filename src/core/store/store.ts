@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { Emitter } from '../events.ts';
 import { UserError } from '../errors.ts';
+import { CaptureReaders } from './captureReaders.ts';
 import { openDb, type Db, type OpenOptions, type Statement } from './db.ts';
 import { MetricStore } from './metrics.ts';
 import type {
@@ -56,6 +57,7 @@ const RUN_COLUMNS = `r.id, r.experiment_id, e.name AS experiment, r.name, r.stat
  */
 export class Store {
   readonly metrics: MetricStore;
+  readonly captureReaders: CaptureReaders;
   private readonly changes = new Emitter<StoreChange>();
   readonly onDidChange = this.changes.event;
   private readonly s: Record<string, Statement>;
@@ -71,6 +73,7 @@ export class Store {
     this.db = db;
     this.file = file;
     this.metrics = new MetricStore(db);
+    this.captureReaders = new CaptureReaders(db);
     this.s = {
       experimentId: db.prepare('SELECT id FROM experiments WHERE name = ?').pluck(),
       addExperiment: db.prepare('INSERT INTO experiments (name, created_at) VALUES (?, ?)'),
