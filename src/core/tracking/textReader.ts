@@ -468,7 +468,8 @@ function collect(list: Item[], out: Map<string, number>, steps: LineSteps, allow
     }
     if (item.sep === '=') words = words.slice(-1);
     if (item.batch) steps.batch ??= item.batch;
-    if (words.length > MAX_NAME_WORDS || words.some((w) => STOP_WORDS.has(w.toLowerCase()))) {
+    // `to 0.2`, `number of positive: 500`: prose. An identifier before `=` (`a=1`) is a name whatever it spells.
+    if (words.length > MAX_NAME_WORDS || (item.sep !== '=' && words.some((w) => STOP_WORDS.has(w.toLowerCase())))) {
       onlyKeyValue = false;
       continue;
     }
