@@ -105,13 +105,8 @@ export function parseLine(raw: string, regex?: CompiledRegex, readers: ReaderSwi
 function parseObjectLine(line: string): ParsedLine {
   // The first line of a pretty-printed object (a config dump) is not a broken record.
   if (line.length <= 2 && line.trim() === '{') return TEXT;
-  let record: unknown;
-  try {
-    record = JSON.parse(line);
-  } catch {
-    record = parseLiteral(line);
-    if (record === undefined) return malformed('not a JSON object or Python dict');
-  }
+  // A Python dict (`{'loss': …}`) is never JSON: going straight to the literal reader spares a thrown SyntaxError.
+  const record = line.charCodeAt(1) === 0x27 ? parseLiteral(line) : parseLenientJson(line);
   if (!isRecord(record)) return malformed('not a JSON object or Python dict');
   const values = new Map<string, number>();
   collectNumbers(record, '', values, 0);

@@ -146,11 +146,12 @@ const COUNT_AFTER = /^\s*(\d+)\/(\d+)\b/;
 
 /** Splits a visible line into the parts around its progress bar; undefined when it shows none. */
 export function splitProgressBar(line: string): ProgressBar | undefined {
-  const tqdm = TQDM.exec(line);
+  // Cheap tests first: most lines are no bar at all.
+  const tqdm = line.includes('%|') ? TQDM.exec(line) : null;
   if (tqdm) return { desc: tqdm[1]!, tail: tqdm[5]!, complete: tqdm[3] === tqdm[4] };
-  const keras = KERAS.exec(line);
+  const keras = line.includes(' [') ? KERAS.exec(line) : null;
   if (keras) return { desc: keras[1]!, tail: keras[4]!, complete: keras[2] === keras[3] };
-  const unsized = TQDM_UNSIZED.exec(line);
+  const unsized = line.includes('it [') ? TQDM_UNSIZED.exec(line) : null;
   if (unsized) return { desc: unsized[1]!, tail: unsized[2]!, complete: false };
   const glyphs = GLYPHS.exec(line);
   if (!glyphs) return undefined;

@@ -218,7 +218,9 @@ type Item =
 
 const MAX_NAME_WORDS = 3;
 const LOG_LEVELS = new Set(['info', 'debug', 'warning', 'warn', 'error', 'critical', 'trace', 'notice']);
-const STOP_WORDS = new Set(['a', 'an', 'the', 'is', 'are', 'was', 'were', 'be', 'of', 'to', 'in', 'at', 'for', 'with', 'and', 'or', 'on', 'by', 'from', 'as', 'it', 'this', 'that', 'after', 'before', 'into', 'per']);
+const STOP_WORDS = new Set(['a', 'an', 'the', 'is', 'are', 'was', 'were', 'be', 'of', 'to', 'in', 'at', 'for', 'with', 'and', 'or', 'on', 'by', 'from', 'as', 'it', 'this', 'that', 'after', 'before', 'into', 'per',
+  // Verbs of log sentences: `Epoch 1 took 12.3s`.
+  'took', 'takes', 'reached', 'saved', 'loaded', 'using', 'found', 'finished', 'completed', 'started', 'processed', 'skipped']);
 
 /** The value at tokens[k]: a number, nan/inf, a fraction, `[N]` or `[n/N …]`; with the index after it. */
 function valueAt(tokens: Token[], k: number): { value: number | undefined; unit: Unit; total?: number; bracket?: boolean; next: number } | undefined {
