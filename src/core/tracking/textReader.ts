@@ -218,9 +218,10 @@ type Item =
 
 const MAX_NAME_WORDS = 3;
 const LOG_LEVELS = new Set(['info', 'debug', 'warning', 'warn', 'error', 'critical', 'trace', 'notice']);
-const STOP_WORDS = new Set(['a', 'an', 'the', 'is', 'are', 'was', 'were', 'be', 'of', 'to', 'in', 'at', 'for', 'with', 'and', 'or', 'on', 'by', 'from', 'as', 'it', 'this', 'that', 'after', 'before', 'into', 'per',
-  // Verbs of log sentences: `Epoch 1 took 12.3s`.
-  'took', 'takes', 'reached', 'saved', 'loaded', 'using', 'found', 'finished', 'completed', 'started', 'processed', 'skipped']);
+/** Words of sentences, never of a metric's name: `number of positive: 500`, `Epoch 1 took 12.3s`. */
+const STOP_WORDS = new Set(
+  ['a an the is are was were be of to in at for with and or on by from as it this that after before into per'.split(' '), 'took takes reached saved loaded using found finished completed started processed skipped'.split(' ')].flat(),
+);
 
 /** The value at tokens[k]: a number, nan/inf, a fraction, `[N]` or `[n/N …]`; with the index after it. */
 function valueAt(tokens: Token[], k: number): { value: number | undefined; unit: Unit; total?: number; bracket?: boolean; next: number } | undefined {
@@ -277,9 +278,9 @@ function items(tokens: Token[]): Item[] {
       let sep: Pair['sep'] = ' ';
       const separator = tokens[k];
       if (separator?.kind === 'colon' || separator?.kind === 'eq') {
+        // `name = value` (Hugging Face's log_metrics, TensorFlow) is `=` too.
         sep = separator.kind === 'colon' ? ':' : '=';
         k++;
-        // `name = value` (Hugging Face's log_metrics, TensorFlow) is still `=`.
       } else if (separator && separator.kind !== 'num' && separator.kind !== 'frac' && separator.kind !== 'bad' && separator.kind !== 'lbrack' && separator.kind !== 'word') {
         out.push({ kind: 'prose', words });
         i = j;
@@ -402,8 +403,12 @@ function stepOf(s: LineSteps): number | undefined {
   return s.batch?.n ?? s.epoch ?? s.round;
 }
 
-/** Reads the pairs of a run of items into values and steps; returns whether any metric-like name was seen. */
-function collect(list: Item[], out: Map<string, number>, steps: LineSteps, allowPrefix: boolean): { phase?: string; known: boolean; onlyKeyValue: boolean } {
+/**
+ * Reads the pairs of a run of items into values and steps. `allowPrefix`: labels and prose before
+ * the first metric may name its phase (not in a bar's tail). Returns whether a name was a known
+ * metric word and whether the items were only `key=value` pairs.
+ */
+function collect(list: Item[], out: Map<string, number>, steps: LineSteps, allowPrefix: boolean): { known: boolean; onlyKeyValue: boolean } {
   let phase: string | undefined;
   let known = false;
   let onlyKeyValue = true;
@@ -483,7 +488,7 @@ function collect(list: Item[], out: Map<string, number>, steps: LineSteps, allow
     known ||= isMetricName(name);
     out.set(phase === undefined ? name : `${phase}/${name}`, value);
   }
-  return { phase, known, onlyKeyValue };
+  return { known, onlyKeyValue };
 }
 
 /** A word that names the phase of what follows: `Test: [0/390]`, `| valid |`, `Train Epoch: 1`. */
