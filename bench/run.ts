@@ -3,6 +3,7 @@
 import { benchCapture } from './capture.bench.ts';
 import { benchCompare } from './compare.bench.ts';
 import { benchRefresh } from './refresh.bench.ts';
+import { benchLineReader } from './lineReader.bench.ts';
 import { benchStore } from './store.bench.ts';
 import { benchTree } from './tree.bench.ts';
 
@@ -14,6 +15,11 @@ Object.assign(results, benchStore(log, { runs: quick ? 10 : 100, lengths: quick 
 const capture = await benchCapture();
 log(`capture: ${capture.captureThroughputPointsPerSec.toLocaleString('en-US')} points/s from a Python process; Python client overhead ${capture.clientOverheadPct}% on a 10,000-steps/s loop`);
 Object.assign(results, capture);
+const reader = benchLineReader();
+log(
+  `line reader: recall ${reader.readerRecall}, precision ${reader.readerPrecision} (${reader.readerFormatsExact} of ${reader.readerFormats} formats exact, ${reader.readerOrdinaryLines} ordinary lines); ${reader.readerLinesPerSec.toLocaleString('en-US')} corpus lines/s vs ${reader.readerJsonLinesPerSec.toLocaleString('en-US')} JSON lines/s`,
+);
+Object.assign(results, reader);
 Object.assign(results, benchTree(log));
 Object.assign(results, await benchRefresh(log, quick ? 2 : 5));
 Object.assign(results, await benchCompare(log, quick ? { runs: 20, steps: 100_000 } : {}));

@@ -107,7 +107,8 @@ out.write(b"after_kv=5\n")
     assert.deepEqual(values(store, runId, 'after'), [[0, 3]]);
     assert.deepEqual(values(store, runId, 'bad\ufffd\ufffdkey'), [[0, 2]]);
     assert.deepEqual(values(store, runId, 'after_kv'), [[0, 5]]);
-    assert.equal(store.run(runId)!.malformedLines, 2, 'the two over-long lines');
+    // The binary line holds `\r` bytes: its 8,192 redraws are short lines, of which the last is shown (text).
+    assert.equal(store.run(runId)!.malformedLines, 1, 'the over-long line');
     // `été=4` is not a key=value metric (non-ASCII key) but was decoded across the chunk split.
     assert.ok(readFileSync(join(runDir, 'stdout.log')).length > 3_100_000, 'the log keeps every byte');
   });

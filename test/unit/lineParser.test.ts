@@ -60,9 +60,12 @@ describe('parseLine', () => {
     assert.deepEqual(Object.keys(values), ['eval_loss', 'a', 'b', 'c', 'd']);
   });
 
-  it('reads key=value lines, ignoring non-numeric values', () => {
-    assert.deepEqual(valuesOf(parseLine('step=10 loss=0.23 acc=0.91')), { step: 10, loss: 0.23, acc: 0.91 });
-    assert.deepEqual(valuesOf(parseLine('step=10, loss=nan | phase=train time=12ms')), { step: 10, loss: NaN });
+  it('reads key=value lines, ignoring non-numeric values; the step stated in text is not a value', () => {
+    const parsed = parseLine('step=10 loss=0.23 acc=0.91');
+    assert.deepEqual(valuesOf(parsed), { loss: 0.23, acc: 0.91 });
+    assert.equal((parsed as { step?: number }).step, 10);
+    // A unit after the number is read (the issue's `123.45ms`); text values are not metrics.
+    assert.deepEqual(valuesOf(parseLine('step=10, loss=nan | phase=train time=12ms')), { loss: NaN, time: 12 });
   });
 
   it('reads Keras lines, with or without the final progress bar, ANSI colours and \\r redraws', () => {

@@ -11,8 +11,10 @@ export const showCommand: CliCommand = {
     const store = openStore(ctx, values.db, true);
     try {
       const d = runDetails(store, store.resolveRun(positionals[0]!));
+      // Which capture reader took how many console lines as metrics: shows what zero-code capture understood.
+      const metricLinesByReader = store.captureReaders.counts(d.id);
       if (values.json) {
-        ctx.out(toJson(d));
+        ctx.out(toJson({ ...d, metricLinesByReader }));
         return 0;
       }
       const lines = [
@@ -27,6 +29,11 @@ export const showCommand: CliCommand = {
       else if (d.git?.branch) lines.push(`  git:      no commit yet on ${d.git.branch}${d.git.dirty ? ' + uncommitted changes' : ''}`);
       else if (d.git) lines.push('  git:      not a git repository');
       if (d.runDir) lines.push(`  output:   ${d.runDir}`);
+      const readers = Object.entries(metricLinesByReader);
+      if (readers.length) {
+        const total = readers.reduce((sum, [, count]) => sum + count, 0);
+        lines.push(`  read:     ${total} metric line(s) from the output (${readers.map(([reader, count]) => `${reader} ${count}`).join(', ')})`);
+      }
       if (d.malformedLines) lines.push(`  skipped:  ${d.malformedLines} malformed metric line(s)`);
       const params = Object.entries(d.params);
       if (params.length) lines.push('', 'Params', ...params.map(([k, v]) => `  ${k} = ${v}`));

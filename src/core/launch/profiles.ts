@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { parseGate } from '../gates.ts';
-import { compileRegex } from '../tracking/lineParser.ts';
+import { compileRegex, SWITCHABLE_READERS, type ReaderSwitches } from '../tracking/lineParser.ts';
 
 export type ParamValue = string | number | boolean;
 
@@ -45,6 +45,8 @@ export interface Profile {
   /** Undefined when the profile names none, so a caller can supply its own (default python3). */
   interpreter?: string;
   regex?: string;
+  /** Capture's built-in line readers switched off, e.g. `{ "pairs": false }`. */
+  readers?: ReaderSwitches;
   gates: string[];
   sweep?: SweepConfig;
   experiment?: string;
@@ -66,7 +68,7 @@ export interface ExpandedProfile {
 export const PROFILES_FILE = join('.runboard', 'profiles.json');
 export const DEFAULT_INTERPRETER = 'python3';
 
-export const PROFILE_FIELDS = ['command', 'cwd', 'env', 'params', 'inputs', 'outputs', 'interpreter', 'regex', 'gates', 'sweep', 'experiment', 'description'];
+export const PROFILE_FIELDS = ['command', 'cwd', 'env', 'params', 'inputs', 'outputs', 'interpreter', 'regex', 'readers', 'gates', 'sweep', 'experiment', 'description'];
 export const PARAM_FIELDS = ['name', 'type', 'default', 'description', 'choices'];
 const PARAM_NAME = /^[A-Za-z_][\w.-]*$/;
 const PLACEHOLDER = /\$(\$?)\{([^}]*)\}/g;
@@ -173,6 +175,16 @@ function validateProfile(name: string, raw: unknown): Profile {
       fail('regex', `is not usable: ${(err as Error).message}`);
     }
   }
+  let readers: ReaderSwitches | undefined;
+  if (raw.readers !== undefined) {
+    if (!isObject(raw.readers)) fail('readers', `must be an object like { "pairs": false } (readers: ${SWITCHABLE_READERS.join(', ')})`);
+    readers = {};
+    for (const [reader, on] of Object.entries(raw.readers as Record<string, unknown>)) {
+      if (!(SWITCHABLE_READERS as readonly string[]).includes(reader)) fail(`readers.${reader}`, `is not a reader (readers: ${SWITCHABLE_READERS.join(', ')})`);
+      if (typeof on !== 'boolean') fail(`readers.${reader}`, 'must be true or false');
+      readers[reader as keyof ReaderSwitches] = on as boolean;
+    }
+  }
   const gates = stringList('gates');
   gates.forEach((gate, i) => {
     try {
@@ -192,6 +204,7 @@ function validateProfile(name: string, raw: unknown): Profile {
     outputs: optionalString('outputs'),
     interpreter: optionalString('interpreter'),
     regex,
+    readers,
     gates,
     experiment: optionalString('experiment'),
     description: optionalString('description'),

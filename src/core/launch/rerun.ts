@@ -67,7 +67,7 @@ function profileSettings(original: Run, store: Store, workspace: string, output:
     const recorded = store.params(original.id);
     const declared = Object.fromEntries(profile.params.filter((p) => p.name in recorded).map((p) => [p.name, recorded[p.name]!]));
     const expanded = expandProfile(profile, resolveParams(profile, declared), { workspace });
-    return { env: expanded.env, runDir: expanded.outputs, regex: profile.regex, params: expanded.params };
+    return { env: expanded.env, runDir: expanded.outputs, regex: profile.regex, readers: profile.readers, params: expanded.params };
   } catch (err) {
     output.warning?.(`profile "${original.profile}" no longer fits run ${original.id} (${(err as Error).message}): re-running the recorded command without its env`);
     return {};

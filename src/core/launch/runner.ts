@@ -7,7 +7,7 @@ import type { Run, RunStatus } from '../store/types.ts';
 import { UserError } from '../errors.ts';
 import { pythonDir } from '../paths.ts';
 import { RunCapture } from '../tracking/capture.ts';
-import { compileRegex } from '../tracking/lineParser.ts';
+import { compileRegex, type ReaderSwitches } from '../tracking/lineParser.ts';
 import { defaultRunDir, workspaceOf } from '../workspace.ts';
 import { claimRun, endRun, LAUNCHER_TAG, requestStop, setRunPid } from './lifecycle.ts';
 import { signalGroup } from './process.ts';
@@ -33,6 +33,8 @@ export interface LaunchSpec {
   inputs?: string[];
   /** Metric-line pattern for capture. */
   regex?: string;
+  /** Capture's built-in line readers switched off. */
+  readers?: ReaderSwitches;
   /** Start this queued run (see queueRun) instead of creating one. */
   runId?: number;
   /** Folder that recorded input paths are relative to; default the database's workspace. */
@@ -261,7 +263,7 @@ function spawnAndWait(
   output: RunOutput,
   started: (pid: number) => void,
 ): Promise<Outcome> {
-  const capture = new RunCapture(store, { runId, runDir, regex: spec.regex });
+  const capture = new RunCapture(store, { runId, runDir, regex: spec.regex, readers: spec.readers });
   let child: ChildProcessByStdio<null, Readable, Readable>;
   try {
     child = spawn(spec.command[0]!, spec.command.slice(1), {
@@ -350,6 +352,7 @@ export function profileLaunchSpec(options: ProfileLaunch): LaunchSpec {
     interpreter: expanded.interpreter,
     inputs: [...expanded.inputs, ...(options.inputs ?? []).map((input) => resolve(options.workspace, input))],
     regex: profile.regex,
+    readers: profile.readers,
     workspace: options.workspace,
   };
 }

@@ -1,4 +1,5 @@
 import { UserError } from '../errors.ts';
+import { CaptureReaders } from './captureReaders.ts';
 import type { Event } from '../events.ts';
 import type { StoreChange } from './changes.ts';
 import { Connection } from './connection.ts';
@@ -48,6 +49,7 @@ export class Store {
   private readonly sql: Connection;
   private readonly queries: RunQueries;
   private readonly external: ExternalChanges;
+  readonly captureReaders: CaptureReaders;
 
   static open(file: string, options?: OpenOptions): Store {
     return new Store(openDb(file, options), file);
@@ -67,6 +69,7 @@ export class Store {
     this.deployments = new DeploymentRepository(this.sql, this.lineage);
     this.queries = new RunQueries(this.sql);
     this.external = new ExternalChanges(this.sql);
+    this.captureReaders = new CaptureReaders(this.sql);
   }
 
   close(): void {

@@ -55,6 +55,9 @@ export class MetricBatcher {
   /** Per priority: whether some of its keys are owned by another source, so its points need filtering. */
   private readonly contested = [false, false, false, false];
   private deferrals = 0;
+  private takeReaderCounts: (() => ReadonlyMap<string, number>) | undefined;
+  /** Reader counts of a batch the store refused, written with it when it is retried. */
+  private unsavedReaderCounts = new Map<string, number>();
 
   constructor(options: MetricBatcherOptions) {
     this.options = options;
@@ -71,6 +74,11 @@ export class MetricBatcher {
 
   malformed(): void {
     this.pendingMalformed++;
+  }
+
+  /** Where each flush takes how many lines each console reader read as metrics since the last one. */
+  countReaders(take: () => ReadonlyMap<string, number>): void {
+    this.takeReaderCounts = take;
   }
 
   /** A source of this priority produces `key`: the highest such source owns it (see FILE_PRIORITY). */
@@ -120,11 +128,15 @@ export class MetricBatcher {
       this.unsaved = [];
       this.unsavedMalformed = 0;
     }
+    const readerCounts = this.unsavedReaderCounts;
+    this.unsavedReaderCounts = new Map();
+    for (const [reader, lines] of this.takeReaderCounts?.() ?? []) readerCounts.set(reader, (readerCounts.get(reader) ?? 0) + lines);
     const { store, runId } = this.options;
     try {
       store.transaction(() => {
         store.logMetrics(runId, batch);
         store.addMalformed(runId, malformed);
+        store.captureReaders.add(runId, readerCounts);
       });
     } catch (err) {
       // A full disk or a database locked by another process can pass: the batch rolled back as a
@@ -132,6 +144,7 @@ export class MetricBatcher {
       if (storageProblem(err) === undefined || batch.length > MAX_UNSAVED_POINTS) throw err;
       this.unsaved = batch;
       this.unsavedMalformed = malformed;
+      this.unsavedReaderCounts = readerCounts;
       if (final) {
         throw Object.assign(new Error(`${batch.length} metric points could not be stored: ${(err as Error).message}`), { code: (err as { code?: string }).code });
       }

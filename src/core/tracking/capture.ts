@@ -9,7 +9,8 @@ import type { Store } from '../store/store.ts';
 import { ArtifactStabilizer } from './artifacts.ts';
 import { MetricBatcher } from './batcher.ts';
 import { isFileError, isVanished } from './fileErrors.ts';
-import { MAX_LINE_LENGTH } from './lineParser.ts';
+import { MAX_LINE_LENGTH, type ReaderSwitches } from './lineParser.ts';
+import { ProgressFolding, type LineSource } from './progressBars.ts';
 import { CLIENT_FILES, fileRole, listRunFiles, LOG_FILES, type FileRole } from './runFolder.ts';
 import { ClientMetricsSource, ConsoleSource, CsvLogs, JsonObjectFiles, readTrainerState } from './sources.ts';
 
@@ -19,6 +20,8 @@ export interface RunCaptureOptions {
   runDir: string;
   /** A user pattern for metric lines (see LineReader). */
   regex?: RegExp | string;
+  /** Built-in line readers switched off (a profile's `readers`). */
+  readers?: ReaderSwitches;
   /** False reads the folder once, in close(), instead of watching it (importing a finished run). */
   watch?: boolean;
 }
@@ -26,7 +29,7 @@ export interface RunCaptureOptions {
 /** One console stream: its raw log file and its line splitter. */
 interface ConsoleStream {
   log: AppendLog;
-  splitter: LineSplitter;
+  splitter: LineSource;
 }
 
 /**
@@ -76,7 +79,7 @@ export class RunCapture implements Disposable {
       },
       onError: (err) => this.fail(err),
     });
-    this.console = new ConsoleSource(this.batcher, options.regex);
+    this.console = new ConsoleSource(this.batcher, options.regex, options.readers);
     this.client = new ClientMetricsSource(this.batcher);
     this.clientTail = new FileTail(clientFile, { maxLineLength: MAX_LINE_LENGTH, onLine: (line, overlong) => this.client.line(line, overlong) });
     this.csvLogs = new CsvLogs(this.batcher);
@@ -91,8 +94,8 @@ export class RunCapture implements Disposable {
       },
     });
     mkdirSync(this.runDir, { recursive: true });
-    this.out = { log: new AppendLog(join(this.runDir, LOG_FILES.stdout)), splitter: new LineSplitter(MAX_LINE_LENGTH) };
-    this.err = { log: new AppendLog(join(this.runDir, LOG_FILES.stderr)), splitter: new LineSplitter(MAX_LINE_LENGTH) };
+    this.out = { log: new AppendLog(join(this.runDir, LOG_FILES.stdout)), splitter: new ProgressFolding(new LineSplitter(MAX_LINE_LENGTH)) };
+    this.err = { log: new AppendLog(join(this.runDir, LOG_FILES.stderr)), splitter: new ProgressFolding(new LineSplitter(MAX_LINE_LENGTH)) };
     if (options.watch !== false) {
       this.watcher = watch(this.runDir, {
         ignoreInitial: false,

@@ -1,16 +1,21 @@
 import { UserError } from '../errors.ts';
 import type { MetricPoint } from '../store/types.ts';
+import { isReleasedDrawing, visibleText } from './progressBars.ts';
+import { TableReader } from './tableReader.ts';
+import { GARBLED, readPrefix, readTextLine } from './textReader.ts';
 
 /**
  * Recognises metrics in one line of a training process's output, with no change to its code.
  *
- * Formats, tried in this order:
- *  1. the user's regex, when given and it matches (named groups → metrics, or `key`/`value` groups);
- *  2. a line starting with `{`: a JSON object (`NaN`/`Infinity` allowed, as Python's json emits them)
- *     or a Python dict as Hugging Face Trainer prints it (`nan`, `inf`, `np.float64(0.5)`);
- *     nested objects are flattened with `/`;
- *  3. a line made only of `key=value` tokens (separated by spaces, commas or `|`);
- *  4. Keras' `loss: 0.23 - accuracy: 0.9`, optionally after a `N/N [====] - 1s 2ms/step` prefix.
+ * Readers, tried in this order (each can be switched off in a launch profile, see ReaderSwitches):
+ *  1. `regex`: the user's regex, when given and it matches (named groups → metrics, or `key`/`value` groups);
+ *  2. `json`: a JSON object (`NaN`/`Infinity` allowed, as Python's json emits them) or a Python dict
+ *     as Hugging Face Trainer prints it (`nan`, `inf`, `np.float64(0.5)`), nested objects flattened
+ *     with `/`; also after a prefix that gives the step (`epoch 0: {'accuracy': 0.8}`);
+ *  3. `progress`: a progress bar's postfix or trailing pairs (tqdm, rich, Keras), once complete or
+ *     as its last drawing (see progressBars.ts);
+ *  4. `pairs`: `name <sep> number` pairs in free text (see textReader.ts);
+ *  5. `table`: rows under a header line (see tableReader.ts).
  *
  * Malformed means "meant as metrics but unreadable": a line starting with `{` that is neither
  * JSON nor a Python literal (a truncated or interleaved record), a `key=value` line that yields
@@ -24,14 +29,22 @@ export const MAX_LINE_LENGTH = 64 * 1024;
 
 export type LineKind = 'metrics' | 'text' | 'malformed';
 
+export type ReaderName = 'regex' | 'json' | 'progress' | 'pairs' | 'table';
+/** The built-in readers a launch profile can switch off: `"readers": {"pairs": false}`. */
+export const SWITCHABLE_READERS = ['json', 'progress', 'pairs', 'table'] as const;
+export type ReaderSwitches = Partial<Record<(typeof SWITCHABLE_READERS)[number], boolean>>;
+
 export type ParsedLine =
-  | { kind: 'metrics'; values: Map<string, number> }
+  /** `step`: the step the line states in words (`Epoch [1/10], Step [100/600]`), not as a key. */
+  | { kind: 'metrics'; values: Map<string, number>; reader: ReaderName; step?: number }
   | { kind: 'text' }
   | { kind: 'malformed'; reason: string };
 
 export interface LineParserOptions {
   /** A user pattern: named groups are metrics (`step` gives the step), or a `key` and a `value` group. */
   regex?: RegExp | string;
+  /** Built-in readers switched off (all are on by default). */
+  readers?: ReaderSwitches;
   /** Called the first time the reader produces a metric key. */
   onNewKey?: (key: string) => void;
 }
@@ -59,17 +72,16 @@ export function parseNumber(text: string): number | undefined {
   return special;
 }
 
-/** A value that starts like a number but is not one (`0.2.3`, `1e`): a garbled metric. */
-const looksNumeric = (text: string): boolean => /^[+-]?\.?\d/.test(text);
 
 /**
  * Parses one line. Stateless: steps are assigned by a StepCounter (see LineReader). The step
- * keys stay in `values` so the counter can pick them out.
+ * keys of a JSON object stay in `values` so the counter can pick them out.
  */
-export function parseLine(raw: string, regex?: CompiledRegex): ParsedLine {
+export function parseLine(raw: string, regex?: CompiledRegex, readers: ReaderSwitches = {}): ParsedLine {
   if (raw.length > MAX_LINE_LENGTH) return malformed('line too long');
+  const json = readers.json !== false;
   // The common case, a JSON record, skips the terminal clean-up (JSON.parse ignores `\r` around it).
-  if (!regex && raw.charCodeAt(0) === 0x7b) {
+  if (!regex && json && raw.charCodeAt(0) === 0x7b) {
     const parsed = parseObjectLine(raw);
     if (parsed.kind !== 'malformed') return parsed;
   }
@@ -78,42 +90,37 @@ export function parseLine(raw: string, regex?: CompiledRegex): ParsedLine {
     const parsed = regex.parse(line);
     if (parsed) return parsed;
   }
-  const first = line.charCodeAt(0);
-  if (first === 0x7b /* { */) return parseObjectLine(line);
-  if (line.includes('=')) {
-    const parsed = parseKeyValueLine(line);
-    if (parsed) return parsed;
+  if (line.charCodeAt(0) === 0x7b) return json ? parseObjectLine(line) : TEXT;
+  if (json && line.endsWith('}')) {
+    const prefixed = parsePrefixedObject(line);
+    if (prefixed) return prefixed;
   }
-  if (line.includes(': ')) return parseKerasLine(line);
-  return TEXT;
-}
-
-/**
- * What a terminal would show: the text after the last carriage return (progress bars redraw
- * with `\r`), without ANSI colour codes, trimmed.
- */
-function visibleText(raw: string): string {
-  let line = raw.trimEnd();
-  const cr = line.lastIndexOf('\r');
-  if (cr >= 0) line = line.slice(cr + 1);
-  if (line.includes('\x1b')) line = line.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
-  return line.trim();
+  const text = readTextLine(line, isReleasedDrawing(raw), { pairs: readers.pairs !== false, progress: readers.progress !== false });
+  if (text === GARBLED) return malformed('key=value line without a readable number');
+  return text ? { kind: 'metrics', ...text } : TEXT;
 }
 
 // ── JSON objects and Python dicts ────────────────────────────────────────────
 
 function parseObjectLine(line: string): ParsedLine {
-  let record: unknown;
-  try {
-    record = JSON.parse(line);
-  } catch {
-    record = parseLiteral(line);
-    if (record === undefined) return malformed('not a JSON object or Python dict');
-  }
+  // The first line of a pretty-printed object (a config dump) is not a broken record.
+  if (line.length <= 2 && line.trim() === '{') return TEXT;
+  // A Python dict (`{'loss': …}`) is never JSON: going straight to the literal reader spares a thrown SyntaxError.
+  const record = line.charCodeAt(1) === 0x27 ? parseLiteral(line) : parseLenientJson(line);
   if (!isRecord(record)) return malformed('not a JSON object or Python dict');
   const values = new Map<string, number>();
   collectNumbers(record, '', values, 0);
-  return values.size > 0 ? { kind: 'metrics', values } : TEXT;
+  return values.size > 0 ? { kind: 'metrics', values, reader: 'json' } : TEXT;
+}
+
+/** `epoch 0: {'accuracy': 0.8, 'f1': 0.85}` (Accelerate's examples): an object after a prefix giving the step. */
+function parsePrefixedObject(line: string): ParsedLine | undefined {
+  const open = line.indexOf('{');
+  if (open < 0) return undefined;
+  const parsed = parseObjectLine(line.slice(open));
+  if (parsed.kind !== 'metrics') return undefined;
+  const step = readPrefix(line.slice(0, open));
+  return step === undefined ? undefined : { ...parsed, step };
 }
 
 const MAX_NESTING = 8;
@@ -254,50 +261,6 @@ const SYNTAX = new Error('syntax');
 const NUMBER_AT = /[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/y;
 const NAME_AT = /[+-]?[A-Za-z_][\w.]*/y;
 
-// ── key=value ────────────────────────────────────────────────────────────────
-
-const KV_TOKEN = /^([A-Za-z_][\w./-]*)=(\S+)$/;
-const KV_SEPARATORS = /[\s,|]+/;
-
-/** Undefined when the line is not made only of key=value tokens. */
-function parseKeyValueLine(line: string): ParsedLine | undefined {
-  const tokens = line.split(KV_SEPARATORS);
-  const values = new Map<string, number>();
-  let garbled = false;
-  for (const token of tokens) {
-    if (token === '') continue;
-    const match = KV_TOKEN.exec(token);
-    if (!match) return undefined;
-    const number = parseNumber(match[2]!);
-    if (number !== undefined) values.set(match[1]!, number);
-    else if (looksNumeric(match[2]!)) garbled = true;
-  }
-  const metricCount = [...values.keys()].filter((key) => !STEP_KEYS.includes(key)).length;
-  if (metricCount === 0) return garbled ? malformed('key=value line without a readable number') : TEXT;
-  return { kind: 'metrics', values };
-}
-
-// ── Keras ────────────────────────────────────────────────────────────────────
-
-const KERAS_METRIC = /^([A-Za-z_][\w./-]*): ?(\S+)$/;
-const PROGRESS = /^(\d+)\/(\d+)\b/;
-
-function parseKerasLine(line: string): ParsedLine {
-  const progress = PROGRESS.exec(line);
-  // An unfinished progress bar shows running averages over the epoch so far: only the last counts.
-  if (progress && progress[1] !== progress[2]) return TEXT;
-  const segments = line.split(' - ');
-  const values = new Map<string, number>();
-  for (let i = 0; i < segments.length; i++) {
-    const match = KERAS_METRIC.exec(segments[i]!.trim());
-    const number = match ? parseNumber(match[2]!) : undefined;
-    if (number !== undefined) values.set(match![1]!, number);
-    // Before the metrics only a progress prefix is allowed (`N/N [===]`, `1s 2ms/step`).
-    else if (values.size === 0 && !progress) return TEXT;
-  }
-  return values.size > 0 ? { kind: 'metrics', values } : TEXT;
-}
-
 // ── user regex ───────────────────────────────────────────────────────────────
 
 export interface CompiledRegex {
@@ -329,7 +292,7 @@ export function compileRegex(pattern: RegExp | string): CompiledRegex {
           if (number === undefined) return malformed(`regex value "${m.groups!.value}" is not a number`);
           values.set(m.groups!.key!, number);
         }
-        return matched ? { kind: 'metrics', values } : undefined;
+        return matched ? { kind: 'metrics', values, reader: 'regex' } : undefined;
       },
     };
   }
@@ -345,7 +308,7 @@ export function compileRegex(pattern: RegExp | string): CompiledRegex {
         if (number === undefined) return malformed(`regex group ${name}="${text}" is not a number`);
         values.set(name, number);
       }
-      return values.size > 0 ? { kind: 'metrics', values } : TEXT;
+      return values.size > 0 ? { kind: 'metrics', values, reader: 'regex' } : TEXT;
     },
   };
 }
@@ -374,10 +337,10 @@ export class StepCounter {
     this.onNewKey = onNewKey;
   }
 
-  /** Appends one point per metric to `out`; returns how many. */
-  points(values: Map<string, number>, wall: number, out: MetricPoint[]): number {
-    let step: number | undefined;
-    for (const key of STEP_KEYS) {
+  /** Appends one point per metric to `out`; returns how many. `stated`: the step the line gave in words. */
+  points(values: Map<string, number>, wall: number, out: MetricPoint[], stated?: number): number {
+    let step = stated !== undefined && Number.isSafeInteger(stated) ? stated : undefined;
+    for (const key of step === undefined ? STEP_KEYS : []) {
       const candidate = values.get(key);
       if (candidate !== undefined && Number.isSafeInteger(candidate)) {
         step = candidate;
@@ -408,16 +371,34 @@ export class StepCounter {
 export class LineReader {
   private readonly steps: StepCounter;
   private readonly regex: CompiledRegex | undefined;
+  private readonly readers: ReaderSwitches;
+  private readonly table: TableReader | undefined;
+  private readonly counts = new Map<ReaderName, number>();
 
   constructor(options: LineParserOptions = {}) {
     this.steps = new StepCounter(options.onNewKey);
     this.regex = options.regex === undefined ? undefined : compileRegex(options.regex);
+    this.readers = options.readers ?? {};
+    this.table = this.readers.table === false ? undefined : new TableReader();
   }
 
   /** Appends the line's points to `out`. A line whose values are all step keys is text. */
   read(line: string, wall: number, out: MetricPoint[]): LineKind {
-    const parsed = parseLine(line, this.regex);
+    let parsed = parseLine(line, this.regex, this.readers);
+    if (parsed.kind === 'text' && this.table && line.length <= MAX_LINE_LENGTH) {
+      const row = this.table.read(line);
+      if (row) parsed = { kind: 'metrics', reader: 'table', ...row };
+    }
     if (parsed.kind !== 'metrics') return parsed.kind;
-    return this.steps.points(parsed.values, wall, out) > 0 ? 'metrics' : 'text';
+    if (this.steps.points(parsed.values, wall, out, parsed.step) === 0) return 'text';
+    this.counts.set(parsed.reader, (this.counts.get(parsed.reader) ?? 0) + 1);
+    return 'metrics';
+  }
+
+  /** How many lines each reader read as metrics since the last call. */
+  takeCounts(): Map<ReaderName, number> {
+    const counts = new Map(this.counts);
+    this.counts.clear();
+    return counts;
   }
 }

@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import { readRegularText } from '../io/boundedRead.ts';
 import { FileTail } from '../io/tail.ts';
 import { CLIENT_PRIORITY, CONSOLE_PRIORITY, FILE_PRIORITY, type MetricBatcher } from './batcher.ts';
-import { collectNumbers, isRecord, LineReader, MAX_LINE_LENGTH, parseLenientJson, parseNumber, StepCounter } from './lineParser.ts';
+import { collectNumbers, isRecord, LineReader, MAX_LINE_LENGTH, parseLenientJson, parseNumber, StepCounter, type ReaderSwitches } from './lineParser.ts';
 import { MAX_WHOLE_FILE_BYTES } from './runFolder.ts';
 
 /** Metric lines of the process's stdout and stderr (see LineReader for the formats). */
@@ -10,9 +10,11 @@ export class ConsoleSource {
   private readonly batcher: MetricBatcher;
   private readonly reader: LineReader;
 
-  constructor(batcher: MetricBatcher, regex: RegExp | string | undefined) {
+  constructor(batcher: MetricBatcher, regex: RegExp | string | undefined, readers: ReaderSwitches | undefined) {
     this.batcher = batcher;
-    this.reader = new LineReader({ regex, onNewKey: (key) => batcher.claim(key, CONSOLE_PRIORITY) });
+    this.reader = new LineReader({ regex, readers, onNewKey: (key) => batcher.claim(key, CONSOLE_PRIORITY) });
+    // Which reader read each metric line is stored with the points, in the same transaction.
+    batcher.countReaders(() => this.reader.takeCounts());
   }
 
   line(line: string, overlong: boolean, wall: number): void {
