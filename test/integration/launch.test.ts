@@ -1,4 +1,7 @@
 import * as assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { MetricNode, ParamNode, ArtifactNode, RunNode } from '../../src/vscode/views/experiments/nodes.ts';
 import { children, EXPERIMENT, group, launchTrain, runboard, runNode, store, waitFor } from './helpers.ts';
@@ -184,11 +187,28 @@ describe('launching', () => {
     assert.ok(models.some((n) => n.kind === 'model' && n.model.name === 'fixture-model'));
   });
 
-  it('delete removes an ended run from the tree', async () => {
-    const { runId } = await launchTrain({ epochs: 1 });
+  it('delete removes an ended run from the tree and its folder from .runboard/runs', async () => {
+    const { runId, run } = await launchTrain({ epochs: 1 });
+    assert.ok(run.runDir && existsSync(join(run.runDir, 'model.pkl')), 'the run wrote its folder');
     const deleted = await vscode.commands.executeCommand<number[]>('runboard.deleteRun', runId, { confirmed: true });
     assert.deepEqual(deleted, [runId]);
     assert.equal((await store()).run(runId), undefined);
     assert.equal(await runNode(runId), undefined);
+    assert.equal(existsSync(run.runDir), false, 'the run folder is gone');
+  });
+
+  it('delete keeps a run folder outside .runboard/runs (it belongs to the user)', async () => {
+    const s = await store();
+    const folder = mkdtempSync(join(tmpdir(), 'runboard-kept-'));
+    try {
+      const run = s.createRun({ experiment: EXPERIMENT, runDir: folder });
+      s.markEnded(run.id, { status: 'finished' });
+      const deleted = await vscode.commands.executeCommand<number[]>('runboard.deleteRun', run.id, { confirmed: true });
+      assert.deepEqual(deleted, [run.id]);
+      assert.equal(s.run(run.id), undefined);
+      assert.ok(existsSync(folder), 'the folder elsewhere is kept');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
