@@ -56,7 +56,7 @@ export class DeploymentMonitor extends Disposable {
     await (await this.ready())?.tick();
   }
 
-  /** Runs `use` on the watcher once it is there; problems go to the log. */
+  /** Runs `use` on the watcher once it is there. */
   private async withWatcher(use: (watcher: DeploymentWatcher) => void): Promise<void> {
     const watcher = await this.ready();
     if (watcher) use(watcher);
