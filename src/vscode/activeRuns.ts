@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Run } from '../core/store/types.ts';
+import { Disposable, toDisposable } from './lifecycle.ts';
 import type { RunTerminal } from './runTerminal.ts';
 
 /** A run (or sweep) launched by this window: how to stop it and where its output goes. */
@@ -15,15 +16,24 @@ export interface ActiveRun {
  * The runs this extension host launched and their terminals. Stopping one of these goes through
  * its handle (no polling); runs of other processes are stopped through the core's stopRun.
  */
-export class ActiveRuns implements vscode.Disposable {
+export class ActiveRuns extends Disposable {
   private readonly entries = new Map<number, ActiveRun>();
   private readonly terminals = new Map<number, { terminal: vscode.Terminal; pty: RunTerminal }>();
-  private readonly emitter = new vscode.EventEmitter<void>();
+  private readonly emitter = this._register(new vscode.EventEmitter<void>());
   readonly onDidChange = this.emitter.event;
-  private readonly disposables: vscode.Disposable[] = [this.emitter];
 
   constructor() {
-    this.disposables.push(
+    super();
+    this._register(
+      toDisposable(() => {
+        for (const { terminal, pty } of this.terminals.values()) {
+          terminal.dispose();
+          pty.dispose();
+        }
+        this.terminals.clear();
+      }),
+    );
+    this._register(
       vscode.window.onDidCloseTerminal((closed) => {
         for (const [runId, { terminal, pty }] of this.terminals) {
           if (terminal === closed) {
@@ -79,14 +89,5 @@ export class ActiveRuns implements vscode.Disposable {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([all, new Promise((done) => (timer = setTimeout(done, capMs)))]);
     clearTimeout(timer);
-  }
-
-  dispose(): void {
-    for (const { terminal, pty } of this.terminals.values()) {
-      terminal.dispose();
-      pty.dispose();
-    }
-    this.terminals.clear();
-    for (const d of this.disposables.splice(0)) d.dispose();
   }
 }

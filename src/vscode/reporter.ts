@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { storageProblem, UserError } from '../core/errors.ts';
+import { Disposable } from './lifecycle.ts';
 import { showTrustRefusal, TrustError } from './trust.ts';
 
 const SHOW_LOG = 'Show Log';
@@ -17,12 +18,13 @@ export interface ReportedError {
  * exception from us: a UserError's text is shown as is; anything else is logged with its stack
  * and shown with a Show Log button. Tests (and curious extensions) can follow `onDidReport`.
  */
-export class Reporter implements vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<ReportedError>();
+export class Reporter extends Disposable {
+  private readonly emitter = this._register(new vscode.EventEmitter<ReportedError>());
   readonly onDidReport = this.emitter.event;
   private readonly log: vscode.LogOutputChannel;
 
   constructor(log: vscode.LogOutputChannel) {
+    super();
     this.log = log;
   }
 
@@ -44,9 +46,5 @@ export class Reporter implements vscode.Disposable {
         if (choice === SHOW_LOG) this.log.show();
       });
     }
-  }
-
-  dispose(): void {
-    this.emitter.dispose();
   }
 }

@@ -1,6 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import * as vscode from 'vscode';
 import type { Run } from '../core/store/types.ts';
+import { Disposable } from './lifecycle.ts';
 
 /** What a terminal keeps while nobody has opened it yet (the rest is in the run's stdout.log). */
 const MAX_BUFFERED_CHARS = 1024 * 1024;
@@ -16,9 +17,9 @@ const RESET = '\x1b[0m';
  * after the grace period), a second Ctrl-C kills it at once. Once the run has ended, any key
  * closes the terminal.
  */
-export class RunTerminal implements vscode.Pseudoterminal {
-  private readonly writes = new vscode.EventEmitter<string>();
-  private readonly closes = new vscode.EventEmitter<void>();
+export class RunTerminal extends Disposable implements vscode.Pseudoterminal {
+  private readonly writes = this._register(new vscode.EventEmitter<string>());
+  private readonly closes = this._register(new vscode.EventEmitter<void>());
   readonly onDidWrite = this.writes.event;
   readonly onDidClose = this.closes.event;
   private opened = false;
@@ -92,10 +93,5 @@ export class RunTerminal implements vscode.Pseudoterminal {
     this.buffer.push(data);
     this.bufferedChars += data.length;
     while (this.bufferedChars > MAX_BUFFERED_CHARS && this.buffer.length > 1) this.bufferedChars -= this.buffer.shift()!.length;
-  }
-
-  dispose(): void {
-    this.writes.dispose();
-    this.closes.dispose();
   }
 }

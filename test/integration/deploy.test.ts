@@ -6,6 +6,7 @@ import type { LaunchResult } from '../../src/vscode/commands/shared/launching.ts
 import type { TestEndpointResult } from '../../src/vscode/commands/testEndpoint.ts';
 import { Deployments, type DeployResult } from '../../src/core/deploy/deployments.ts';
 import { LIVE_STATUSES } from '../../src/core/deploy/types.ts';
+import { MODEL_EXTENSIONS } from '../../src/core/modelFiles.ts';
 import { Registry, type ModelVersion } from '../../src/core/registry/registry.ts';
 import type { DeploymentsNode } from '../../src/vscode/views/deployments.ts';
 import type { RunNode } from '../../src/vscode/views/experiments/nodes.ts';
@@ -67,7 +68,7 @@ describe('registry and deploy from the editor', function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
-  it('the Explorer context menu offers Deploy (trusted only) and Register on a .pkl', () => {
+  it('the Explorer context menu offers Deploy (trusted only) and Register on every model file kind', () => {
     const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { menus: Record<string, MenuEntry[]> } };
     const explorer = manifest.contributes.menus['explorer/context'] ?? [];
     const deploy = explorer.find((e) => e.command === 'runboard.deployModel');
@@ -75,7 +76,7 @@ describe('registry and deploy from the editor', function () {
     assert.ok(deploy?.when && register?.when, 'Deploy and Register are in explorer/context');
     for (const entry of [deploy, register]) {
       const regex = extnameRegex(entry.when!);
-      for (const ext of ['.pkl', '.joblib', '.pt', '.pth', '.onnx', '.safetensors']) assert.ok(regex.test(ext), `${entry.command} on ${ext}`);
+      for (const ext of MODEL_EXTENSIONS) assert.ok(regex.test(ext), `${entry.command} on ${ext}`);
       for (const ext of ['.py', '.csv', '.pkl.bak', '']) assert.ok(!regex.test(ext), `${entry.command} not on "${ext}"`);
     }
     assert.match(deploy.when!, /isWorkspaceTrusted/);

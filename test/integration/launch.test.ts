@@ -1,4 +1,7 @@
 import * as assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { MetricNode, ParamNode, ArtifactNode, RunNode } from '../../src/vscode/views/experiments/nodes.ts';
 import { children, EXPERIMENT, group, launchTrain, runboard, runNode, store, waitFor } from './helpers.ts';
@@ -132,6 +135,42 @@ describe('launching', () => {
     await vscode.commands.executeCommand('runboard.sortRuns', { by: 'created' });
   });
 
+  it('one Experiments page of 200 runs, with key metrics and sweep counts, costs at most 5 statements', async () => {
+    const api = await runboard();
+    const s = await store();
+    // Named to sort after the fixture's experiment, and removed after, so other tests see the same tree.
+    const experimentName = 'zz-paged';
+    const ids = s.transaction(() =>
+      Array.from({ length: 210 }, (_, i) => {
+        const run = s.createRun({ experiment: experimentName });
+        s.logMetrics(run.id, [{ key: 'loss', step: 0, value: i }]);
+        if (i % 50 === 0) s.createRun({ experiment: experimentName, parentId: run.id });
+        return run.id;
+      }),
+    );
+    try {
+      const experiment = await waitFor('the experiment in the tree', async () =>
+        (await api.trees.experiments.getChildren()).find((n) => n.kind === 'experiment' && n.name === experimentName),
+      );
+      const before = s.statementsExecuted;
+      const page = await api.trees.experiments.getChildren(experiment);
+      const statements = s.statementsExecuted - before;
+      const runs = page.filter((n): n is RunNode => n.kind === 'run');
+      assert.equal(runs.length, 200);
+      assert.ok(page.some((n) => n.kind === 'more'), 'Load more for the rest');
+      assert.ok(runs.every((n) => n.keyMetric?.key === 'loss'));
+      assert.equal(runs.filter((n) => n.children === 1).length, 4, 'the sweeps among the newest 200 show their run counts');
+      assert.ok(statements <= 5, `${statements} statements`);
+    } finally {
+      s.transaction(() => {
+        for (const id of ids) {
+          for (const child of s.runs({ parentId: id })) s.deleteRun(child.id);
+          s.deleteRun(id);
+        }
+      });
+    }
+  });
+
   it('a finished run\'s artifact registers as a model version shown in the Models view', async () => {
     const { runId } = await launchTrain({ epochs: 2 });
     const version = await vscode.commands.executeCommand<{ name: string; version: number; runId: number }>('runboard.registerModel', {
@@ -148,11 +187,28 @@ describe('launching', () => {
     assert.ok(models.some((n) => n.kind === 'model' && n.model.name === 'fixture-model'));
   });
 
-  it('delete removes an ended run from the tree', async () => {
-    const { runId } = await launchTrain({ epochs: 1 });
+  it('delete removes an ended run from the tree and its folder from .runboard/runs', async () => {
+    const { runId, run } = await launchTrain({ epochs: 1 });
+    assert.ok(run.runDir && existsSync(join(run.runDir, 'model.pkl')), 'the run wrote its folder');
     const deleted = await vscode.commands.executeCommand<number[]>('runboard.deleteRun', runId, { confirmed: true });
     assert.deepEqual(deleted, [runId]);
     assert.equal((await store()).run(runId), undefined);
     assert.equal(await runNode(runId), undefined);
+    assert.equal(existsSync(run.runDir), false, 'the run folder is gone');
+  });
+
+  it('delete keeps a run folder outside .runboard/runs (it belongs to the user)', async () => {
+    const s = await store();
+    const folder = mkdtempSync(join(tmpdir(), 'runboard-kept-'));
+    try {
+      const run = s.createRun({ experiment: EXPERIMENT, runDir: folder });
+      s.markEnded(run.id, { status: 'finished' });
+      const deleted = await vscode.commands.executeCommand<number[]>('runboard.deleteRun', run.id, { confirmed: true });
+      assert.deepEqual(deleted, [run.id]);
+      assert.equal(s.run(run.id), undefined);
+      assert.ok(existsSync(folder), 'the folder elsewhere is kept');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });

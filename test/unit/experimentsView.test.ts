@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { countRuns, metricKeys, paramKeys, queryRuns } from '../../src/vscode/views/experiments/query.ts';
-import { describeState, isFiltered, parseMetricFilter, parseParamFilter, sanitizeState } from '../../src/vscode/views/experiments/state.ts';
-import type { RunFilterState, SortState } from '../../src/vscode/views/experiments/state.ts';
+import { describeState, isFiltered, parseMetricFilter, parseParamFilter, preferredMetric, runQuery, sanitizeState } from '../../src/vscode/views/experiments/state.ts';
+import type { RunFilterState, SortState, ViewState } from '../../src/vscode/views/experiments/state.ts';
 import { buildRun, tempStore } from './helpers.ts';
 
-// The Experiments view's query and state are plain Node: tested here against a real store.
+// The Experiments view's state, mapped onto the store's page query, is plain Node: tested here against a real store.
 
 function seeded() {
   const { store } = tempStore();
@@ -19,14 +18,16 @@ function seeded() {
   return { store, runs };
 }
 
-const page = (store: ReturnType<typeof seeded>['store'], filter: RunFilterState, sort: SortState = { by: 'created', descending: true }, limit = 100, offset = 0) =>
-  queryRuns(store, { experiment: 'e', filter, sort, limit, offset }).map((r) => r.name);
+type SeededStore = ReturnType<typeof seeded>['store'];
+const page = (store: SeededStore, filter: RunFilterState, sort: SortState = { by: 'created', descending: true }, limit = 100, offset = 0) =>
+  store.runPage(runQuery({ filter, sort }, 'e', { limit, offset })).runs.map((r) => r.name);
+const countRuns = (store: SeededStore, filter: RunFilterState) => store.runPage(runQuery({ filter, sort: { by: 'created', descending: true } }, 'e', { limit: 0, offset: 0 })).total;
 
 test('runs of one experiment, newest first, a page at a time', () => {
   const { store } = seeded();
   assert.deepEqual(page(store, {}), ['delta', 'gamma%', 'beta_1', 'alpha']);
   assert.deepEqual(page(store, {}, { by: 'created', descending: true }, 2, 2), ['beta_1', 'alpha']);
-  assert.equal(countRuns(store, { experiment: 'e', filter: {} }), 4);
+  assert.equal(countRuns(store, {}), 4);
 });
 
 test("a sweep's runs are listed under the sweep, not beside it", () => {
@@ -34,7 +35,7 @@ test("a sweep's runs are listed under the sweep, not beside it", () => {
   const sweep = buildRun(store, { experiment: 'e', name: 'lr-sweep', status: 'finished' });
   buildRun(store, { experiment: 'e', name: 'lr-sweep/1', status: 'finished', parentId: sweep.id });
   assert.deepEqual(page(store, {}), ['lr-sweep', 'delta', 'gamma%', 'beta_1', 'alpha']);
-  assert.equal(countRuns(store, { experiment: 'e', filter: {} }), 5);
+  assert.equal(countRuns(store, {}), 5);
 });
 
 test('filters by status, name (LIKE wildcards are literal), id, param and metric', () => {
@@ -47,7 +48,7 @@ test('filters by status, name (LIKE wildcards are literal), id, param and metric
   assert.deepEqual(page(store, { metric: { key: 'loss', op: '<', value: 0.3 } }), ['beta_1']);
   // NaN never matches a comparison, and a run without the metric is not "!= 0.5".
   assert.deepEqual(page(store, { metric: { key: 'loss', op: '!=', value: 0.5 } }), ['beta_1']);
-  assert.equal(countRuns(store, { experiment: 'e', filter: { statuses: ['finished'], param: { key: 'lr', value: '0.1' } } }), 2);
+  assert.equal(countRuns(store, { statuses: ['finished'], param: { key: 'lr', value: '0.1' } }), 2);
 });
 
 test('sorts by a metric with runs lacking it last, either direction', () => {
@@ -55,8 +56,8 @@ test('sorts by a metric with runs lacking it last, either direction', () => {
   assert.deepEqual(page(store, {}, { by: 'metric', metric: 'loss', descending: false }), ['beta_1', 'alpha', 'delta', 'gamma%']);
   assert.deepEqual(page(store, {}, { by: 'metric', metric: 'loss', descending: true }).slice(0, 2), ['alpha', 'beta_1']);
   assert.deepEqual(page(store, {}, { by: 'name', descending: false }), ['alpha', 'beta_1', 'delta', 'gamma%']);
-  assert.deepEqual(metricKeys(store), ['loss']);
-  assert.deepEqual(paramKeys(store), ['lr']);
+  assert.deepEqual(store.metricKeys(), ['loss']);
+  assert.deepEqual(store.paramKeys(), ['lr']);
 });
 
 test('view state: saved values are sanitized, filters parsed and described', () => {
@@ -71,4 +72,51 @@ test('view state: saved values are sanitized, filters parsed and described', () 
   assert.equal(parseParamFilter('=1'), undefined);
   assert.equal(isFiltered({}), false);
   assert.equal(describeState({ filter: { statuses: ['failed'], param: { key: 'lr', value: '0.1' } }, sort: { by: 'metric', metric: 'loss', descending: false } }), 'filter: failed, lr=0.1 · by loss ↑');
+});
+
+test('the key metric shown is the sorted-by one, else the configured one, else the first by name', () => {
+  const { store } = tempStore();
+  buildRun(store, { experiment: 'e', name: 'r', status: 'finished', series: { acc: [0.5], loss: [0.25] } });
+  const keyOf = (state: ViewState, configured: string) =>
+    store.runPage(runQuery(state, 'e', { limit: 10, offset: 0 }), { keyMetric: preferredMetric(state, configured) }).runs[0]!.keyMetric;
+  const newest: SortState = { by: 'created', descending: true };
+  assert.deepEqual(keyOf({ filter: {}, sort: newest }, ''), { key: 'acc', value: 0.5 });
+  assert.deepEqual(keyOf({ filter: {}, sort: newest }, 'loss'), { key: 'loss', value: 0.25 });
+  assert.deepEqual(keyOf({ filter: {}, sort: { by: 'metric', metric: 'loss', descending: false } }, 'acc'), { key: 'loss', value: 0.25 });
+  assert.deepEqual(keyOf({ filter: {}, sort: newest }, 'missing'), { key: 'acc', value: 0.5 }, 'a run without the configured metric shows its first');
+});
+
+test('a page of 200 runs with key metrics and child counts costs at most 5 statements, filtered and sorted too', () => {
+  const { store } = tempStore();
+  store.transaction(() => {
+    for (let i = 0; i < 260; i++) {
+      const run = store.createRun({ experiment: 'big', params: { lr: 0.1 } });
+      store.logMetrics(run.id, [{ key: 'loss', step: 0, value: i / 260 }]);
+      if (i % 20 === 0) store.createRun({ experiment: 'big', parentId: run.id });
+    }
+  });
+  const cost = (state: ViewState) => {
+    const before = store.statementsExecuted;
+    const shown = store.runPage(runQuery(state, 'big', { limit: 200, offset: 0 }), { keyMetric: preferredMetric(state, 'loss') });
+    assert.equal(shown.runs.length, 200);
+    assert.ok(shown.runs.some((r) => r.childCount === 1) && shown.runs.every((r) => r.keyMetric?.key === 'loss'));
+    return store.statementsExecuted - before;
+  };
+  assert.ok(cost({ filter: {}, sort: { by: 'created', descending: true } }) <= 5);
+  assert.ok(cost({ filter: { param: { key: 'lr', value: '0.1' }, metric: { key: 'loss', op: '<', value: 2 } }, sort: { by: 'metric', metric: 'loss', descending: true } }) <= 5);
+});
+
+test('a saved state from an older version still loads and maps onto the page query', () => {
+  const saved = { filter: { statuses: ['failed'], text: 'beta', param: { key: 'lr', value: '0.01' }, metric: { key: 'loss', op: '<', value: 0.3 } }, sort: { by: 'metric', metric: 'loss', descending: false } };
+  assert.deepEqual(runQuery(sanitizeState(saved), 'e', { limit: 200, offset: 0 }), {
+    experiment: 'e',
+    topLevelOnly: true,
+    statuses: ['failed'],
+    text: 'beta',
+    params: [{ key: 'lr', op: '=', value: '0.01' }],
+    metrics: [{ key: 'loss', op: '<', value: 0.3 }],
+    sort: { by: 'metric', key: 'loss', descending: false },
+    limit: 200,
+    offset: 0,
+  });
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createInterface } from 'node:readline';
 import { pythonDir } from '../../src/core/paths.ts';
-import { readRecords, requestStats } from '../../src/core/deploy/stats.ts';
+import { readRecords, requestStats } from '../../src/core/monitor/requestLog.ts';
 import { tempDir } from './helpers.ts';
 
 /** The model server on a tiny pickled model (a stdlib class), with short limits for the test. */

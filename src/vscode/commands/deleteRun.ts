@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
+import { deleteRuns } from '../../core/tracking/deleteRuns.ts';
 import { isTerminal } from '../../core/store/types.ts';
 import { COMMANDS } from '../commandIds.ts';
 import { optionsOf, requireRun } from './shared/args.ts';
@@ -14,8 +15,9 @@ export interface DeleteRunOptions {
 const DELETE = 'Delete';
 
 /**
- * Delete Run: removes the run's records (metrics, params, lineage edges) after a modal
- * confirmation. Its output folder stays on disk. Live runs are refused: stop them first.
+ * Delete Run: removes the run's records (metrics, params, lineage edges) and its output folder in
+ * .runboard/runs after a modal confirmation, through the core's deleteRuns (which never follows a
+ * symlink and keeps a folder elsewhere, saying why). Live runs are refused: stop them first.
  */
 export const deleteRunCommand: CommandSpec = {
   id: COMMANDS.deleteRun,
@@ -24,19 +26,28 @@ export const deleteRunCommand: CommandSpec = {
     if (ids.length === 0) throw new UserError('Delete Run needs a run: use it from the Experiments view');
     const store = await container.store();
     const runs = ids.map((id) => requireRun(store, id));
+    // Refused before the question: asking to confirm what cannot be done helps nobody.
     const live = runs.filter((r) => !isTerminal(r.status));
     if (live.length) throw new UserError(`Stop ${live.map((r) => `run ${r.id} (${r.name})`).join(', ')} before deleting ${live.length === 1 ? 'it' : 'them'}.`);
     if (!optionsOf<DeleteRunOptions>(args).confirmed) {
       const what = runs.length === 1 ? `run ${runs[0]!.id} (${runs[0]!.name})` : `${runs.length} runs`;
       const choice = await vscode.window.showWarningMessage(
         `Delete ${what}?`,
-        { modal: true, detail: 'Its metrics, params and lineage are removed from the database. The output folder stays on disk. This cannot be undone.' },
+        {
+          modal: true,
+          detail: 'Its metrics, params and lineage are removed from the database, and its run folder in .runboard/runs is deleted from disk (a folder elsewhere is kept). This cannot be undone.',
+        },
         DELETE,
       );
       if (choice !== DELETE) return undefined;
     }
-    for (const run of runs) store.deleteRun(run.id);
-    container.log.info(`Deleted ${runs.map((r) => `run ${r.id}`).join(', ')}`);
-    return runs.map((r) => r.id);
+    const deleted = deleteRuns(store, store.file, runs);
+    container.log.info(`Deleted ${deleted.map(({ run, folder }) => `run ${run.id}${folder === 'removed' ? ' and its folder' : ''}`).join(', ')}`);
+    const kept = deleted.filter((d) => d.folder === 'kept').map(({ run, note }) => `Kept the folder of run ${run.id} (${run.runDir}): ${note}.`);
+    if (kept.length) {
+      for (const note of kept) container.log.info(note);
+      void vscode.window.showInformationMessage(kept.join(' '));
+    }
+    return deleted.map(({ run }) => run.id);
   },
 };

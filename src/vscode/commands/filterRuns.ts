@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
 import { RUN_STATUSES, type RunStatus } from '../../core/store/types.ts';
-import { metricKeys, paramKeys } from '../views/experiments/query.ts';
 import { isFiltered, parseMetricFilter, parseParamFilter, sanitizeFilter, type RunFilterState } from '../views/experiments/state.ts';
 import { COMMANDS } from '../commandIds.ts';
 import { optionsOf } from './shared/args.ts';
@@ -68,7 +67,7 @@ async function promptFilter(container: Container, views: Views): Promise<RunFilt
     }
     case 'metric': {
       const store = await container.store();
-      const key = await pickKey(metricKeys(store), 'Filter Runs: metric', 'No metrics recorded yet.');
+      const key = await pickKey(store.metricKeys(), 'Filter Runs: metric', 'No metrics recorded yet.');
       if (!key) return undefined;
       const text = await vscode.window.showInputBox({
         title: `Filter Runs: ${key}`,
@@ -80,7 +79,7 @@ async function promptFilter(container: Container, views: Views): Promise<RunFilt
     }
     case 'param': {
       const store = await container.store();
-      const key = await pickKey(paramKeys(store), 'Filter Runs: param', 'No params recorded yet.');
+      const key = await pickKey(store.paramKeys(), 'Filter Runs: param', 'No params recorded yet.');
       if (!key) return undefined;
       const value = await vscode.window.showInputBox({ title: `Filter Runs: ${key} =`, prompt: 'The value as recorded (e.g. 0.1, adam)', value: current.param?.key === key ? current.param.value : '' });
       return value === undefined ? undefined : { ...current, param: { key, value: value.trim() } };

@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
-import { metricKeys } from '../views/experiments/query.ts';
 import { sanitizeSort, SORT_KEYS, type SortKey, type SortState } from '../views/experiments/state.ts';
 import { COMMANDS } from '../commandIds.ts';
 import { optionsOf } from './shared/args.ts';
@@ -37,7 +36,7 @@ export const sortRunsCommand: CommandSpec = {
     if (!picked) return undefined;
     let sort = picked.sort;
     if (!sort) {
-      const keys = metricKeys(await container.store());
+      const keys = (await container.store()).metricKeys();
       if (keys.length === 0) throw new UserError('No metrics recorded yet.');
       const metric = await vscode.window.showQuickPick(keys, { title: 'Sort Runs: by metric (its last value)' });
       if (!metric) return undefined;

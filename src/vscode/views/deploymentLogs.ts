@@ -1,9 +1,11 @@
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { readRecords } from '../../core/deploy/stats.ts';
 import type { Deployment } from '../../core/deploy/types.ts';
+import { readEnd } from '../../core/io/tail.ts';
+import { readRecords } from '../../core/monitor/requestLog.ts';
 import type { Container } from '../container.ts';
+import { Disposable } from '../lifecycle.ts';
 
 /** Read-only documents of a deployment's logs: `runboard-deployment-logs:/<id>/deployment-<id>.log`. */
 export const DEPLOYMENT_LOGS_SCHEME = 'runboard-deployment-logs';
@@ -18,12 +20,13 @@ export const deploymentLogsUri = (id: number): vscode.Uri => vscode.Uri.from({ s
  * any other *.log of its folder) and its recent requests, one line each. Show Logs opens it and
  * asks for fresh content each time.
  */
-export class DeploymentLogs implements vscode.TextDocumentContentProvider, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
+export class DeploymentLogs extends Disposable implements vscode.TextDocumentContentProvider {
+  private readonly emitter = this._register(new vscode.EventEmitter<vscode.Uri>());
   readonly onDidChange = this.emitter.event;
   private readonly container: Container;
 
   constructor(container: Container) {
+    super();
     this.container = container;
   }
 
@@ -35,27 +38,24 @@ export class DeploymentLogs implements vscode.TextDocumentContentProvider, vscod
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const id = Number(/^\/(\d+)\//.exec(uri.path)?.[1]);
     if (!Number.isInteger(id)) return `Not a deployment log: ${uri.toString()}\n`;
-    const d = (await this.container.deploymentRecords()).find(id);
+    const deployments = await this.container.deploymentRecords();
+    const d = deployments.find(id);
     if (!d) return `Deployment ${id} no longer exists.\n`;
-    return deploymentLogText(d);
-  }
-
-  dispose(): void {
-    this.emitter.dispose();
+    return deploymentLogText(d, deployments.requestLog(d));
   }
 }
 
-export function deploymentLogText(d: Deployment): string {
+export function deploymentLogText(d: Deployment, requestLog: string | undefined): string {
   const out: string[] = [`# Deployment ${d.id}: ${d.model}@${d.version} → ${d.target} (${d.status})${d.url ? ` ${d.url}` : ''}`];
   if (d.error) out.push(`# Error: ${d.error}`);
   if (d.message) out.push(`# ${d.message}`);
   const files = d.dir && existsSync(d.dir) ? readdirSync(d.dir).filter((f) => f === 'server.out' || f === 'server.err' || f.endsWith('.log')).sort() : [];
   if (!d.dir || files.length === 0) out.push('', `# No server log on this machine${d.dir ? ` (${d.dir})` : ''}.`);
   for (const file of files) {
-    const text = tail(join(d.dir!, file), LOG_BYTES);
-    out.push('', `## ${file}${text.cut ? ' (end)' : ''}`, text.text.trimEnd() || '(empty)');
+    // A log removed between the listing and the read shows as empty.
+    const end = readEnd(join(d.dir!, file), LOG_BYTES);
+    out.push('', `## ${file}${end?.cut ? ' (end)' : ''}`, end?.text.trimEnd() || '(empty)');
   }
-  const requestLog = typeof d.config.requestLog === 'string' ? d.config.requestLog : undefined;
   if (requestLog) {
     const { records, skipped } = readRecords(requestLog, { maxBytes: LOG_BYTES });
     const shown = records.slice(-REQUESTS_SHOWN);
@@ -64,18 +64,4 @@ export function deploymentLogText(d: Deployment): string {
     if (records.length === 0) out.push('(none yet)');
   }
   return `${out.join('\n')}\n`;
-}
-
-function tail(file: string, bytes: number): { text: string; cut: boolean } {
-  const fd = openSync(file, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const length = Math.min(size, bytes);
-    const buffer = Buffer.alloc(length);
-    readSync(fd, buffer, 0, length, size - length);
-    const text = buffer.toString('utf8');
-    return length < size ? { text: text.slice(text.indexOf('\n') + 1), cut: true } : { text, cut: false };
-  } finally {
-    closeSync(fd);
-  }
 }

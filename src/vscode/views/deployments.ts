@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { RequestStats } from '../../core/deploy/stats.ts';
+import type { RequestStats } from '../../core/monitor/requestLog.ts';
 import { LIVE_STATUSES, type Deployment, type DeploymentStatus } from '../../core/deploy/types.ts';
 import type { DeploymentMonitor } from '../deploymentMonitor.ts';
 import type { Container } from '../container.ts';
@@ -10,7 +10,9 @@ export const DEPLOYMENTS_VIEW = 'runboard.deployments';
 /** Stopped and failed deployments shown besides the live ones (the newest). */
 const ENDED_SHOWN = 20;
 
-export type DeploymentsNode = { kind: 'deployment'; deployment: Deployment; stats?: RequestStats } | { kind: 'message'; text: string };
+export type DeploymentsNode =
+  | { kind: 'deployment'; deployment: Deployment; stats?: RequestStats | undefined; requestLog: string | undefined }
+  | { kind: 'message'; text: string };
 
 /**
  * Live deployments first, then the most recent ended ones. A live one shows its traffic (requests,
@@ -42,12 +44,13 @@ export class DeploymentsTree extends Disposable implements vscode.TreeDataProvid
   async getChildren(node?: DeploymentsNode): Promise<DeploymentsNode[]> {
     if (node || !this.container.hasDatabase()) return [];
     try {
-      const all = (await this.container.deploymentRecords()).list();
+      const deployments = await this.container.deploymentRecords();
+      const all = deployments.list();
       const live = all.filter((d) => LIVE_STATUSES.includes(d.status));
       const ended = all.filter((d) => !LIVE_STATUSES.includes(d.status)).slice(0, ENDED_SHOWN);
       return [
-        ...live.map((deployment): DeploymentsNode => ({ kind: 'deployment', deployment, stats: this.monitor?.stats(deployment) })),
-        ...ended.map((deployment): DeploymentsNode => ({ kind: 'deployment', deployment })),
+        ...(await Promise.all(live.map(async (deployment): Promise<DeploymentsNode> => ({ kind: 'deployment', deployment, requestLog: deployments.requestLog(deployment), stats: await this.monitor?.stats(deployment) })))),
+        ...ended.map((deployment): DeploymentsNode => ({ kind: 'deployment', deployment, requestLog: deployments.requestLog(deployment) })),
       ];
     } catch (err) {
       this.container.log.error('Reading the Deployments view failed', err as Error);
@@ -84,8 +87,7 @@ export class DeploymentsTree extends Disposable implements vscode.TreeDataProvid
       md.field('Latency', `p50 ${formatMs(s.p50)} · p95 ${formatMs(s.p95)}`);
       if (s.lastAt) md.field('Last request', formatTime(s.lastAt));
     }
-    const requestLog = typeof d.config.requestLog === 'string' ? d.config.requestLog : undefined;
-    if (requestLog) md.field('Request log', displayPath(this.container.workspace, requestLog));
+    if (node.requestLog) md.field('Request log', displayPath(this.container.workspace, node.requestLog));
     item.tooltip = md.md;
     item.accessibilityInformation = { label: `${d.model} version ${d.version} on ${d.target}, ${d.status}${traffic.length ? `, ${traffic.join(', ')}` : ''}` };
     item.contextValue = `deployment.${live ? 'live' : 'ended'}${d.dir ? '.logs' : ''}${d.version > 1 ? '.rollback' : ''}${d.url ? '.url' : ''}`;

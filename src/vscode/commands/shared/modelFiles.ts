@@ -4,9 +4,6 @@ import { sha256File, type ModelVersion, type Registry } from '../../../core/regi
 import type { Store } from '../../../core/store/store.ts';
 import type { Run } from '../../../core/store/types.ts';
 
-/** Model files the explorer offers Register and Deploy on (package.json's `explorer/context` says the same). */
-export const MODEL_EXTENSIONS = ['.pkl', '.joblib', '.pt', '.pth', '.onnx', '.safetensors'] as const;
-
 export type ModelFile =
   /** An artifact of a run: registering it keeps the run's lineage. */
   | { kind: 'run'; path: string; run: Run; artifact: string }

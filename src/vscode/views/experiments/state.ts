@@ -1,14 +1,12 @@
+import { COMPARISONS, type Comparison, type RunQuery } from '../../../core/store/runQuery.ts';
 import { RUN_STATUSES, type RunStatus } from '../../../core/store/types.ts';
-
-export const METRIC_OPS = ['<', '<=', '>', '>=', '=', '!='] as const;
-export type MetricOp = (typeof METRIC_OPS)[number];
 
 export interface RunFilterState {
   statuses?: RunStatus[];
   /** Part of the run's name, or its id. */
   text?: string;
   param?: { key: string; value: string };
-  metric?: { key: string; op: MetricOp; value: number };
+  metric?: { key: string; op: Comparison; value: number };
 }
 
 export const SORT_KEYS = ['created', 'name', 'status', 'duration', 'metric'] as const;
@@ -27,6 +25,30 @@ export interface ViewState {
 }
 
 export const DEFAULT_SORT: SortState = { by: 'created', descending: true };
+
+/**
+ * The core's query for one experiment's page as the view shows it. The saved state keeps its own
+ * shape (older workspaces hold it), so it is mapped here rather than stored as a RunQuery.
+ */
+export function runQuery(state: ViewState, experiment: string, page: { limit: number; offset: number }): RunQuery {
+  const { filter, sort } = state;
+  return {
+    experiment,
+    // A sweep's runs are listed under the sweep, not again beside it.
+    topLevelOnly: true,
+    ...(filter.statuses?.length ? { statuses: filter.statuses } : {}),
+    ...(filter.text ? { text: filter.text } : {}),
+    ...(filter.param ? { params: [{ key: filter.param.key, op: '=', value: filter.param.value }] } : {}),
+    ...(filter.metric ? { metrics: [filter.metric] } : {}),
+    sort: sort.by === 'metric' ? { by: 'metric', key: sort.metric, descending: sort.descending } : { by: sort.by, descending: sort.descending },
+    ...page,
+  };
+}
+
+/** The metric shown beside each run: the sorted-by one, else the configured key metric. */
+export function preferredMetric(state: ViewState, configured: string): string | undefined {
+  return state.sort.by === 'metric' ? state.sort.metric : configured || undefined;
+}
 
 export const isFiltered = (filter: RunFilterState): boolean =>
   Boolean(filter.statuses?.length || filter.text || filter.param || filter.metric);
@@ -68,11 +90,11 @@ export function sanitizeFilter(raw: unknown): RunFilterState {
     metric &&
     typeof metric.key === 'string' &&
     metric.key &&
-    METRIC_OPS.includes(metric.op as MetricOp) &&
+    COMPARISONS.includes(metric.op as Comparison) &&
     typeof metric.value === 'number' &&
     Number.isFinite(metric.value)
   ) {
-    filter.metric = { key: metric.key, op: metric.op as MetricOp, value: metric.value };
+    filter.metric = { key: metric.key, op: metric.op as Comparison, value: metric.value };
   }
   return filter;
 }
@@ -91,7 +113,7 @@ export function parseMetricFilter(text: string): RunFilterState['metric'] {
   if (!match) return undefined;
   const value = Number(match[3]);
   if (!Number.isFinite(value)) return undefined;
-  return { key: match[1]!, op: match[2] as MetricOp, value };
+  return { key: match[1]!, op: match[2] as Comparison, value };
 }
 
 /** `lr=0.1` → a param filter (the value compared as stored text). */

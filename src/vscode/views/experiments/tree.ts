@@ -9,8 +9,8 @@ import type { Container } from '../../container.ts';
 import { settings } from '../../settings.ts';
 import { displayPath, formatDuration, formatNumber, formatTime, SafeMarkdown, statusIcon } from '../format.ts';
 import type { ExperimentNode, ExperimentsNode, GroupKind, GroupNode, MoreNode, RunNode } from './nodes.ts';
-import { childCount, countRuns, queryRuns } from './query.ts';
-import { describeState, isFiltered, sanitizeFilter, sanitizeSort, sanitizeState, type RunFilterState, type SortState, type ViewState } from './state.ts';
+import type { RunPageRow } from '../../../core/store/runQuery.ts';
+import { describeState, isFiltered, preferredMetric, runQuery, sanitizeFilter, sanitizeSort, sanitizeState, type RunFilterState, type SortState, type ViewState } from './state.ts';
 import { Disposable } from '../../lifecycle.ts';
 
 export const EXPERIMENTS_VIEW = 'runboard.experiments';
@@ -128,7 +128,7 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
         else root = true;
         continue;
       }
-      for (const node of nodes) updated(Object.assign(node, this.runNode(store, run, node.id)), listDependsOnRecord);
+      for (const node of nodes) updated(Object.assign(node, this.readRunNode(store, run, node.id)), listDependsOnRecord);
     }
     for (const runId of change.metrics) {
       for (const node of this.nodesOfRun(runId)) {
@@ -234,7 +234,7 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
             kind: 'experiment' as const,
             name: e.name,
             total: e.runCount,
-            matching: filtered ? countRuns(store, { experiment: e.name, filter }) : e.runCount,
+            matching: filtered ? store.runPage(runQuery(this.viewState, e.name, { limit: 0, offset: 0 })).total : e.runCount,
           }),
         )
         // Filtered, an experiment without a match is hidden; none left shows the view's "no match" welcome.
@@ -245,30 +245,35 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
   private runs(store: Store, experiment: ExperimentNode): ExperimentsNode[] {
     const { runs, matching } = this.page(store, experiment);
     this.shownPages.set(experiment, { ids: runs.map((r) => r.id), matching });
-    const nodes: ExperimentsNode[] = runs.map((run) => this.keep(this.runNodes, `run:${run.id}`, this.runNode(store, run, `run:${run.id}`)));
+    const nodes: ExperimentsNode[] = runs.map((row) => this.keep(this.runNodes, `run:${row.id}`, pageRunNode(row, `run:${row.id}`)));
     if (matching > runs.length) {
       nodes.push({ kind: 'more', experiment: experiment.name, shown: runs.length, total: matching, pageSize: settings.pageSize() } satisfies MoreNode);
     }
     return nodes;
   }
 
-  /** The runs of an experiment as its page shows them, and how many match the filter. */
-  private page(store: Store, experiment: ExperimentNode): { runs: Run[]; matching: number } {
+  /**
+   * The runs of an experiment as its page shows them (with key metric and child count), and how
+   * many match the filter: one store query, a constant few statements whatever the page size.
+   * The count has the page's conditions, so "Load more" never promises runs it cannot show.
+   */
+  private page(store: Store, experiment: ExperimentNode): { runs: RunPageRow[]; matching: number } {
     const limit = settings.pageSize() * (this.pages.get(experiment.name) ?? 1);
-    const { filter, sort } = this.viewState;
-    // The same conditions as the page (top-level runs only), so "Load more" never promises runs it cannot show.
-    const matching = countRuns(store, { experiment: experiment.name, filter });
-    return { runs: queryRuns(store, { experiment: experiment.name, filter, sort, limit, offset: 0 }), matching };
+    const { runs, total } = store.runPage(runQuery(this.viewState, experiment.name, { limit, offset: 0 }), {
+      keyMetric: preferredMetric(this.viewState, settings.keyMetric()),
+    });
+    return { runs, matching: total };
   }
 
-  private runNode(store: Store, run: Run, id: string): RunNode {
-    return { kind: 'run', id, run, keyMetric: this.keyMetric(store, run.id), children: childCount(store, run.id) };
+  /** One run read on its own: a run a change named, or a sweep's child (the page query lists top-level runs). */
+  private readRunNode(store: Store, run: Run, id: string): RunNode {
+    return { kind: 'run', id, run, keyMetric: this.keyMetric(store, run.id), children: store.countRuns({ parentId: run.id }) };
   }
 
-  /** The metric shown beside a run: the sorted-by one, else runboard.tree.keyMetric, else the first by name. */
+  /** The metric shown beside a run, chosen as the page query chooses it: the preferred one, else the first by name. */
   private keyMetric(store: Store, runId: number): RunNode['keyMetric'] {
     const summaries = store.summaries(runId);
-    const preferred = this.viewState.sort.by === 'metric' ? this.viewState.sort.metric : settings.keyMetric() || undefined;
+    const preferred = preferredMetric(this.viewState, settings.keyMetric());
     const key = preferred !== undefined && summaries[preferred] ? preferred : Object.keys(summaries).sort()[0];
     return key === undefined ? undefined : { key, value: summaries[key]!.last };
   }
@@ -297,7 +302,7 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
         return store
           .runs({ parentId: runId })
           .reverse()
-          .map((child) => this.keep(this.runNodes, `${prefix}/${child.id}`, this.runNode(store, child, `${prefix}/${child.id}`)));
+          .map((child) => this.keep(this.runNodes, `${prefix}/${child.id}`, this.readRunNode(store, child, `${prefix}/${child.id}`)));
       case 'params':
         return Object.entries(store.params(runId)).map(([key, value]) => ({ kind: 'param', id: `${prefix}/${key}`, runId, key, value }));
       case 'metrics':
@@ -491,6 +496,12 @@ function listOf(node: RunNode): ExperimentsNode {
   const parent = node.parent;
   if (parent?.kind === 'group') return parent.parent ?? parent;
   return parent ?? node;
+}
+
+/** A run node from a page row, whose key metric and child count came with the page. */
+function pageRunNode(row: RunPageRow, id: string): RunNode {
+  const { keyMetric, childCount, ...run } = row;
+  return { kind: 'run', id, run, ...(keyMetric ? { keyMetric } : {}), children: childCount };
 }
 
 function runDuration(run: Run): string {
