@@ -22,7 +22,7 @@ try:
         sys.stdout.write('{"loss": %r}\\n' % (1.0 / (i + 1)))
         if i % 10 == 0:
             runboard.log(acc=i / ${LINES})
-except BrokenPipeError:
+except OSError:  # the output pipe is gone (EPIPE, or ECONNRESET for a socket pair)
     pass
 time.sleep(120)
 `;
