@@ -91,3 +91,21 @@ describe('SIGKILL of `runboard run`', () => {
     }
   });
 });
+
+describe('`runboard import` of a folder without run.json', () => {
+  it('says it is the output folder of a run of this database, or of a `runboard run` elsewhere', () => {
+    const ws = tempDir();
+    writeFileSync(join(ws, 'train.py'), 'print(\'{"loss": 1}\')\n');
+    assert.equal(cli(['run', '--name', 'here', '--', PY, 'train.py'], { cwd: ws }).code, 0);
+    const runDir = json(cli(['show', 'here', '--json'], { cwd: ws })).runDir as string;
+    const own = cli(['import', runDir], { cwd: ws });
+    assert.equal(own.code, 2, own.stderr);
+    assert.match(own.stderr, /is the output folder of run here \(#1\) of this database: it is recorded already/);
+
+    const elsewhere = tempDir();
+    const other = cli(['import', runDir], { cwd: elsewhere });
+    assert.equal(other.code, 2, other.stderr);
+    assert.match(other.stderr, /has no run\.json: it is the output folder of a `runboard run`, recorded in the database of the workspace that ran it/);
+    assert.doesNotMatch(other.stderr, /\n\s+at /, 'no stack trace');
+  });
+});
