@@ -50,6 +50,9 @@ export async function reconcileIfWritable(ctx: CliContext, db: string | undefine
   }
   try {
     await reconcileAndReport(ctx, store);
+  } catch (err) {
+    // Settling is a courtesy of a read: a busy or failing database must not keep the answer back.
+    ctx.err(`runboard: warning: crashed runs were not settled: ${(err as Error).message}`);
   } finally {
     store.close();
   }
