@@ -234,6 +234,7 @@ test('a migration that leaves a dangling reference is rolled back with the table
 const SHIPPED_MIGRATIONS: Record<string, string> = {
   '0001_init': 'c8c9a992a58e41e89d11d8ec5d7438dd09a2b0c97260f4ea0980a3dceff4e4b0',
   '0002_capture_readers': '6a71a6732fd8af4853536de767ca7ace3f60c4efe9f10464a045038141b42402',
+  '0004_ingest_checkpoints': '50e6193e944aaa11d30007525688a731047601e820f53af78f6d1d153b835bf5',
 };
 
 test('shipped migrations are never edited once merged', () => {

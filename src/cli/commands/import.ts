@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { runDetails } from '../../core/runDetails.ts';
 import { importRunDir } from '../../core/tracking/importDir.ts';
 import { openStore, parse, requirePositional, toJson, type CliCommand } from '../command.ts';
+import { reconcileAndReport } from './run.ts';
 
 export const importCommand: CliCommand = {
   name: 'import',
@@ -12,6 +13,7 @@ export const importCommand: CliCommand = {
     requirePositional(positionals, 1, importCommand);
     const store = openStore(ctx, values.db);
     try {
+      await reconcileAndReport(ctx, store);
       const imported = [];
       for (const dir of positionals) {
         const run = await importRunDir(store, resolve(ctx.cwd, dir), { experiment: values.experiment });

@@ -1,7 +1,8 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserError } from '../../core/errors.ts';
 import { findProfilesWorkspace } from '../../core/launch/profiles.ts';
-import { reconcileCrashed } from '../../core/launch/reconcile.ts';
+import { reconcile, reconcileCrashed } from '../../core/launch/reconcile.ts';
 import { launch, launchProfile, type RunHandle, type RunOutput } from '../../core/launch/runner.ts';
 import { resolveDbPath, workspaceOf } from '../../core/workspace.ts';
 import { Store } from '../../core/store/store.ts';
@@ -25,6 +26,36 @@ export function openLaunchStore(ctx: CliContext, db: string | undefined): { stor
     throw err;
   }
   return { store, dbPath, workspace: findProfilesWorkspace(ctx.cwd, workspaceOf(dbPath)) };
+}
+
+/** Runs reconciliation (see reconcile.ts) and says what it ended or could not resume. */
+export async function reconcileAndReport(ctx: CliContext, store: Store): Promise<void> {
+  const { ended, problems } = await reconcile(store);
+  for (const run of ended) ctx.err(`runboard: run ${run.id} (${run.name}) ${run.status === 'killed' ? 'was stopped' : 'had crashed'}: ${run.error}`);
+  for (const problem of problems) ctx.err(`runboard: warning: ${problem}`);
+}
+
+/**
+ * Read-only commands reconcile first when the database exists and can be written; one that
+ * cannot (read-only media, a newer schema, damage) is left to the read that follows to report.
+ */
+export async function reconcileIfWritable(ctx: CliContext, db: string | undefined): Promise<void> {
+  const dbPath = resolveDbPath(db, ctx.cwd, ctx.env);
+  if (!existsSync(dbPath)) return;
+  let store: Store;
+  try {
+    store = Store.open(dbPath);
+  } catch {
+    return;
+  }
+  try {
+    await reconcileAndReport(ctx, store);
+  } catch (err) {
+    // Settling is a courtesy of a read: a busy or failing database must not keep the answer back.
+    ctx.err(`runboard: warning: crashed runs were not settled: ${(err as Error).message}`);
+  } finally {
+    store.close();
+  }
 }
 
 /**
@@ -92,6 +123,7 @@ export const runCommand: CliCommand = {
     const inputs = (values.input ?? []).map((input) => resolve(ctx.cwd, input));
     const { store, dbPath, workspace } = openLaunchStore(ctx, values.db);
     try {
+      await reconcileAndReport(ctx, store);
       const common = { dbPath, experiment: values.experiment, name: values.name, params, inputs, interpreter: values.interpreter, workspace };
       const handle =
         values.profile !== undefined

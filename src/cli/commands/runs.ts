@@ -2,13 +2,14 @@ import { UserError } from '../../core/errors.ts';
 import { parseMetricCondition, parseParamCondition, parseRunSort } from '../../core/store/runQuery.ts';
 import { RUN_STATUSES, type RunStatus } from '../../core/store/types.ts';
 import { isoTime, num, openStore, parse, table, toJson, type CliCommand } from '../command.ts';
+import { reconcileIfWritable } from './run.ts';
 
 export const runsCommand: CliCommand = {
   name: 'runs',
   usage:
     "runboard runs [--experiment E] [--status S] [--name TEXT] [--param k=v | 'k<v']… [--metric 'k>=x']… [--sort created|name|status|duration|metric:K|param:K[:desc]] [--limit N] [--json]",
   summary: 'List runs, newest first; filter by params and metrics (repeated flags all hold), sort (a trailing :desc for descending)',
-  run(ctx) {
+  async run(ctx) {
     const { values } = parse(ctx, runsCommand, {
       experiment: { type: 'string' },
       status: { type: 'string' },
@@ -28,6 +29,7 @@ export const runsCommand: CliCommand = {
     const sort = values.sort === undefined ? { by: 'created' as const, descending: true } : parseRunSort(values.sort);
     // The metric the listing is about, shown as a column: the one sorted by, else the first filtered on.
     const shownMetric = sort.by === 'metric' ? sort.key : metrics[0]?.key;
+    await reconcileIfWritable(ctx, values.db);
     const store = openStore(ctx, values.db, true);
     try {
       const { runs } = store.runPage(

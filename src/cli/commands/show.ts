@@ -1,13 +1,15 @@
 import { runDetails } from '../../core/runDetails.ts';
 import { num, openStore, parse, requirePositional, table, toJson, type CliCommand } from '../command.ts';
+import { reconcileIfWritable } from './run.ts';
 
 export const showCommand: CliCommand = {
   name: 'show',
   usage: 'runboard show RUN [--json]',
   summary: 'Everything recorded about one run',
-  run(ctx) {
+  async run(ctx) {
     const { values, positionals } = parse(ctx, showCommand, {});
     requirePositional(positionals, 1, showCommand);
+    await reconcileIfWritable(ctx, values.db);
     const store = openStore(ctx, values.db, true);
     try {
       const d = runDetails(store, store.resolveRun(positionals[0]!));

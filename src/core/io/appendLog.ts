@@ -51,8 +51,10 @@ export class AppendLog {
     if (this.pendingBytes >= BUFFER_BYTES) this.flush();
   }
 
-  flush(): void {
-    if (this.pendingBytes === 0 || (this.failure && Date.now() < this.retryAt)) return;
+  /** Writes what waits (write(2), no fsync: the bytes survive this process); false while some still wait. */
+  flush(): boolean {
+    if (this.pendingBytes === 0) return true;
+    if (this.failure && Date.now() < this.retryAt) return false;
     const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
     let offset = 0;
     try {
@@ -67,6 +69,7 @@ export class AppendLog {
     const rest = data.subarray(offset);
     this.pending = rest.length ? [rest] : [];
     this.pendingBytes = rest.length;
+    return rest.length === 0;
   }
 
   close(): void {

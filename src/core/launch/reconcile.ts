@@ -3,8 +3,35 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Store } from '../store/store.ts';
 import type { Run } from '../store/types.ts';
+import { parseCaptureSettings, RunCapture } from '../tracking/capture.ts';
 import { endRun, LAUNCHER_TAG } from './lifecycle.ts';
 import { isSameProcess } from './process.ts';
+import { stopRun } from './stop.ts';
+
+/** SIGTERM to SIGKILL for a training process whose recorder died: it has had no reader for a while already. */
+const ORPHAN_GRACE_MS = 3_000;
+
+export interface Reconciled {
+  /** Runs this call ended. */
+  ended: Run[];
+  /** Captures that could not be resumed, one line each. */
+  problems: string[];
+}
+
+/**
+ * Settles what dead processes of this host left behind, for any command and the editor:
+ * 1. a training process whose recorder (the CLI or editor that launched and captured it) died
+ *    is stopped (SIGTERM, then SIGKILL) and its run recorded `killed`: nothing captures its
+ *    output any more, and "the recorder died" means "the run is over" to its user;
+ * 2. runs whose process died unseen are marked `crashed` (reconcileCrashed);
+ * 3. every capture whose recorder died is resumed from its checkpoints, so the database ends
+ *    holding exactly the metric lines of the logs.
+ */
+export async function reconcile(store: Store, graceMs = ORPHAN_GRACE_MS): Promise<Reconciled> {
+  const ended = await stopOrphans(store, graceMs);
+  ended.push(...reconcileCrashed(store));
+  return { ended, problems: await resumeCaptures(store) };
+}
 
 /**
  * Marks as `crashed` the runs of this host that were left active by a process that is gone: the
@@ -15,20 +42,22 @@ import { isSameProcess } from './process.ts';
  *   launcher records the real exit once it has flushed the output.
  * - A queued run whose launcher is gone never will start (a sweep's CLI was killed).
  * - A run from another host, or one without any pid to check, cannot be judged here.
+ * - A live process is left to `reconcile`, which stops it when its launcher is gone.
  *
  * Returns the runs it marked.
  */
 export function reconcileCrashed(store: Store): Run[] {
-  const host = hostname();
-  const active = [...store.runs({ status: 'running' }), ...store.runs({ status: 'queued' })].filter((r) => r.host === null || r.host === host);
   const crashed: Run[] = [];
-  for (const run of active) {
-    const launcher = Number(store.tags(run.id)[LAUNCHER_TAG]) || null;
+  for (const run of activeHere(store)) {
+    const launcher = launcherOf(store, run);
     if (launcher !== null && isSameProcess(launcher, run.createdAt)) continue;
     let error: string;
     if (run.pid !== null) {
       if (isSameProcess(run.pid, run.startedAt ?? run.createdAt)) continue;
-      error = `Its process (pid ${run.pid}) ended without Runboard seeing how`;
+      error =
+        launcher === null
+          ? `Its process (pid ${run.pid}) ended without Runboard seeing how`
+          : `Its recorder (pid ${launcher}) died while it ran, and its process (pid ${run.pid}) ended unseen`;
     } else if (launcher !== null) {
       error = run.status === 'queued' ? `Its launcher (pid ${launcher}) exited before it started` : `Its launcher (pid ${launcher}) exited while it ran`;
     } else {
@@ -38,6 +67,51 @@ export function reconcileCrashed(store: Store): Run[] {
   }
   return crashed;
 }
+
+/** Stops the live processes of runs whose launcher died (see reconcile). */
+async function stopOrphans(store: Store, graceMs: number): Promise<Run[]> {
+  const stopped: Run[] = [];
+  for (const run of activeHere(store)) {
+    const launcher = launcherOf(store, run);
+    if (launcher === null || run.pid === null || isSameProcess(launcher, run.createdAt) || !isSameProcess(run.pid, run.startedAt ?? run.createdAt)) continue;
+    const reason = `Its recorder (pid ${launcher}) died while it ran; its process was stopped, since nothing captured its output any more`;
+    const { run: ended, alreadyEnded } = await stopRun(store, run.id, { graceMs, reason });
+    if (!alreadyEnded && ended.error === reason) stopped.push(ended);
+  }
+  return stopped;
+}
+
+/** Resumes, from its checkpoints, every capture whose recorder is gone; returns what could not be read. */
+async function resumeCaptures(store: Store): Promise<string[]> {
+  const problems: string[] = [];
+  const host = hostname();
+  for (const open of store.ingest.open()) {
+    if (isSameProcess(open.recorder.pid, open.recorder.since)) continue;
+    const run = store.run(open.runId);
+    if (!run?.runDir || (run.host !== null && run.host !== host)) continue;
+    if (!store.ingest.takeOver(run.id, open.recorder, { pid: process.pid, since: Date.now() })) continue;
+    const capture = new RunCapture(store, {
+      runId: run.id,
+      runDir: run.runDir,
+      ...parseCaptureSettings(open.settings),
+      watch: false,
+      resume: store.ingest.checkpoints(run.id),
+    });
+    try {
+      await capture.close();
+    } catch (err) {
+      problems.push(`run ${run.id} (${run.name}): its logs could not all be read again: ${(err as Error).message}`);
+    }
+  }
+  return problems;
+}
+
+function activeHere(store: Store): Run[] {
+  const host = hostname();
+  return [...store.runs({ status: 'running' }), ...store.runs({ status: 'queued' })].filter((r) => r.host === null || r.host === host);
+}
+
+const launcherOf = (store: Store, run: Run): number | null => Number(store.tags(run.id)[LAUNCHER_TAG]) || null;
 
 /** When a dead run was last seen alive: its newest point or log write, else now. */
 function lastSign(store: Store, run: Run): number {

@@ -10,6 +10,8 @@ export interface StopOptions {
   /** Time between SIGTERM and SIGKILL. */
   graceMs?: number;
   pollMs?: number;
+  /** Why it was stopped, recorded as the run's error. */
+  reason?: string;
 }
 
 export interface StopResult {
@@ -74,7 +76,7 @@ async function stopProcess(store: Store, run: Run, options: StopOptions): Promis
     store,
     run.id,
     signal
-      ? { status: 'killed', signal }
+      ? { status: 'killed', signal, error: options.reason }
       : { status: 'crashed', error: `Its process (pid ${pid}) was already gone when asked to stop` },
   );
 }

@@ -6,6 +6,7 @@ import { Connection } from './connection.ts';
 import { openDb, type Db, type OpenOptions } from './db.ts';
 import { DeploymentRepository } from './deployments.ts';
 import { ExternalChanges, type ChangeToken } from './externalChanges.ts';
+import { IngestRepository } from './ingest.ts';
 import { LineageRepository } from './lineage.ts';
 import { MetricStore } from './metrics.ts';
 import { ModelRepository } from './models.ts';
@@ -50,6 +51,7 @@ export class Store {
   private readonly queries: RunQueries;
   private readonly external: ExternalChanges;
   readonly captureReaders: CaptureReaders;
+  readonly ingest: IngestRepository;
 
   static open(file: string, options?: OpenOptions): Store {
     return new Store(openDb(file, options), file);
@@ -70,6 +72,7 @@ export class Store {
     this.queries = new RunQueries(this.sql);
     this.external = new ExternalChanges(this.sql);
     this.captureReaders = new CaptureReaders(this.sql);
+    this.ingest = new IngestRepository(this.sql, this.metrics, this.runRecords, this.captureReaders);
   }
 
   close(): void {

@@ -1,4 +1,5 @@
 import { storageProblem } from '../errors.ts';
+import type { IngestCheckpoint } from '../store/ingest.ts';
 import type { Store } from '../store/store.ts';
 import type { MetricPoint } from '../store/types.ts';
 
@@ -25,8 +26,13 @@ const MAX_DEFERRED_POINTS = 500_000;
 export interface MetricBatcherOptions {
   store: Store;
   runId: number;
-  /** Called at every flush, before the points are written (the console logs are written in step). */
-  beforeFlush: () => void;
+  /**
+   * Called at every flush, before the points are written: writes the console logs, the
+   * write-ahead record of their points. False while some of their bytes wait for the disk.
+   */
+  beforeFlush: () => boolean;
+  /** Each source's checkpoint, committed with the points read up to it. */
+  checkpoints: () => ReadonlyMap<string, IngestCheckpoint>;
   /**
    * Called while console points wait: true when the client's file has unread records, whose
    * reading the callee has started. The client writes its record before the script prints the
@@ -39,7 +45,8 @@ export interface MetricBatcherOptions {
 
 /**
  * Collects the points of every source and writes them in one store transaction per flush (every
- * 100 ms, or at 10,000 points). A batch the store refuses for a passing reason (a full disk, a
+ * 100 ms, or at 10,000 points), with each source's checkpoint, and only once the console bytes
+ * they were read from are in the logs. A batch the store refuses for a passing reason (a full disk, a
  * lock) is kept, within a bound, and written with the next flush: nothing is lost.
  */
 export class MetricBatcher {
@@ -58,6 +65,8 @@ export class MetricBatcher {
   private takeReaderCounts: (() => ReadonlyMap<string, number>) | undefined;
   /** Reader counts of a batch the store refused, written with it when it is retried. */
   private unsavedReaderCounts = new Map<string, number>();
+  /** Where the points of replayed lines go (see replay). */
+  private replayed: MetricPoint[] | undefined;
 
   constructor(options: MetricBatcherOptions) {
     this.options = options;
@@ -65,15 +74,30 @@ export class MetricBatcher {
 
   /** The array a source of this priority pushes its points into; report them with `added`. */
   points(priority: SourcePriority): MetricPoint[] {
-    return this.pending[priority]!;
+    return this.replayed ?? this.pending[priority]!;
   }
 
   added(count: number): void {
-    this.pendingCount += count;
+    if (!this.replayed) this.pendingCount += count;
   }
 
   malformed(): void {
-    this.pendingMalformed++;
+    if (!this.replayed) this.pendingMalformed++;
+  }
+
+  /**
+   * Reads a line whose points were stored before the capture was resumed, for the state it sets
+   * up in the readers: its points, malformed count and reader count are dropped.
+   */
+  replay(read: () => void): void {
+    this.keepReaderCounts(this.unsavedReaderCounts);
+    this.replayed = [];
+    try {
+      read();
+    } finally {
+      this.replayed = undefined;
+      this.takeReaderCounts?.();
+    }
   }
 
   /** Where each flush takes how many lines each console reader read as metrics since the last one. */
@@ -101,8 +125,13 @@ export class MetricBatcher {
   /** Writes what waits. `final`: no waiting for the client's file, and a refused batch throws. */
   flush(final = false): void {
     this.cancel();
-    this.options.beforeFlush();
-    if (this.pendingCount === 0 && this.pendingMalformed === 0 && this.unsaved.length === 0) return;
+    const logsWritten = this.options.beforeFlush();
+    if (!final && this.pendingCount === 0 && this.pendingMalformed === 0 && this.unsaved.length === 0) return;
+    if (!final && !logsWritten) {
+      // Points are never stored ahead of the log lines they were read from (a full disk).
+      this.flushLater(RETRY_INTERVAL_MS);
+      return;
+    }
     if (!final && this.waitForClientFile()) {
       this.deferrals++;
       this.flushLater(FLUSH_INTERVAL_MS / 10);
@@ -130,14 +159,10 @@ export class MetricBatcher {
     }
     const readerCounts = this.unsavedReaderCounts;
     this.unsavedReaderCounts = new Map();
-    for (const [reader, lines] of this.takeReaderCounts?.() ?? []) readerCounts.set(reader, (readerCounts.get(reader) ?? 0) + lines);
+    this.keepReaderCounts(readerCounts);
     const { store, runId } = this.options;
     try {
-      store.transaction(() => {
-        store.logMetrics(runId, batch);
-        store.addMalformed(runId, malformed);
-        store.captureReaders.add(runId, readerCounts);
-      });
+      store.ingest.recordBatch(runId, batch, malformed, readerCounts, this.options.checkpoints(), final);
     } catch (err) {
       // A full disk or a database locked by another process can pass: the batch rolled back as a
       // whole, so it is kept (within a bound) and written with the next flush.
@@ -156,6 +181,10 @@ export class MetricBatcher {
   cancel(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  private keepReaderCounts(into: Map<string, number>): void {
+    for (const [reader, lines] of this.takeReaderCounts?.() ?? []) into.set(reader, (into.get(reader) ?? 0) + lines);
   }
 
   private flushLater(ms: number): void {

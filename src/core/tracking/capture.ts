@@ -1,10 +1,12 @@
 import { watch, type FSWatcher } from 'chokidar';
 import { mkdirSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { Disposable } from '../events.ts';
 import { AppendLog } from '../io/appendLog.ts';
 import { FileTail, LineSplitter } from '../io/tail.ts';
+import type { IngestCheckpoint } from '../store/ingest.ts';
 import type { Store } from '../store/store.ts';
 import { ArtifactStabilizer } from './artifacts.ts';
 import { MetricBatcher } from './batcher.ts';
@@ -12,7 +14,11 @@ import { isFileError, isVanished } from './fileErrors.ts';
 import { MAX_LINE_LENGTH, type ReaderSwitches } from './lineParser.ts';
 import { ProgressFolding, type LineSource } from './progressBars.ts';
 import { CLIENT_FILES, fileRole, listRunFiles, LOG_FILES, type FileRole } from './runFolder.ts';
+import { SourceLines } from './sourceLines.ts';
 import { ClientMetricsSource, ConsoleSource, CsvLogs, JsonObjectFiles, readTrainerState } from './sources.ts';
+
+/** Bytes of a log read at a time when a resumed capture re-reads it. */
+const REREAD_CHUNK = 4 * 1024 * 1024;
 
 export interface RunCaptureOptions {
   runId: number;
@@ -24,12 +30,29 @@ export interface RunCaptureOptions {
   readers?: ReaderSwitches;
   /** False reads the folder once, in close(), instead of watching it (importing a finished run). */
   watch?: boolean;
+  /**
+   * Resumes the capture of a recorder that died, from the checkpoints it committed: the console
+   * logs are read back from the run folder instead of written, and every source's lines past its
+   * checkpoint are stored. Use with `watch: false`.
+   */
+  resume?: ReadonlyMap<string, IngestCheckpoint>;
 }
 
-/** One console stream: its raw log file and its line splitter. */
+/** What a resumed capture needs of the one it resumes, as stored with its checkpoints. */
+export type CaptureSettings = Pick<RunCaptureOptions, 'regex' | 'readers'>;
+
+export function parseCaptureSettings(json: string): CaptureSettings {
+  const settings = JSON.parse(json) as { regex?: string; readers?: ReaderSwitches };
+  return { regex: settings.regex, readers: settings.readers };
+}
+
+/** One console stream: its raw log file (none when resumed: it is read back), its line splitter and line count. */
 interface ConsoleStream {
-  log: AppendLog;
+  name: string;
+  log: AppendLog | undefined;
   splitter: LineSource;
+  bytes: number;
+  lines: SourceLines;
 }
 
 /**
@@ -53,6 +76,9 @@ export class RunCapture implements Disposable {
   private readonly csvLogs: CsvLogs;
   private readonly jsonFiles: JsonObjectFiles;
   private readonly artifacts: ArtifactStabilizer;
+  private readonly resume: ReadonlyMap<string, IngestCheckpoint> | undefined;
+  /** Each source read so far, by its path in the run folder: its checkpoint. */
+  private readonly sources = new Map<string, SourceLines>();
 
   private readonly dirty = new Set<string>();
   private readonly dueArtifacts = new Set<string>();
@@ -64,14 +90,16 @@ export class RunCapture implements Disposable {
     this.store = store;
     this.runId = options.runId;
     this.runDir = resolve(options.runDir);
+    this.resume = options.resume;
     const clientFile = join(this.runDir, CLIENT_FILES.metrics);
     this.batcher = new MetricBatcher({
       store,
       runId: this.runId,
       beforeFlush: () => {
-        this.out.log.flush();
-        this.err.log.flush();
+        const out = this.out.log?.flush() ?? true;
+        return (this.err.log?.flush() ?? true) && out;
       },
+      checkpoints: () => new Map([...this.sources].map(([source, lines]) => [source, { bytes: lines.bytes(), lines: lines.lines }])),
       clientFileUnread: () => {
         const unread = (statSync(clientFile, { throwIfNoEntry: false })?.size ?? 0) > this.clientTail.offset;
         if (unread) this.touch(clientFile);
@@ -81,8 +109,13 @@ export class RunCapture implements Disposable {
     });
     this.console = new ConsoleSource(this.batcher, options.regex, options.readers);
     this.client = new ClientMetricsSource(this.batcher);
-    this.clientTail = new FileTail(clientFile, { maxLineLength: MAX_LINE_LENGTH, onLine: (line, overlong) => this.client.line(line, overlong) });
-    this.csvLogs = new CsvLogs(this.batcher);
+    const clientLines = this.track(CLIENT_FILES.metrics, () => this.clientTail.offset);
+    this.clientTail = new FileTail(clientFile, {
+      maxLineLength: MAX_LINE_LENGTH,
+      onLine: clientLines.wrap((line, overlong) => this.client.line(line, overlong)),
+      onRestart: () => clientLines.restart(),
+    });
+    this.csvLogs = new CsvLogs(this.batcher, (path, bytes) => this.track(this.rel(path), bytes));
     this.jsonFiles = new JsonObjectFiles(this.batcher);
     this.artifacts = new ArtifactStabilizer({
       store,
@@ -94,8 +127,12 @@ export class RunCapture implements Disposable {
       },
     });
     mkdirSync(this.runDir, { recursive: true });
-    this.out = { log: new AppendLog(join(this.runDir, LOG_FILES.stdout)), splitter: new ProgressFolding(new LineSplitter(MAX_LINE_LENGTH)) };
-    this.err = { log: new AppendLog(join(this.runDir, LOG_FILES.stderr)), splitter: new ProgressFolding(new LineSplitter(MAX_LINE_LENGTH)) };
+    this.out = this.consoleStream(LOG_FILES.stdout);
+    this.err = this.consoleStream(LOG_FILES.stderr);
+    if (!this.resume) {
+      const settings: CaptureSettings = { regex: options.regex instanceof RegExp ? options.regex.source : options.regex, readers: options.readers };
+      store.ingest.begin(this.runId, { pid: process.pid, since: Date.now() }, JSON.stringify(settings));
+    }
     if (options.watch !== false) {
       this.watcher = watch(this.runDir, {
         ignoreInitial: false,
@@ -134,10 +171,54 @@ export class RunCapture implements Disposable {
 
   private consume(stream: ConsoleStream, chunk: Buffer): void {
     if (this.closing) return;
-    stream.log.write(chunk);
-    const wall = Date.now();
-    stream.splitter.push(chunk, (line, overlong) => this.console.line(line, overlong, wall));
+    stream.log?.write(chunk);
+    this.split(stream, chunk, Date.now());
     this.guarded(() => this.batcher.scheduleFlush(true));
+  }
+
+  private split(stream: ConsoleStream, chunk: Buffer, wall: number): void {
+    stream.bytes += chunk.length;
+    stream.splitter.push(chunk, stream.lines.wrap((line, overlong) => this.console.line(line, overlong, wall)));
+  }
+
+  private consoleStream(name: string): ConsoleStream {
+    const stream: ConsoleStream = {
+      name,
+      log: this.resume ? undefined : new AppendLog(join(this.runDir, name)),
+      splitter: new ProgressFolding(new LineSplitter(MAX_LINE_LENGTH)),
+      bytes: 0,
+      lines: this.track(name, () => stream.bytes),
+    };
+    return stream;
+  }
+
+  /** A source's line count, resuming from its checkpoint; `bytes` tells how much of it was read. */
+  private track(source: string, bytes: () => number): SourceLines {
+    const lines = new SourceLines(this.batcher, this.resume?.get(source)?.lines ?? 0, bytes);
+    this.sources.set(source, lines);
+    return lines;
+  }
+
+  /** A resumed capture reads a console log back, through the same splitter as live output; its lines get the log's last write time. */
+  private async reread(stream: ConsoleStream): Promise<void> {
+    let handle;
+    try {
+      handle = await open(join(this.runDir, stream.name), 'r');
+    } catch (err) {
+      if (isVanished(err)) return;
+      throw err;
+    }
+    try {
+      const wall = Math.trunc((await handle.stat()).mtimeMs);
+      const buffer = Buffer.allocUnsafe(REREAD_CHUNK);
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, stream.bytes);
+        if (bytesRead === 0) break;
+        this.split(stream, Buffer.from(buffer.subarray(0, bytesRead)), wall);
+      }
+    } finally {
+      await handle.close();
+    }
   }
 
   // ── run folder ─────────────────────────────────────────────────────────────
@@ -215,9 +296,10 @@ export class RunCapture implements Disposable {
   // ── closing ────────────────────────────────────────────────────────────────
   private async finish(): Promise<void> {
     for (const stream of [this.out, this.err]) {
+      if (this.resume) await this.guardedAsync(() => this.reread(stream), { file: stream.name });
       const wall = Date.now();
-      stream.splitter.end((line, overlong) => this.console.line(line, overlong, wall));
-      stream.log.close();
+      stream.splitter.end(stream.lines.wrap((line, overlong) => this.console.line(line, overlong, wall)));
+      stream.log?.close();
     }
     await this.watcher?.close();
     this.artifacts.stop();
@@ -226,7 +308,7 @@ export class RunCapture implements Disposable {
     const files = await listRunFiles(this.runDir, (err, dir) => this.fail(err, this.rel(dir) || '.'));
     for (const path of files) await this.guardedAsync(() => this.process(path, true), { file: this.rel(path) });
     this.guarded(() => this.batcher.flush(true));
-    for (const { log } of [this.out, this.err]) if (log.error) this.fail(log.error, this.rel(log.file), 'written');
+    for (const { log } of [this.out, this.err]) if (log?.error) this.fail(log.error, this.rel(log.file), 'written');
     if (this.failure !== undefined) throw this.failure;
   }
 

@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
@@ -6,7 +6,7 @@ import { RUN_STATUSES, type Run, type RunStatus } from '../store/types.ts';
 import { RunCapture } from './capture.ts';
 import { readRegularText } from '../io/boundedRead.ts';
 import { isFileError } from './fileErrors.ts';
-import { CLIENT_FILES, MAX_WHOLE_FILE_BYTES } from './runFolder.ts';
+import { CLIENT_FILES, LOG_FILES, MAX_WHOLE_FILE_BYTES } from './runFolder.ts';
 import { isRecord, parseLenientJson } from './lineParser.ts';
 
 /** The tag naming the folder a run was imported from; a folder is imported once. */
@@ -29,7 +29,7 @@ export async function importRunDir(store: Store, dir: string, options: ImportOpt
   } catch {
     throw new UserError(`Cannot import ${dir}: no such folder.`);
   }
-  const info = await readRunJson(source);
+  const info = await readRunJson(store, source);
   const previous = store.runIdWithTag(IMPORTED_FROM_TAG, source);
   if (previous !== undefined) {
     const run = store.run(previous);
@@ -66,7 +66,21 @@ export async function importRunDir(store: Store, dir: string, options: ImportOpt
   return store.run(run.id)!;
 }
 
-async function readRunJson(dir: string): Promise<Record<string, unknown>> {
+/**
+ * Why a folder without run.json cannot be imported. The output folder of a `runboard run` has
+ * none: its record is the database of the workspace that ran it (a capture cut short there is
+ * resumed by that workspace's next command), and its logs alone do not say how it was run.
+ */
+function noRunJson(store: Store, dir: string): string {
+  const owner = store.runs().find((run) => run.runDir !== null && existsSync(run.runDir) && realpathSync(run.runDir) === dir);
+  if (owner) return `${dir} is the output folder of run ${owner.name} (#${owner.id}) of this database: it is recorded already (see runboard show ${owner.id}); nothing was imported.`;
+  if (existsSync(join(dir, LOG_FILES.stdout))) {
+    return `${dir} has no ${CLIENT_FILES.run}: it is the output folder of a \`runboard run\`, recorded in the database of the workspace that ran it (run runboard there, or pass its --db); nothing was imported.`;
+  }
+  return `${dir} has no ${CLIENT_FILES.run}: it is not a run folder written by the Runboard Python client.`;
+}
+
+async function readRunJson(store: Store, dir: string): Promise<Record<string, unknown>> {
   const file = join(dir, CLIENT_FILES.run);
   let text: string;
   try {
@@ -74,7 +88,7 @@ async function readRunJson(dir: string): Promise<Record<string, unknown>> {
   } catch (err) {
     if (err instanceof UserError) throw err;
     if (isFileError(err) && err.code !== 'ENOENT') throw new UserError(`${file} could not be read (${err.code}); nothing was imported.`);
-    throw new UserError(`${dir} has no ${CLIENT_FILES.run}: it is not a run folder written by the Runboard Python client.`);
+    throw new UserError(noRunJson(store, dir));
   }
   const info = parseLenientJson(text);
   if (!isRecord(info)) throw new UserError(`${file} is not a JSON object.`);

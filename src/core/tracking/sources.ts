@@ -4,6 +4,7 @@ import { FileTail } from '../io/tail.ts';
 import { CLIENT_PRIORITY, CONSOLE_PRIORITY, FILE_PRIORITY, type MetricBatcher } from './batcher.ts';
 import { collectNumbers, isRecord, LineReader, MAX_LINE_LENGTH, parseLenientJson, parseNumber, StepCounter, type ReaderSwitches } from './lineParser.ts';
 import { MAX_WHOLE_FILE_BYTES } from './runFolder.ts';
+import type { SourceLines } from './sourceLines.ts';
 
 /** Metric lines of the process's stdout and stderr (see LineReader for the formats). */
 export class ConsoleSource {
@@ -74,10 +75,13 @@ export class ClientMetricsSource {
  */
 export class CsvLogs {
   private readonly batcher: MetricBatcher;
+  private readonly track: (path: string, bytes: () => number) => SourceLines;
   private readonly files = new Map<string, FileTail | 'data'>();
 
-  constructor(batcher: MetricBatcher) {
+  /** `track`: counts a metric log's lines for its checkpoint (see SourceLines). */
+  constructor(batcher: MetricBatcher, track: (path: string, bytes: () => number) => SourceLines) {
     this.batcher = batcher;
+    this.track = track;
   }
 
   /** Reads what is new in a metric log; 'data' for any other CSV (an artifact), 'waiting' while its header line is incomplete. */
@@ -100,26 +104,30 @@ export class CsvLogs {
     const claim = (key: string) => batcher.claim(key, FILE_PRIORITY);
     let names: string[] | undefined;
     let steps = new StepCounter(claim);
-    return new FileTail(path, {
+    const handle = (line: string, overlong: boolean): void => {
+      if (overlong) return batcher.malformed();
+      if (names === undefined) return void (names = splitCsvRow(line));
+      if (line.trim() === '') return;
+      const cells = splitCsvRow(line);
+      if (cells.length > names.length) return batcher.malformed();
+      const values = new Map<string, number>();
+      cells.forEach((cell, i) => {
+        const number = cell === '' ? undefined : parseNumber(cell);
+        if (number !== undefined) values.set(names![i]!, number);
+      });
+      batcher.added(steps.points(values, Date.now(), batcher.points(FILE_PRIORITY)));
+    };
+    const lines = this.track(path, () => tail.offset);
+    const tail = new FileTail(path, {
       maxLineLength: MAX_LINE_LENGTH,
-      onLine: (line, overlong) => {
-        if (overlong) return batcher.malformed();
-        if (names === undefined) return void (names = splitCsvRow(line));
-        if (line.trim() === '') return;
-        const cells = splitCsvRow(line);
-        if (cells.length > names.length) return batcher.malformed();
-        const values = new Map<string, number>();
-        cells.forEach((cell, i) => {
-          const number = cell === '' ? undefined : parseNumber(cell);
-          if (number !== undefined) values.set(names![i]!, number);
-        });
-        batcher.added(steps.points(values, Date.now(), batcher.points(FILE_PRIORITY)));
-      },
+      onLine: lines.wrap(handle),
       onRestart: () => {
+        lines.restart();
         names = undefined;
         steps = new StepCounter(claim);
       },
     });
+    return tail;
   }
 }
 
