@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { Deployments, loadDeploySettings } from '../core/deploy/deployments.ts';
 import { UserError } from '../core/errors.ts';
-import { reconcileCrashed } from '../core/launch/reconcile.ts';
+import { reconcile } from '../core/launch/reconcile.ts';
 import { Registry } from '../core/registry/registry.ts';
 import { Store } from '../core/store/store.ts';
 import { resolveDbPath } from '../core/workspace.ts';
@@ -91,7 +91,7 @@ export class Container extends Disposable {
     this.opened = store;
     this.log.info(`Opened ${this.dbPath}`);
     // Runs left active by a process that is gone are closed out, after the caller has its store.
-    setTimeout(() => this.reconcile(store), 0);
+    setTimeout(() => void this.reconcile(store), 0);
     this.opens.fire(store);
     return store;
   }
@@ -145,10 +145,16 @@ export class Container extends Disposable {
     return new vscode.RelativePattern(vscode.Uri.file(dirname(this.dbPath)), `${basename(this.dbPath)}*`);
   }
 
-  private reconcile(store: Store): void {
+  /**
+   * Runs whose recorder died (a killed CLI, a closed window) are ended: an orphaned training
+   * process is stopped, and every source is re-read from its checkpoint so no logged point is lost.
+   */
+  private async reconcile(store: Store): Promise<void> {
     if (this.opened !== store || !store.db.open) return;
     try {
-      for (const run of reconcileCrashed(store)) this.log.warn(`Run ${run.id} (${run.name}) had crashed: ${run.error}`);
+      const { ended, problems } = await reconcile(store);
+      for (const run of ended) this.log.warn(`Run ${run.id} (${run.name}) ended as ${run.status}: ${run.error}`);
+      for (const problem of problems) this.log.warn(problem);
     } catch (err) {
       this.log.error('Crash reconciliation failed', err as Error);
     }
