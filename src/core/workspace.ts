@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { ensureRealDir, isInside } from './io/safePaths.ts';
 import { defaultDbPath } from './paths.ts';
 
 /**
@@ -21,9 +22,22 @@ export function workspaceOf(dbPath: string): string {
   return basename(dir) === '.runboard' ? dirname(dir) : dir;
 }
 
+/** A workspace's `.runboard/`: records, profiles and deploy settings. */
+export const dataDirOf = (workspace: string): string => join(workspace, '.runboard');
+
 /** Default output folder of a run: `.runboard/runs/<id>/` in its workspace. */
-export const defaultRunDir = (dbPath: string, runId: number): string =>
-  join(workspaceOf(dbPath), '.runboard', 'runs', String(runId));
+export const defaultRunDir = (dbPath: string, runId: number): string => join(dataDirOf(workspaceOf(dbPath)), 'runs', String(runId));
+
+/**
+ * Creates a run's output folder. Under the workspace's `.runboard/` no folder on the way may be a
+ * symbolic link (a cloned repository could ship `runs/7` pointing anywhere); a folder a profile
+ * names elsewhere is the user's own choice and is made as given.
+ */
+export function makeRunDir(dbPath: string, runDir: string): void {
+  const data = dataDirOf(workspaceOf(dbPath));
+  if (isInside(data, runDir)) ensureRealDir(data, runDir);
+  else mkdirSync(runDir, { recursive: true });
+}
 
 /**
  * Creates a workspace's `.runboard/` with a .gitignore that keeps its records (database, runs,

@@ -1,6 +1,7 @@
 import { UserError } from '../../core/errors.ts';
 import { Deployments, type RollbackResult } from '../../core/deploy/deployments.ts';
 import type { Deployment } from '../../core/deploy/types.ts';
+import { pickleWarning, vouchedVersion } from '../../core/registry/pickles.ts';
 import { isoTime, num, openStore, parse, requirePositional, table, toJson, type CliCommand, type CliContext } from '../command.ts';
 
 /** A token to reuse (so clients keep working across a redeploy) comes from the environment, never argv. */
@@ -49,6 +50,14 @@ function report(ctx: CliContext, r: RollbackResult, json: boolean, tokenReused: 
   return 0;
 }
 
+/**
+ * The command line has no Restricted Mode (whoever types a command vouches for the workspace, as
+ * with `python train.py`), so an unvouched pickle is a warning here, not a refusal.
+ */
+export function warnOfPickle(ctx: CliContext, warning: string | undefined): void {
+  if (warning) ctx.err(`runboard: warning: ${warning}`);
+}
+
 export const deployCommand: CliCommand = {
   name: 'deploy',
   usage: 'runboard deploy NAME[@VERSION|@ALIAS] [--target local|docker|kubernetes|CUSTOM] [--port P] [--python PATH] [--image IMAGE] [--namespace NS] [--force] [--json]',
@@ -67,7 +76,10 @@ export const deployCommand: CliCommand = {
     const store = openStore(ctx, values.db);
     try {
       const token = ctx.env[TOKEN_ENV] || undefined;
-      const result = await new Deployments(store).deploy(positionals[0]!, {
+      const deployments = new Deployments(store);
+      const model = deployments.registry.resolve(positionals[0]!);
+      warnOfPickle(ctx, pickleWarning(model.storedPath, vouchedVersion(model)));
+      const result = await deployments.deploy(model, {
         target: values.target,
         port: values.port === undefined ? undefined : Number(values.port),
         python: values.python,

@@ -1,5 +1,7 @@
 import { UserError } from '../../core/errors.ts';
+import { pickleWarning, vouchedVersion } from '../../core/registry/pickles.ts';
 import { Registry, type ModelVersion } from '../../core/registry/registry.ts';
+import { warnOfPickle } from './deploy.ts';
 import { isoTime, openStore, parse, requirePositional, table, toJson, type CliCommand, type CliContext } from '../command.ts';
 
 const USAGE = [
@@ -92,6 +94,7 @@ function register(ctx: CliContext): number {
       aliases: values.alias,
       force: values.force,
     });
+    warnOfPickle(ctx, pickleWarning(v.storedPath, vouchedVersion(v)));
     if (values.json) {
       ctx.out(toJson(versionJson(v)));
       return 0;

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { UserError } from '../../core/errors.ts';
 import { startSweep } from '../../core/launch/sweep.ts';
 import { parse, toJson, type CliCommand } from '../command.ts';
-import { openLaunchStore, parseParam, signalNumber } from './run.ts';
+import { openLaunchStore, parseParam, signalNumber, STOP_SIGNALS } from './run.ts';
 
 /** `lr=0.1,0.01` → ['lr', ['0.1', '0.01']]; values stay text until the profile types them. */
 export function parseGrid(text: string): [string, string[]] {
@@ -77,14 +77,12 @@ export const sweepCommand: CliCommand = {
         },
       );
       const stop = () => void sweep.stop();
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
+      for (const signal of STOP_SIGNALS) process.on(signal, stop);
       let parent;
       try {
         parent = await sweep.done;
       } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
+        for (const signal of STOP_SIGNALS) process.off(signal, stop);
       }
       const children = store.runs({ parentId: parent.id }).reverse();
       if (values.json) {

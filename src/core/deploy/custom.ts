@@ -1,6 +1,7 @@
-import { closeSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
+import { openNoFollow } from '../io/safePaths.ts';
 import { tail } from './local.ts';
 import { isSameProcess } from '../launch/process.ts';
 import { environmentWithoutTokens, freePort, runCommand, sleep, spawnDetached, stopGroup, waitHealthy } from './process.ts';
@@ -96,8 +97,8 @@ export function customTarget(name: string, spec: CustomTargetSpec): DeployTarget
       }
       const outFile = join(req.dir, 'command.out');
       const errFile = join(req.dir, 'command.err');
-      const out = openSync(outFile, 'w');
-      const err = openSync(errFile, 'w');
+      const out = openNoFollow(outFile);
+      const err = openNoFollow(errFile);
       let child;
       try {
         child = spawnDetached(argv, { cwd: req.dir, env, stdout: out, stderr: err });

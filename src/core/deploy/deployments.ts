@@ -1,12 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { ensureRealDir } from '../io/safePaths.ts';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { parseGate } from '../gates.ts';
 import { checkGates, enforceGates, Registry, type GateCheck, type ModelVersion } from '../registry/registry.ts';
 import type { DeploymentRecord } from '../store/deployments.ts';
 import type { Store } from '../store/store.ts';
-import { workspaceOf } from '../workspace.ts';
+import { dataDirOf, workspaceOf } from '../workspace.ts';
 import { customTarget, validateCustomTarget } from './custom.ts';
 import { dockerTarget } from './docker.ts';
 import { kubernetesTarget } from './kubernetes.ts';
@@ -228,16 +229,17 @@ export class Deployments {
   private async launch(plan: Plan, replacesId: number | null, credentials: Credentials): Promise<Omit<DeployResult, 'token'>> {
     const started = Date.now();
     const config: DeploymentConfig = { tokenSha256: credentials.tokenSha256 };
-    const dirOf = (id: number) => join(this.workspace, '.runboard', 'deploy', String(id));
+    const deployDir = ensureRealDir(dataDirOf(this.workspace), join(dataDirOf(this.workspace), 'deploy'));
+    const dirOf = (id: number) => join(deployDir, String(id));
     const id = this.store.deployments.create(
       { modelVersionId: plan.model.id, target: plan.target.name, port: plan.options.port || null, config: JSON.stringify(config), forced: plan.forced, replacesId, createdAt: started },
       dirOf,
     );
     const dir = dirOf(id);
-    mkdirSync(dir, { recursive: true });
 
     let outcome;
     try {
+      ensureRealDir(deployDir, dir);
       outcome = await plan.target.deploy({
         id,
         dir,

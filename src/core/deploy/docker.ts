@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { ensureRealDir, writeFileNoFollow } from '../io/safePaths.ts';
 import { pythonDir } from '../paths.ts';
 import { linkOrCopy, type ModelVersion } from '../registry/registry.ts';
 import { firstLine, freePort, runCommand, waitHealthy } from './process.ts';
@@ -60,12 +61,14 @@ export function environmentRequirements(model: ModelVersion): { python: string; 
 /** Writes a self-contained build context: Dockerfile, requirements, the server and the model. */
 export function writeBuildContext(dir: string, model: ModelVersion, modelPath: string): { dockerfile: string; image: string } {
   const file = basename(modelPath);
-  mkdirSync(join(dir, 'model'), { recursive: true });
-  mkdirSync(join(dir, 'logs'), { recursive: true });
+  // A folder left by an earlier database may hold links; rm removes a link itself, never its target.
+  for (const stale of ['model', 'runboard_server']) rmSync(join(dir, stale), { recursive: true, force: true });
+  ensureRealDir(dir, join(dir, 'model'));
+  ensureRealDir(dir, join(dir, 'logs'));
   linkOrCopy(modelPath, join(dir, 'model', file));
   cpSync(join(pythonDir(), 'runboard_server'), join(dir, 'runboard_server'), { recursive: true, filter: (src) => !src.includes('__pycache__') });
   const { python, requirements } = environmentRequirements(model);
-  writeFileSync(
+  writeFileNoFollow(
     join(dir, 'requirements.txt'),
     [
       `# Packages of the run that produced ${model.name}@${model.version}.`,
@@ -76,7 +79,7 @@ export function writeBuildContext(dir: string, model: ModelVersion, modelPath: s
   const cmd = ['python', '-m', 'runboard_server.server', '--model', `/app/model/${file}`, '--name', model.name, '--version', String(model.version),
     '--host', '0.0.0.0', '--port', String(CONTAINER_PORT), '--log', '/logs/requests.jsonl'];
   const dockerfile = join(dir, 'Dockerfile');
-  writeFileSync(
+  writeFileNoFollow(
     dockerfile,
     [
       `# ${model.name}@${model.version} (sha256 ${model.sha256}), built by Runboard.`,

@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { writeFileNoFollow } from '../io/safePaths.ts';
 import { CONTAINER_PORT, CONTAINER_UID, defaultImage, slug, workspaceTag } from './docker.ts';
 import { firstLine, runCommand } from './process.ts';
 import type { DeployOutcome, DeployRequest, DeployTarget, Deployment } from './types.ts';
@@ -87,7 +87,7 @@ export function kubernetesTarget(settings: { kubectl?: string } = {}): DeployTar
       const image = req.options.image ?? defaultImage(req.model);
       const { name, secret, objects } = kubernetesManifests(req, image, req.options.namespace);
       const manifest = join(req.dir, 'kubernetes.yaml');
-      writeFileSync(manifest, `# ${req.model.name}@${req.model.version} (sha256 ${req.model.sha256}), written by Runboard.\n${documents(objects)}`);
+      writeFileNoFollow(manifest, `# ${req.model.name}@${req.model.version} (sha256 ${req.model.sha256}), written by Runboard.\n${documents(objects)}`);
       const config = { image, manifest, namespace: req.options.namespace, resource: name, secret };
       const context = await runCommand([kubectl, 'config', 'current-context'], { timeoutMs: 15_000 });
       if (context.code !== 0 || !context.stdout.trim()) {

@@ -1,4 +1,5 @@
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync } from 'node:fs';
+import { openNoFollow } from '../io/safePaths.ts';
 import { join } from 'node:path';
 import { pythonDir } from '../paths.ts';
 import type { ModelVersion } from '../registry/registry.ts';
@@ -36,8 +37,8 @@ export function localTarget(settings: LocalSettings = {}): DeployTarget {
       const config = { python, requestLog };
       const argv = [python, serverScript(), '--model', req.modelPath, '--name', req.model.name, '--version', String(req.model.version),
         '--port', String(req.port), '--log', requestLog, '--token-sha256-fd', String(TOKEN_FD)];
-      const out = openSync(outFile, 'w');
-      const err = openSync(errFile, 'w');
+      const out = openNoFollow(outFile);
+      const err = openNoFollow(errFile);
       let child;
       try {
         // The server only checks tokens, so it gets the hash, down a pipe: nothing to find in /proc/PID.

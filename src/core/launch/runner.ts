@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, delimiter, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Store } from '../store/store.ts';
@@ -8,7 +8,7 @@ import { UserError } from '../errors.ts';
 import { pythonDir } from '../paths.ts';
 import { RunCapture } from '../tracking/capture.ts';
 import { compileRegex, type ReaderSwitches } from '../tracking/lineParser.ts';
-import { defaultRunDir, workspaceOf } from '../workspace.ts';
+import { defaultRunDir, makeRunDir, workspaceOf } from '../workspace.ts';
 import { claimRun, endRun, LAUNCHER_TAG, requestStop, setRunPid } from './lifecycle.ts';
 import { signalGroup } from './process.ts';
 import { expandProfile, getProfile, outputsFor, resolveParams, type ParamValue, type Profile } from './profiles.ts';
@@ -116,7 +116,7 @@ export function launch(store: Store, spec: LaunchSpec, output: RunOutput = {}): 
   }
   const runId = run.id;
   const runDir = spec.runDir ? outputsFor(resolve(spec.cwd, spec.runDir), runId) : defaultRunDir(spec.dbPath, runId);
-  mkdirSync(runDir, { recursive: true });
+  makeRunDir(spec.dbPath, runDir);
   store.setRunDir(runId, runDir);
 
   const env: NodeJS.ProcessEnv = {

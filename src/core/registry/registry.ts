@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, linkSync, lstatSync, mkdtempSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../errors.ts';
 import { evaluateGates, type GateResult } from '../gates.ts';
 import type { AliasMove, ModelSummary, ModelVersionRecord } from '../store/models.ts';
 import type { Store } from '../store/store.ts';
 import type { CodeState, MetricSummary, Run } from '../store/types.ts';
-import { workspaceOf } from '../workspace.ts';
+import { countHardLinks, ensureRealDir, isInside, realDirExists } from '../io/safePaths.ts';
+import { dataDirOf, workspaceOf } from '../workspace.ts';
 import { loadProfiles } from '../launch/profiles.ts';
 
 /** What was known about the model's run when it was registered; kept even if the run is deleted. */
@@ -75,11 +76,6 @@ export function validateAlias(alias: string): string {
   return alias;
 }
 
-const inside = (base: string, path: string): boolean => {
-  const rel = relative(base, path);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
-};
-
 /** sha256 of a file, read in chunks so a large model never sits in memory whole. */
 export function sha256File(path: string): string {
   const hash = createHash('sha256');
@@ -126,7 +122,7 @@ export class Registry {
   constructor(store: Store, workspace = workspaceOf(store.file), copy = linkOrCopy) {
     this.store = store;
     this.workspace = workspace;
-    this.modelsDir = join(workspace, '.runboard', 'models');
+    this.modelsDir = join(dataDirOf(workspace), 'models');
     this.copy = copy;
   }
 
@@ -141,8 +137,8 @@ export class Registry {
     }
     const { size } = statSync(source.path);
     const file = basename(source.path);
-    const modelDir = join(this.modelsDir, name);
-    mkdirSync(modelDir, { recursive: true });
+    // Removing a leftover version folder through a linked models/NAME deleted outside the workspace.
+    const modelDir = ensureRealDir(dataDirOf(this.workspace), join(this.modelsDir, name));
     // Copying and hashing take as long as the model is large (minutes for many GB), so they happen
     // before the write transaction, under a name no version uses; the transaction only renames.
     const staging = mkdtempSync(join(modelDir, '.incoming-'));
@@ -242,9 +238,12 @@ export class Registry {
     const artifact = spec.artifact;
     if (isAbsolute(artifact)) throw new UserError(`The artifact path must be relative to the run's folder (${run.runDir}), not "${artifact}"`);
     const path = resolve(run.runDir, artifact);
-    if (!inside(resolve(run.runDir), path)) throw new UserError(`The artifact path "${artifact}" leaves the run's folder`);
+    if (!isInside(resolve(run.runDir), path)) throw new UserError(`The artifact path "${artifact}" leaves the run's folder`);
     if (!existsSync(path) || !statSync(path).isFile()) throw new UserError(`Run ${run.id} has no file "${artifact}" in ${run.runDir}`);
-    if (!inside(realpathSync(run.runDir), realpathSync(path))) throw new UserError(`The artifact "${artifact}" is a link to a file outside the run's folder`);
+    const data = dataDirOf(this.workspace);
+    if (isInside(data, resolve(run.runDir))) realDirExists(data, resolve(run.runDir));
+    if (!isInside(realpathSync(run.runDir), realpathSync(path))) throw new UserError(`The artifact "${artifact}" is a link to a file outside the run's folder`);
+    this.refuseForeignHardLinks(path, run);
     const rel = relative(resolve(run.runDir), path).split(sep).join('/');
     const recorded = this.store.artifacts(run.id).find((a) => a.path === rel);
     const check = checkGates(this.store, run, this.workspace);
@@ -261,9 +260,26 @@ export class Registry {
     return { path, run, recordedSha: recorded?.sha256, snapshot, gates: check };
   }
 
+  /**
+   * A run's artifact is its own only when every hard link to it is in the run's folder or is one
+   * of the registry's or deployments' own copies (linkOrCopy makes those); a name elsewhere means
+   * the bytes belong to some other file too, which can change them, or which the run never wrote.
+   */
+  private refuseForeignHardLinks(path: string, run: Run): void {
+    const stat = lstatSync(path);
+    if (stat.nlink <= 1) return;
+    const data = dataDirOf(this.workspace);
+    const known = countHardLinks(stat, [run.runDir!, this.modelsDir, join(data, 'deploy')]);
+    if (known < stat.nlink) {
+      throw new UserError(
+        `${path} has ${stat.nlink - known} hard link${stat.nlink - known > 1 ? 's' : ''} outside run ${run.id}'s folder, so it is not registered as that run's artifact: copy it (cp, not ln) or register it with --file, without lineage`,
+      );
+    }
+  }
+
   private fileSource(file: string, cwd = this.workspace): Source {
     const path = resolve(cwd, file);
-    if (file.split(/[\\/]/).includes('..') && !inside(this.workspace, path)) {
+    if (file.split(/[\\/]/).includes('..') && !isInside(this.workspace, path)) {
       throw new UserError(`The path "${file}" climbs out of the workspace with ".."; give it as an absolute path if you mean it`);
     }
     if (!existsSync(path) || !statSync(path).isFile()) throw new UserError(`No model file at ${path}`);

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
 import type { DeployResult } from '../../core/deploy/deployments.ts';
+import { pickleWarning, vouchedVersion } from '../../core/registry/pickles.ts';
 import type { ModelVersion } from '../../core/registry/registry.ts';
 import { COMMANDS } from '../commandIds.ts';
 import { registerModelCommand } from './registerModel.ts';
@@ -9,6 +10,7 @@ import type { Container } from '../container.ts';
 import type { CommandSpec } from './command.ts';
 import type { Views } from '../views/views.ts';
 import { DEPLOY_ANYWAY, overridingGates } from './shared/gates.ts';
+import { confirmPickle } from './shared/pickles.ts';
 import { locateModelFile, registeredVersionOf, suggestedModelName } from './shared/modelFiles.ts';
 import { deploymentTokens } from './shared/tokens.ts';
 
@@ -47,10 +49,13 @@ export const deployModelCommand: CommandSpec = {
     let ref = options.model ?? (node?.kind === 'version' && node.version ? `${node.version.name}@${node.version.version}` : undefined);
     if (ref === undefined && node?.kind === 'artifact' && !node.file) throw new UserError('The artifact file is not on this machine');
     const file = fileOfArgs(args) ?? (node?.kind === 'artifact' ? node.file : undefined);
+    // Registering it here already asked about (or warned of) a pickle no run wrote.
+    let pickleAsked = false;
     if (ref === undefined && file !== undefined) {
-      const version = await versionOfFile(container, views, file, options, interactive);
-      if (!version) return undefined;
-      ref = `${version.name}@${version.version}`;
+      const found = await versionOfFile(container, views, file, options, interactive);
+      if (!found) return undefined;
+      ref = `${found.version.name}@${found.version.version}`;
+      pickleAsked = found.registered;
     }
     if (ref === undefined) {
       const versions = (await container.registry()).list();
@@ -72,6 +77,8 @@ export const deployModelCommand: CommandSpec = {
       if (!picked) return undefined;
       target = picked.label;
     }
+    const model = (await container.registry()).resolve(ref);
+    if (!pickleAsked && !(await confirmPickle(container.trust, pickleWarning(model.storedPath, vouchedVersion(model)), 'deploy', interactive))) return undefined;
     const result = await overridingGates(
       (force) =>
         vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Runboard: deploying ${ref} to ${target}…` }, () =>
@@ -90,19 +97,26 @@ export const deployModelCommand: CommandSpec = {
 };
 
 /** The version registered from this file, registering it now when there is none. */
-async function versionOfFile(container: Container, views: Views, file: string, options: Partial<DeployModelOptions>, interactive: boolean): Promise<ModelVersion | undefined> {
+async function versionOfFile(
+  container: Container,
+  views: Views,
+  file: string,
+  options: Partial<DeployModelOptions>,
+  interactive: boolean,
+): Promise<{ version: ModelVersion; registered: boolean } | undefined> {
   const store = await container.store();
   const registry = await container.registry();
   const located = locateModelFile(store, registry, file);
   const known = registeredVersionOf(registry, located);
-  if (known) return known;
+  if (known) return { version: known, registered: false };
   const name = options.name ?? (interactive ? undefined : suggestedModelName(located));
-  return (await registerModelCommand.run(container, views, vscode.Uri.file(located.path), {
+  const version = (await registerModelCommand.run(container, views, vscode.Uri.file(located.path), {
     name,
     aliases: name === undefined ? undefined : [],
     force: options.force,
     offerDeploy: false,
   })) as ModelVersion | undefined;
+  return version && { version, registered: true };
 }
 
 async function announce(result: DeployResult): Promise<void> {

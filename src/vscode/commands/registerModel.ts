@@ -1,7 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
+import { pickleWarning } from '../../core/registry/pickles.ts';
 import { validateAlias, validateName, type ModelVersion, type RegisterSpec } from '../../core/registry/registry.ts';
 import type { Artifact } from '../../core/store/types.ts';
 import { formatBytes } from '../../core/format.ts';
@@ -10,6 +11,7 @@ import { fileOfArgs, optionsOf, pickRun, requireRun } from './shared/args.ts';
 import { runIdsOfArgs } from './shared/runArgs.ts';
 import type { CommandSpec } from './command.ts';
 import { overridingGates } from './shared/gates.ts';
+import { confirmPickle } from './shared/pickles.ts';
 import { locateModelFile, suggestedModelName, type ModelFile } from './shared/modelFiles.ts';
 
 export interface RegisterModelOptions {
@@ -35,7 +37,8 @@ const DEPLOY = 'Deploy…';
  * file; on a run it asks which artifact. From the Explorer (a Uri), a file inside a run's folder
  * (`.runboard/runs/<id>/`) is matched to its run and artifact; any other file is registered
  * without lineage, and the user is told why. Failing promotion gates ask before forcing.
- * Registering copies a file and never runs it, so it is allowed in Restricted Mode.
+ * Registering copies a file and never runs it, so it is allowed in Restricted Mode, except for a
+ * pickle that no run here wrote: that one is asked about (deploying it would run its code).
  */
 export const registerModelCommand: CommandSpec = {
   id: COMMANDS.registerModel,
@@ -109,6 +112,9 @@ export const registerModelCommand: CommandSpec = {
     const spec: RegisterSpec = run
       ? { name, run: run.id, artifact, aliases: aliases ?? [], force: options.force ?? false }
       : { name, file: located!.path, aliases: aliases ?? [] };
+    const path = run?.runDir && artifact !== undefined ? join(run.runDir, artifact) : located?.path;
+    const vouched = run !== undefined && store.artifacts(run.id).some((a) => a.path === artifact);
+    if (path !== undefined && !(await confirmPickle(container.trust, pickleWarning(path, vouched), 'register', interactive))) return undefined;
     // The spec carries options.force; only the retry forces.
     const version = await overridingGates((force) => registry.register(force ? { ...spec, force: true } : spec), {
       ask: interactive,
