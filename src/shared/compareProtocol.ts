@@ -8,8 +8,11 @@
  * round trip. All columns of one series share one buffer.
  */
 
+import type { X_AXES } from '../core/compare/constants.ts';
+
+export { DEFAULT_POINTS, MAX_POINTS, X_AXES } from '../core/compare/constants.ts';
+
 /** What the x axis shows. `relative` is seconds since the run started, `wall` epoch ms. */
-export const X_AXES = ['step', 'relative', 'wall', 'epoch'] as const;
 export type XAxis = (typeof X_AXES)[number];
 
 /** Whether a metric is better low (loss) or high (accuracy). */
@@ -225,10 +228,6 @@ export type WebviewMessage =
   | { type: 'showCodeDiff'; runIds: [number, number] }
   | { type: 'rendered'; report: RenderedReport }
   | { type: 'error'; message: string };
-
-export const DEFAULT_POINTS = 2000;
-/** Never more than this many points per series, whatever the webview asks. */
-export const MAX_POINTS = 4000;
 
 export function defaultViewState(): ViewState {
   return {

@@ -130,7 +130,10 @@ const plotHost: PlotHost = {
   runIds: chartHost.runIds,
   colorOf: chartHost.colorOf,
   nameOf: chartHost.nameOf,
-  paramOf: (id, p) => state?.runs.find((r) => r.id === id)?.params[p],
+  paramOf: (id, p) => {
+    const params = state?.runs.find((r) => r.id === id)?.params;
+    return params && Object.hasOwn(params, p) ? params[p] : undefined;
+  },
   metricValue: (id, metric) => {
     if (!table) return null;
     const aggregate = view.aggregate === 'best' ? 'best' : 'last';

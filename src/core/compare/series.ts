@@ -1,7 +1,9 @@
 import type { Store } from '../store/store.ts';
 import { MAX_TIER, MIN_TIER } from '../store/metrics.ts';
 import type { EnvelopeBucket, Run, SeriesPoint } from '../store/types.ts';
-import { DEFAULT_POINTS, MAX_POINTS, type GroupSeries, type RunSeries, type SeriesData, type SeriesQuery, type XAxis, type XRange } from '../../shared/compareProtocol.ts';
+import { DEFAULT_POINTS, MAX_POINTS } from './constants.ts';
+import { own } from '../own.ts';
+import type { GroupSeries, RunSeries, SeriesData, SeriesQuery, XAxis, XRange } from '../../shared/compareProtocol.ts';
 import { EPOCH_METRIC } from './table.ts';
 import { toCsv } from './csv.ts';
 
@@ -285,7 +287,7 @@ export function groupSeries(
   if (!extent) return [];
   const byGroup = new Map<string, RunSeries[]>();
   for (const s of series) {
-    const key = paramsOf(s.runId)[groupBy] ?? '(none)';
+    const key = own(paramsOf(s.runId), groupBy) ?? '(none)';
     let list = byGroup.get(key);
     if (!list) byGroup.set(key, (list = []));
     list.push(s);
