@@ -38,6 +38,8 @@ export interface RunInfo {
   /** The run logged an `epoch` metric, so its steps map to epochs. */
   hasEpoch: boolean;
   params: Record<string, string>;
+  /** Per metric with any: points a later value for the same step replaced (a restarted loop). */
+  replaced: Record<string, number>;
 }
 
 /** Everything the webview needs besides series: sent on `ready` (init) and on live updates (state). */
@@ -110,6 +112,8 @@ export interface RunSeries {
   min: Float64Array | null;
   max: Float64Array | null;
   count: Float64Array | null;
+  /** Per bucket, the NaN and ±Infinity points that min, max, mean and count leave out. */
+  nonfinite: Float64Array | null;
 }
 
 /** Runs sharing one value of the group-by param, aligned on steps: mean ± sample std across runs. */

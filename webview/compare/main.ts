@@ -96,6 +96,10 @@ const chartHost: ChartHost = {
   runIds: () => state?.runs.map((r) => r.id) ?? [],
   colorOf: (id) => colors.get(id) ?? theme.palette[0]!,
   nameOf: (id) => names.get(id) ?? `run ${id}`,
+  replacedOf: (id, metric) => {
+    const replaced = state?.runs.find((r) => r.id === id)?.replaced;
+    return replaced && Object.hasOwn(replaced, metric) ? replaced[metric]! : 0;
+  },
   zoom: (range) => zoomTo(range),
   highlight: (id) => highlight(id, true),
   exportPng: (metric, dataUrl) => post({ type: 'exportPng', name: metric, dataUrl }),

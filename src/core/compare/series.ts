@@ -121,13 +121,20 @@ export class SeriesReader {
         step[i] = p.step;
         y[i] = p.value;
       }
-      return { runId: run.id, exact: true, source: 'raw', x, step, y, min: null, max: null, count: null };
+      return { runId: run.id, exact: true, source: 'raw', x, step, y, min: null, max: null, count: null, nonfinite: null };
     }
     const buckets = read.buckets;
     const n = buckets.length;
-    const buffer = new Float64Array(n * 6);
-    const cols = [0, 1, 2, 3, 4, 5].map((k) => buffer.subarray(k * n, (k + 1) * n)) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
-    const [x, step, y, min, max, count] = cols;
+    const buffer = new Float64Array(n * 7);
+    const [x, step, y, min, max, count, nonfinite] = [0, 1, 2, 3, 4, 5, 6].map((k) => buffer.subarray(k * n, (k + 1) * n)) as [
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+    ];
     for (let i = 0; i < n; i++) {
       const b = buckets[i]!;
       x[i] = toX(b.lastStep, b.lastWall);
@@ -136,8 +143,9 @@ export class SeriesReader {
       min[i] = b.min;
       max[i] = b.max;
       count[i] = b.count - b.nonfinite;
+      nonfinite[i] = b.nonfinite;
     }
-    return { runId: run.id, exact: false, source: read.source, x, step, y, min, max, count };
+    return { runId: run.id, exact: false, source: read.source, x, step, y, min, max, count, nonfinite };
   }
 
   /**
@@ -221,7 +229,7 @@ export const clampPoints = (points: number): number => Math.max(16, Math.min(MAX
 
 function emptySeries(runId: number): RunSeries {
   const none = new Float64Array(0);
-  return { runId, exact: true, source: 'raw', x: none, step: none, y: none, min: null, max: null, count: null };
+  return { runId, exact: true, source: 'raw', x: none, step: none, y: none, min: null, max: null, count: null, nonfinite: null };
 }
 
 /**

@@ -49,6 +49,7 @@ export function compareState(snapshots: readonly RunSnapshot[], overrides: Recor
     endedAt: run.endedAt,
     hasEpoch: hasEpoch(summaries),
     params,
+    replaced: Object.fromEntries(Object.entries(summaries).flatMap(([metric, s]) => (s.replaced > 0 ? [[metric, s.replaced]] : []))),
   }));
   return {
     runs,
