@@ -253,7 +253,7 @@ test('import loads a folder the Python client made outside a run, once', () => {
   assert.equal(run.experiment, 'notebooks');
   assert.equal(run.status, 'finished');
   assert.deepEqual(run.params, { lr: '0.5' });
-  assert.deepEqual(run.metrics.loss, { last: 1 / 3, min: 1 / 3, max: 1, count: 3, lastStep: 2, nonfinite: 0 });
+  assert.deepEqual(run.metrics.loss, { last: 1 / 3, min: 1 / 3, max: 1, count: 3, lastStep: 2, nonfinite: 0, replaced: 0 });
   const again = cli(['import', folder], { cwd: ws });
   assert.equal(again.code, 2);
   assert.match(again.stderr, /already imported/);
