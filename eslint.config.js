@@ -52,12 +52,6 @@ export const LAYERS = [
     only: ['src/core/'],
     typeOnly: ['src/shared/'],
     why: 'the core stands alone (type-only imports from src/shared excepted)',
-    // The compare core reads the protocol's limits and axes (values) from the shared protocol file:
-    // they were there before this rule; moving them into src/core/compare removes these lines.
-    except: [
-      { file: 'src/core/compare/series.ts', target: 'src/shared/compareProtocol.ts' },
-      { file: 'src/core/compare/session.ts', target: 'src/shared/compareProtocol.ts' },
-    ],
   },
   { files: 'src/cli', forbid: ['src/vscode', 'vscode'], why: 'the CLI never loads the editor face' },
   { files: 'webview/', forbid: ['src/vscode', 'vscode'], why: 'a webview runs in the browser and talks to its host only by messages' },

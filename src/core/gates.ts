@@ -1,4 +1,5 @@
 import { UserError } from './errors.ts';
+import { own } from './own.ts';
 import type { MetricSummary } from './store/types.ts';
 
 type Op = '>=' | '<=' | '==' | '!=' | '>' | '<';
@@ -53,7 +54,7 @@ function holds(actual: number, op: Op, threshold: number): boolean {
 }
 
 export function evaluateGate(gate: Gate, summaries: Record<string, MetricSummary>): GateResult {
-  const summary = summaries[gate.metric];
+  const summary = own(summaries, gate.metric);
   if (!summary) {
     const known = Object.keys(summaries);
     return {

@@ -1,3 +1,4 @@
+import { own } from './own.ts';
 import type { Store } from './store/store.ts';
 import type { Run } from './store/types.ts';
 
@@ -29,7 +30,7 @@ export function runDetails(store: Store, run: Run) {
     metrics: Object.fromEntries(
       Object.entries(store.summaries(run.id)).map(([key, s]) => [
         key,
-        { last: s.last, min: s.min, max: s.max, count: s.count, lastStep: s.lastStep, nonfinite: s.nonfinite },
+        { last: s.last, min: s.min, max: s.max, count: s.count, lastStep: s.lastStep, nonfinite: s.nonfinite, replaced: s.replaced },
       ]),
     ),
     artifacts: store.artifacts(run.id).map(({ path, size, sha256, kind }) => ({ path, size, sha256, kind })),
@@ -44,5 +45,5 @@ export type RunDetails = ReturnType<typeof runDetails>;
 /** Params that differ between runs (a param missing from a run counts as different). */
 export function differingParams(paramSets: Record<string, string>[]): string[] {
   const keys = new Set(paramSets.flatMap((p) => Object.keys(p)));
-  return [...keys].filter((k) => new Set(paramSets.map((p) => p[k])).size > 1).sort();
+  return [...keys].filter((k) => new Set(paramSets.map((p) => own(p, k))).size > 1).sort();
 }

@@ -8,8 +8,11 @@
  * round trip. All columns of one series share one buffer.
  */
 
+import type { X_AXES } from '../core/compare/constants.ts';
+
+export { DEFAULT_POINTS, MAX_POINTS, X_AXES } from '../core/compare/constants.ts';
+
 /** What the x axis shows. `relative` is seconds since the run started, `wall` epoch ms. */
-export const X_AXES = ['step', 'relative', 'wall', 'epoch'] as const;
 export type XAxis = (typeof X_AXES)[number];
 
 /** Whether a metric is better low (loss) or high (accuracy). */
@@ -35,6 +38,8 @@ export interface RunInfo {
   /** The run logged an `epoch` metric, so its steps map to epochs. */
   hasEpoch: boolean;
   params: Record<string, string>;
+  /** Per metric with any: points a later value for the same step replaced (a restarted loop). */
+  replaced: Record<string, number>;
 }
 
 /** Everything the webview needs besides series: sent on `ready` (init) and on live updates (state). */
@@ -107,6 +112,8 @@ export interface RunSeries {
   min: Float64Array | null;
   max: Float64Array | null;
   count: Float64Array | null;
+  /** Per bucket, the NaN and ±Infinity points that min, max, mean and count leave out. */
+  nonfinite: Float64Array | null;
 }
 
 /** Runs sharing one value of the group-by param, aligned on steps: mean ± sample std across runs. */
@@ -225,10 +232,6 @@ export type WebviewMessage =
   | { type: 'showCodeDiff'; runIds: [number, number] }
   | { type: 'rendered'; report: RenderedReport }
   | { type: 'error'; message: string };
-
-export const DEFAULT_POINTS = 2000;
-/** Never more than this many points per series, whatever the webview asks. */
-export const MAX_POINTS = 4000;
 
 export function defaultViewState(): ViewState {
   return {

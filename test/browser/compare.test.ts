@@ -260,3 +260,31 @@ test('live: a running run that logs more is redrawn with only its series resent'
     store.markEnded(live.id, { status: 'finished' });
   }
 });
+
+test('a restarted run and buckets holding NaN or ±Infinity say so: the header counts replaced points, the tooltip the non-finite ones', async () => {
+  const run = store.createRun({ name: 'restarted', params: { lr: 0.01 } });
+  // Steps 0..4 logged twice (a restart), and NaN or +Inf at every 10th step in the middle fifth.
+  store.logMetrics(run.id, Array.from({ length: 5 }, (_, step) => ({ key: 'loss', step, value: 2 })));
+  store.logMetrics(
+    run.id,
+    Array.from({ length: 20_000 }, (_, step) => ({ key: 'loss', step, value: step >= 8000 && step < 12_000 && step % 10 === 0 ? (step % 20 ? NaN : Infinity) : 1 })),
+  );
+  store.markEnded(run.id, { status: 'finished' });
+  const cp = await openComparePage(browser);
+  const session = connectSession(cp, store, [run.id]);
+  try {
+    await cp.waitForMessage('rendered', (m) => m.report.view === 'chart' && m.report.metric === 'loss' && m.report.series.length === 1);
+    const card = cp.page.locator('.chart-card').first();
+    assert.match((await card.locator('.chart-status').textContent()) ?? '', /5 points replaced by a later value for the same step/);
+    const box = (await card.locator('canvas').boundingBox())!;
+    await cp.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    const detail = card.locator('.chart-tooltip .tt-detail');
+    await detail.waitFor({ state: 'visible' });
+    assert.match((await detail.textContent()) ?? '', /min 1 · max 1 · \d+ points · \d+ NaN\/±Infinity not drawn/);
+    await cp.page.screenshot({ path: join(SHOTS, 'compare-nonfinite.png') });
+    assert.deepEqual(cp.consoleErrors, []);
+  } finally {
+    session.dispose();
+    await cp.close();
+  }
+});

@@ -95,8 +95,8 @@ function seeded() {
 test('show reports metric summaries with NaN kept as a string in JSON', () => {
   const { ws } = seeded();
   const shown = json(cli(['show', 'r1', '--json'], { cwd: ws }));
-  assert.deepEqual(shown.metrics.acc, { last: 0.6, min: 0, max: 0.6, count: 1000, lastStep: 999, nonfinite: 0 });
-  assert.deepEqual(shown.metrics.loss, { last: 0.25, min: 0.25, max: 0.25, count: 2, lastStep: 1, nonfinite: 1 });
+  assert.deepEqual(shown.metrics.acc, { last: 0.6, min: 0, max: 0.6, count: 1000, lastStep: 999, nonfinite: 0, replaced: 0 });
+  assert.deepEqual(shown.metrics.loss, { last: 0.25, min: 0.25, max: 0.25, count: 2, lastStep: 1, nonfinite: 1, replaced: 0 });
   const text = cli(['show', 'r1'], { cwd: ws }).stdout;
   assert.match(text, /acc\s+0\.6\s+0\s+0\.6\s+1000\s+999/);
 });
@@ -139,6 +139,73 @@ test('check is a quality gate: exit 0 when all conditions hold, 1 with the reaso
   const unknown = cli(['check', 'r0', '--metric', 'f1>0.5'], { cwd: ws });
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /no metric "f1"/);
+});
+
+const RESTARTED = `
+import json, runboard
+runboard.set_tags({"toString": "x"})
+# A loop restarted twice: steps 0..4 printed three times, the last values 200..204.
+for offset in (0, 100, 200):
+    for step in range(5):
+        print(json.dumps({"step": step, "__proto__": offset + step}))
+`;
+
+test('restarted steps and names like __proto__, constructor and toString: show, compare, check and metrics report them exactly', () => {
+  const ws = tempDir();
+  writeFileSync(join(ws, 'train.py'), RESTARTED);
+  const env = { PYTHONPATH: pythonDir() };
+  const ran = cli(['run', '--name', 'hostile', '--param', 'constructor=3', '--', 'python3', 'train.py'], { cwd: ws, env });
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.equal(cli(['run', '--name', 'plain', '--', 'python3', '-c', 'pass'], { cwd: ws }).code, 0);
+
+  const shown = json(cli(['show', 'hostile', '--json'], { cwd: ws }));
+  assert.deepEqual(Object.keys(shown.metrics), ['__proto__']);
+  assert.deepEqual(shown.metrics['__proto__'], { last: 204, min: 200, max: 204, count: 5, lastStep: 4, nonfinite: 0, replaced: 10 });
+  assert.equal(shown.params.constructor, '3');
+  assert.ok(Object.hasOwn(shown.tags, 'toString') && shown.tags.toString === 'x', JSON.stringify(shown.tags));
+  const text = cli(['show', 'hostile'], { cwd: ws }).stdout;
+  assert.match(text, /KEY\s+LAST\s+MIN\s+MAX\s+COUNT\s+STEP\s+REPLACED/);
+  assert.match(text, /__proto__\s+204\s+200\s+204\s+5\s+4\s+10/);
+  assert.match(text, /constructor = 3/);
+
+  const compared = json(cli(['compare', 'hostile', 'plain', '--json'], { cwd: ws }));
+  assert.deepEqual(compared.differingParams, ['constructor']);
+  assert.deepEqual(Object.keys(compared.metrics), ['__proto__']);
+  assert.deepEqual(compared.metrics['__proto__'].map((m: { last: number; replaced: number } | null) => m && [m.last, m.replaced]), [[204, 10], null]);
+  const compareText = cli(['compare', 'hostile', 'plain'], { cwd: ws }).stdout;
+  assert.match(compareText, /param constructor\s+3\s+—/);
+  assert.match(compareText, /^__proto__ \(last\)\s+204\s*$/m);
+
+  assert.equal(cli(['check', 'hostile', '--metric', '__proto__>=204'], { cwd: ws }).code, 0);
+  const low = cli(['check', 'hostile', '--metric', '__proto__>4'], { cwd: ws });
+  assert.equal(low.code, 0, 'the last value printed (204), not the first (4)');
+  for (const [run, metric] of [['plain', '__proto__'], ['hostile', 'constructor'], ['hostile', 'toString']]) {
+    const missing = cli(['check', run!, '--metric', `${metric}>=0`], { cwd: ws });
+    assert.equal(missing.code, 1, `${run} ${metric}`);
+    assert.match(missing.stderr, new RegExp(`the run has no metric "${metric}"`));
+  }
+  assert.deepEqual(json(cli(['metrics', 'hostile', '__proto__', '--json'], { cwd: ws })).points.map((p: { value: number }) => p.value), [200, 201, 202, 203, 204]);
+  const noSuch = cli(['metrics', 'hostile', 'toString'], { cwd: ws });
+  assert.equal(noSuch.code, 2);
+  assert.match(noSuch.stderr, /has no metric "toString" \(it has: __proto__\)/);
+});
+
+test('an envelope bucket holding NaN or ±Infinity says how many, and JSON writes them as strings everywhere', () => {
+  const ws = tempDir();
+  const store = Store.open(join(ws, '.runboard', 'runboard.db'));
+  const run = store.createRun({ name: 'nan-loss' });
+  const values = [0.5, 0.3, 0.2, 0.15, 0.12, 0.1, 0.09, Infinity, NaN, NaN, NaN, NaN, NaN, -Infinity];
+  store.logMetrics(run.id, values.map((value, step) => ({ key: 'loss', step, value })));
+  store.close();
+  const env = json(cli(['metrics', 'nan-loss', 'loss', '--buckets', '3', '--json'], { cwd: ws }));
+  assert.deepEqual(env.buckets.map((b: { nonfinite: number }) => b.nonfinite), [0, 3, 4]);
+  assert.equal(env.buckets[1].max, 0.1, 'min and max stay over finite values');
+  const text = cli(['metrics', 'nan-loss', 'loss', '--buckets', '3'], { cwd: ws }).stdout.split('\n');
+  assert.match(text[0]!, /COUNT\s+NONFINITE$/);
+  assert.match(text[2]!, /\s5\s+3$/, text.join('\n'));
+  const points = json(cli(['metrics', 'nan-loss', 'loss', '--json'], { cwd: ws })).points.map((p: { value: unknown }) => p.value);
+  assert.deepEqual(points.slice(6), [0.09, 'Infinity', 'NaN', 'NaN', 'NaN', 'NaN', 'NaN', '-Infinity']);
+  assert.equal(json(cli(['show', 'nan-loss', '--json'], { cwd: ws })).metrics.loss.last, '-Infinity');
 });
 
 test('user mistakes are one clear line on stderr, never a stack trace', () => {
@@ -186,7 +253,7 @@ test('import loads a folder the Python client made outside a run, once', () => {
   assert.equal(run.experiment, 'notebooks');
   assert.equal(run.status, 'finished');
   assert.deepEqual(run.params, { lr: '0.5' });
-  assert.deepEqual(run.metrics.loss, { last: 1 / 3, min: 1 / 3, max: 1, count: 3, lastStep: 2, nonfinite: 0 });
+  assert.deepEqual(run.metrics.loss, { last: 1 / 3, min: 1 / 3, max: 1, count: 3, lastStep: 2, nonfinite: 0, replaced: 0 });
   const again = cli(['import', folder], { cwd: ws });
   assert.equal(again.code, 2);
   assert.match(again.stderr, /already imported/);

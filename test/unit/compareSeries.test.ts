@@ -135,14 +135,14 @@ test('group by a param: mean ± sample std over the runs of each group, aligned 
   assert.deepEqual([...out.groups![0]!.std], [0, 0, 0, 0]);
 
   // A run logging every other step is interpolated in the cells it skipped.
-  const dense: RunSeries = { runId: 1, exact: true, source: 'raw', x: Float64Array.of(0, 1, 2, 3, 4), step: Float64Array.of(0, 1, 2, 3, 4), y: Float64Array.of(1, 1, 1, 1, 1), min: null, max: null, count: null };
-  const sparse: RunSeries = { runId: 2, exact: true, source: 'raw', x: Float64Array.of(0, 2, 4), step: Float64Array.of(0, 2, 4), y: Float64Array.of(3, 5, 7), min: null, max: null, count: null };
+  const dense: RunSeries = { runId: 1, exact: true, source: 'raw', x: Float64Array.of(0, 1, 2, 3, 4), step: Float64Array.of(0, 1, 2, 3, 4), y: Float64Array.of(1, 1, 1, 1, 1), min: null, max: null, count: null, nonfinite: null };
+  const sparse: RunSeries = { runId: 2, exact: true, source: 'raw', x: Float64Array.of(0, 2, 4), step: Float64Array.of(0, 2, 4), y: Float64Array.of(3, 5, 7), min: null, max: null, count: null, nonfinite: null };
   const [mixed] = groupSeries([dense, sparse], 'k', () => ({ k: 'v' }), 100, 'step', null);
   assert.deepEqual([...mixed!.n], [2, 2, 2, 2, 2]);
   assert.deepEqual([...mixed!.mean], [2, 2.5, 3, 3.5, 4]);
 
   // Bucketed inputs are weighted by their point counts.
-  const a: RunSeries = { runId: 1, exact: false, source: 'tier6', x: Float64Array.of(0, 9), step: Float64Array.of(0, 9), y: Float64Array.of(1, 3), min: null, max: null, count: Float64Array.of(1, 3) };
+  const a: RunSeries = { runId: 1, exact: false, source: 'tier6', x: Float64Array.of(0, 9), step: Float64Array.of(0, 9), y: Float64Array.of(1, 3), min: null, max: null, count: Float64Array.of(1, 3), nonfinite: Float64Array.of(0, 0) };
   const [only] = groupSeries([a], 'k', () => ({ k: 'v' }), 1, 'step', { from: 0, to: 9 });
   assert.deepEqual([...only!.mean], [2.5]);
   assert.deepEqual([...only!.x], [4.5]);
@@ -154,4 +154,26 @@ test('series CSV: long form, with bucket min/max/count or blanks for raw points'
   const reader = new SeriesReader(store);
   const data = reader.query([store.run(r.id)!], q(), () => ({}));
   assert.equal(seriesCsv(data, () => '=evil'), `run_id,run,metric,step,value,min,max,count\r\n${r.id},'=evil,loss,0,0.5,,,\r\n${r.id},'=evil,loss,1,0.25,,,\r\n`);
+});
+
+test('series: each envelope bucket says how many NaN and ±Infinity points it holds; exact series need no count', () => {
+  const { store } = tempStore();
+  const run = store.createRun({});
+  // Every 10th step of [40000, 60000) is NaN or +Inf; the envelope's min/max/count leave them out.
+  store.logMetrics(run.id, Array.from({ length: 100_000 }, (_, step) => ({ key: 'loss', step, value: step >= 40_000 && step < 60_000 && step % 10 === 0 ? (step % 20 ? NaN : Infinity) : 1 })));
+  const reader = new SeriesReader(store);
+  const s = reader.query([store.run(run.id)!], q(), () => ({})).runs[0]!;
+  assert.equal(s.exact, false);
+  const nonfinite = s.nonfinite!;
+  assert.equal(nonfinite.reduce((a, c) => a + c, 0), 2000, 'every non-finite point is in one bucket');
+  assert.equal(s.count!.reduce((a, c) => a + c, 0) + 2000, 100_000);
+  for (let i = 0; i < s.x.length; i++) {
+    // Buckets are reported at their last step and are at most 256 steps wide here.
+    if (s.step[i]! < 40_000 || s.step[i]! >= 60_256) assert.equal(nonfinite[i], 0, `bucket ending at step ${s.step[i]}`);
+    assert.equal(s.max![i], 1, 'max over finite values');
+  }
+  assert.equal(nonfinite.buffer, s.x.buffer, 'one buffer, one transfer');
+  const raw = reader.query([store.run(run.id)!], q({ range: { from: 40_000, to: 40_100 } }), () => ({})).runs[0]!;
+  assert.equal(raw.exact, true);
+  assert.equal(raw.nonfinite, null);
 });

@@ -70,6 +70,25 @@ test('table: NaN and Infinity stay visible as text and are never best', () => {
   assert.doesNotThrow(() => JSON.stringify(table));
 });
 
+test('names like __proto__ and constructor are metrics and params like any other; replaced points are counted per run', () => {
+  const { store } = tempStore();
+  const a = buildRun(store, { name: 'a', params: { constructor: 'x' }, series: { ['__proto__']: [1, 2] } });
+  store.logMetrics(a.id, [{ key: '__proto__', step: 0, value: 5 }]);
+  const b = buildRun(store, { name: 'b', series: { toString: [3] } });
+  const snaps = snapshot(store, loadRuns(store, [a.id, b.id]));
+  const state = compareState(snaps, { ['__proto__']: 'min' });
+  assert.deepEqual(state.metrics, ['__proto__', 'toString']);
+  assert.deepEqual(state.differingParams, ['constructor']);
+  assert.equal(Object.hasOwn(state.directions, '__proto__') && state.directions['__proto__'], 'min');
+  assert.deepEqual(state.runs.map((r) => r.replaced), [{ ['__proto__']: 1 }, {}]);
+  const table = buildTable(snaps, state.directions);
+  const cell = (run: number, id: string) => table.rows[run]!.cells[table.columns.findIndex((c) => c.id === id)];
+  assert.equal(cell(1, 'param.constructor'), null, 'b has no param constructor');
+  assert.equal(cell(0, 'metric.last.__proto__'), 2);
+  assert.equal(cell(1, 'metric.last.toString'), 3);
+  assert.equal(cell(0, 'metric.last.toString'), null);
+});
+
 test('defaultMetrics: loss-like first, then accuracy-like, never epoch, at most four', () => {
   assert.deepEqual(defaultMetrics(['a', 'acc', 'epoch', 'loss', 'lr', 'val_loss', 'z']), ['loss', 'val_loss', 'acc', 'a']);
 });

@@ -21,6 +21,12 @@ test('a core file importing outside src/core fails; type-only imports from src/s
   assert.deepEqual(await problems('src/core/store/lint-probe.ts', "import { Emitter } from '../events.ts';\nexport const x = Emitter;\n"), []);
 });
 
+test('no core file is let through: the compare core importing a value from src/shared fails too', async () => {
+  for (const path of ['src/core/compare/series.ts', 'src/core/compare/session.ts']) {
+    assert.equal((await problems(path, "import { X_AXES } from '../../shared/compareProtocol.ts';\nexport const x = X_AXES;\n")).length, 1, path);
+  }
+});
+
 test('a CLI file importing the face fails', async () => {
   assert.match((await problems('src/cli/lint-probe.ts', "import { Container } from '../vscode/container.ts';\nexport const x = Container;\n"))[0] ?? '', /the CLI never loads the editor face/);
   assert.deepEqual(await problems('src/cli/lint-probe.ts', "import { Store } from '../core/store/store.ts';\nexport const x = Store;\n"), []);

@@ -109,9 +109,14 @@ test('a second process opening a database another one migrated applies nothing t
 });
 
 /** SQLite's documented 12-step rebuild of `runs` (a new column it cannot ALTER in: a CHECK). */
+// The fixtures below sit at the shipped schema, written by the current code; test migrations come next.
+const SHIPPED = loadMigrations();
+const NEXT = SHIPPED.length + 1;
+const nextName = (name: string) => `${String(NEXT).padStart(4, '0')}_${name}`;
+
 const REBUILD_RUNS: Migration = {
-  version: 2,
-  name: '0002_rebuild_runs',
+  version: NEXT,
+  name: nextName('rebuild_runs'),
   sql: `
     CREATE TABLE runs_new (
       id              INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -145,12 +150,11 @@ const REBUILD_RUNS: Migration = {
     CREATE INDEX runs_by_parent ON runs(parent_id) WHERE parent_id IS NOT NULL;`,
 };
 
-/** A schema-1 database holding a row in every table, the way Runboard writes them. */
-function populatedSchema1(): string {
+/** A database at the shipped schema holding a row in every table, the way Runboard writes them. */
+function populatedDatabase(): string {
   const { workspace } = tempStore();
-  const file = join(workspace, '.runboard', 'schema1.db');
-  const [first] = loadMigrations();
-  const store = Store.open(file, { migrations: [first!] });
+  const file = join(workspace, '.runboard', 'shipped.db');
+  const store = Store.open(file);
   const model = join(workspace, 'model.bin');
   writeFileSync(model, 'model bytes');
   const data = join(workspace, 'train.csv');
@@ -176,7 +180,7 @@ function populatedSchema1(): string {
   return file;
 }
 
-/** Every row of every table (the columns schema 1 has), sorted, so two snapshots compare whole. */
+/** Every row of every table (the columns the shipped schema has), sorted, so two snapshots compare whole. */
 function everyRow(file: string): Record<string, unknown[]> {
   const db = new Database(file, { readonly: true });
   try {
@@ -194,18 +198,17 @@ function everyRow(file: string): Record<string, unknown[]> {
 }
 
 test('a migration that rebuilds runs (create, copy, drop, rename) keeps every row of every table', () => {
-  const file = populatedSchema1();
+  const file = populatedDatabase();
   const before = everyRow(file);
   for (const table of ['params', 'tags', 'metrics', 'metric_rollups', 'metric_summaries', 'artifacts', 'run_inputs', 'datasets', 'code_states', 'environments', 'fingerprint_cache', 'model_versions', 'model_aliases', 'alias_moves', 'deployments', 'lineage_edges']) {
     assert.ok(before[table]!.length > 0, `the fixture has rows in ${table}`);
   }
-  const [first] = loadMigrations();
-  const db = openDb(file, { migrations: [first!, REBUILD_RUNS] });
-  assert.equal(db.pragma('user_version', { simple: true }), 2);
+  const db = openDb(file, { migrations: [...SHIPPED, REBUILD_RUNS] });
+  assert.equal(db.pragma('user_version', { simple: true }), NEXT);
   assert.equal(db.pragma('foreign_keys', { simple: true }), 1, 'foreign keys are on again after migrating');
   db.close();
   assert.deepEqual(everyRow(file), before);
-  const store = Store.open(file, { migrations: [first!, REBUILD_RUNS] });
+  const store = Store.open(file, { migrations: [...SHIPPED, REBUILD_RUNS] });
   const parent = store.resolveRun('parent');
   assert.equal(store.params(parent.id).lr, '0.1');
   assert.equal(store.summaries(parent.id).loss!.count, 300);
@@ -214,19 +217,18 @@ test('a migration that rebuilds runs (create, copy, drop, rename) keeps every ro
 });
 
 test('a migration that leaves a dangling reference is rolled back with the table named, and the data is untouched', () => {
-  const file = populatedSchema1();
+  const file = populatedDatabase();
   const before = everyRow(file);
-  const [first] = loadMigrations();
-  const orphaning: Migration = { version: 2, name: '0002_orphans', sql: 'CREATE TABLE notes (x INTEGER); DELETE FROM experiments;' };
-  assert.throws(() => openDb(file, { migrations: [first!, orphaning] }), (err: Error) => {
+  const orphaning: Migration = { version: NEXT, name: nextName('orphans'), sql: 'CREATE TABLE notes (x INTEGER); DELETE FROM experiments;' };
+  assert.throws(() => openDb(file, { migrations: [...SHIPPED, orphaning] }), (err: Error) => {
     assert.ok(err instanceof UserError, String(err));
     assert.equal(err.message.split('\n').length, 1);
-    assert.match(err.message, /0002_orphans was rolled back: it left rows of runs pointing at missing rows of experiments/);
+    assert.match(err.message, new RegExp(`${nextName('orphans')} was rolled back: it left rows of runs pointing at missing rows of experiments`));
     return true;
   });
   assert.deepEqual(everyRow(file), before);
   const db = new Database(file, { readonly: true });
-  assert.equal(db.pragma('user_version', { simple: true }), 1);
+  assert.equal(db.pragma('user_version', { simple: true }), SHIPPED.length);
   db.close();
 });
 
@@ -234,6 +236,7 @@ test('a migration that leaves a dangling reference is rolled back with the table
 const SHIPPED_MIGRATIONS: Record<string, string> = {
   '0001_init': 'c8c9a992a58e41e89d11d8ec5d7438dd09a2b0c97260f4ea0980a3dceff4e4b0',
   '0002_capture_readers': '6a71a6732fd8af4853536de767ca7ace3f60c4efe9f10464a045038141b42402',
+  '0003_replaced_points': '9504245449e7ce898be3ef655e8569d49cbcadd104d7c6289e9e7a0e03df0941',
   '0004_ingest_checkpoints': '50e6193e944aaa11d30007525688a731047601e820f53af78f6d1d153b835bf5',
 };
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseMetricCondition, parseParamCondition, parseRunSort, type RunQuery } from '../../src/core/store/runQuery.ts';
 import type { Store } from '../../src/core/store/store.ts';
+import { seededRandom } from '../../src/core/launch/sweep.ts';
 import { buildRun, tempStore } from './helpers.ts';
 
 const newestFirst = { by: 'created', descending: true } as const;
@@ -83,7 +84,7 @@ test('runPage gives each run its key metric (the preferred one, else the first b
   assert.deepEqual(plain.keyMetric, { key: 'accuracy', value: 0.91 });
 });
 
-test('a page costs the same four statements whatever its size, filters and sort', () => {
+test('a page costs four statements whatever its size, filters and sort, five when a metric-sorted page reaches runs without the metric', () => {
   const { store } = tempStore();
   store.transaction(() => {
     for (let i = 0; i < 300; i++) {
@@ -99,8 +100,12 @@ test('a page costs the same four statements whatever its size, filters and sort'
   };
   assert.deepEqual(cost({ limit: 10 }), { statements: 4, runs: 10 });
   assert.deepEqual(cost({ limit: 200 }), { statements: 4, runs: 200 });
-  assert.deepEqual(cost({ limit: 200, sort: parseRunSort('metric:accuracy:desc'), params: [parseParamCondition('lr=0.1')], metrics: [parseMetricCondition('loss<0.9')] }), {
+  assert.deepEqual(cost({ limit: 100, sort: parseRunSort('metric:accuracy:desc'), params: [parseParamCondition('lr=0.1')], metrics: [parseMetricCondition('loss<0.9')] }), {
     statements: 4,
+    runs: 100,
+  });
+  assert.deepEqual(cost({ limit: 200, sort: parseRunSort('metric:accuracy:desc'), params: [parseParamCondition('lr=0.1')], metrics: [parseMetricCondition('loss<0.9')] }), {
+    statements: 5,
     runs: 134,
   });
   assert.deepEqual(cost({ text: 'no such run' }), { statements: 2, runs: 0 }, 'an empty page skips the per-run reads');
@@ -126,4 +131,50 @@ test('conditions and sorts as typed: clear one-line errors naming the bad part',
   assert.throws(() => parseRunSort('speed'), /--sort "speed": write it like name, duration:desc/);
   assert.throws(() => parseRunSort('metric'), /name the metric, as in metric:NAME/);
   assert.throws(() => parseRunSort('name:x'), /name takes no name/);
+});
+
+test('metric-sorted pages, page by page, equal one sort of every run: value order, id breaking ties, runs without a value last', () => {
+  const { store } = tempStore();
+  const rand = seededRandom(3);
+  const expected: { id: number; value: number | null }[] = [];
+  store.transaction(() => {
+    for (let i = 0; i < 70; i++) {
+      const r = rand();
+      // Ties (values from a small set), NaN (stored as NULL: no value) and runs without the metric.
+      const value = r < 0.15 ? NaN : r < 0.3 ? undefined : Math.floor(rand() * 8) / 8;
+      const run = buildRun(store, { experiment: 'e', series: value === undefined ? { other: [1] } : { accuracy: [value] } });
+      expected.push({ id: run.id, value: value === undefined || Number.isNaN(value) ? null : value });
+    }
+  });
+  for (const descending of [true, false]) {
+    const order = [...expected]
+      .sort((a, b) => (a.value === null ? 1 : 0) - (b.value === null ? 1 : 0) || (a.value === null ? 0 : (descending ? b.value! - a.value! : a.value! - b.value!)) || b.id - a.id)
+      .map((r) => r.id);
+    for (const limit of [1, 6, 25, 100]) {
+      const pages: number[] = [];
+      for (let offset = 0; offset < 80; offset += limit) pages.push(...ids(store, { experiment: 'e', sort: { by: 'metric', key: 'accuracy', descending }, limit, offset }));
+      assert.deepEqual(pages, order, `${descending ? 'desc' : 'asc'}, pages of ${limit}`);
+    }
+  }
+  assert.deepEqual(ids(store, { experiment: 'e', sort: { by: 'metric', key: 'no such metric', descending: true } }), expected.map((r) => r.id).reverse());
+});
+
+test('a page sorted by a metric walks the metric in index order instead of sorting every run', () => {
+  const { store } = tempStore();
+  for (let i = 0; i < 50; i++) buildRun(store, { experiment: 'e', series: { accuracy: [i / 50] } });
+  const plans: string[] = [];
+  const prepare = store.db.prepare.bind(store.db);
+  store.db.prepare = ((source: string) => {
+    const statement = prepare(source);
+    if (!source.includes('WITH page')) return statement;
+    const all = statement.all.bind(statement);
+    statement.all = ((...args: unknown[]) => {
+      plans.push(...(prepare(`EXPLAIN QUERY PLAN ${source}`).all(...args) as { detail: string }[]).map((row) => row.detail));
+      return all(...args);
+    }) as typeof statement.all;
+    return statement;
+  }) as typeof store.db.prepare;
+  assert.equal(ids(store, { experiment: 'e', sort: { by: 'metric', key: 'accuracy', descending: true }, limit: 10 }).length, 10);
+  assert.ok(plans.some((detail) => /metric_summaries_by_key_last/.test(detail)), plans.join('\n'));
+  assert.ok(!plans.some((detail) => /TEMP B-TREE FOR ORDER BY/.test(detail)), plans.join('\n'));
 });

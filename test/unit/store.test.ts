@@ -153,8 +153,8 @@ test('metrics: summaries, NaN and ±Inf kept and flagged, duplicates ignored', (
   assert.equal(store.logMetrics(run.id, points), 7);
   assert.equal(store.logMetrics(run.id, points), 0, 're-ingesting the same steps adds nothing');
   const s = store.summaries(run.id);
-  assert.deepEqual(s.loss, { last: 0.5, lastStep: 4, lastWall: 1004, min: 0.5, max: 2.5, count: 5, nonfinite: 3 });
-  assert.deepEqual(s.acc, { last: 0.9, lastStep: 10, lastWall: 1005, min: 0.7, max: 0.9, count: 2, nonfinite: 0 }, 'last is by step, not arrival');
+  assert.deepEqual(s.loss, { last: 0.5, lastStep: 4, lastWall: 1004, min: 0.5, max: 2.5, count: 5, nonfinite: 3, replaced: 0 });
+  assert.deepEqual(s.acc, { last: 0.9, lastStep: 10, lastWall: 1005, min: 0.7, max: 0.9, count: 2, nonfinite: 0, replaced: 0 }, 'last is by step, not arrival');
   const series = store.series(run.id, 'loss').map((p) => p.value);
   assert.deepEqual(series, [2.5, NaN, Infinity, -Infinity, 0.5]);
   store.logMetrics(run.id, [{ key: 'nan_only', step: 0, value: NaN }]);
@@ -230,6 +230,75 @@ test('envelopes from rollup tiers equal a brute-force computation on random seri
   }
   assert.ok([...sources].some((s) => s.startsWith('tier')), 'the rollup tiers were exercised');
   assert.ok(sources.has('raw'), 'the raw path was exercised');
+});
+
+test('a loop restarted from a checkpoint: the last value logged for a step wins, and the replaced points are counted', () => {
+  const { store } = tempStore();
+  const run = store.createRun({});
+  // step=0..4 printed three times, as a loop restarted twice prints them.
+  const printed = [0, 100, 200].flatMap((offset) => [0, 1, 2, 3, 4].map((step) => ({ key: 'loss', step, value: offset + step })));
+  store.logMetrics(run.id, printed.slice(0, 7));
+  store.logMetrics(run.id, printed.slice(7));
+  assert.deepEqual(store.series(run.id, 'loss').map((p) => p.value), [200, 201, 202, 203, 204]);
+  const loss = store.summaries(run.id).loss!;
+  assert.deepEqual({ last: loss.last, min: loss.min, max: loss.max, count: loss.count, replaced: loss.replaced }, { last: 204, min: 200, max: 204, count: 5, replaced: 10 });
+  const [bucket] = store.envelope(run.id, 'loss', 1).buckets;
+  assert.deepEqual({ min: bucket!.min, max: bucket!.max, last: bucket!.last, count: bucket!.count }, { min: 200, max: 204, last: 204, count: 5 });
+  store.logMetrics(run.id, printed.slice(10));
+  assert.equal(store.summaries(run.id).loss!.replaced, 10, 'the same values again (a log re-read after a crash) replace nothing');
+});
+
+/** Rollup rows of one run and key, tier by tier, without walls (they are relative to each run's creation). */
+function rollups(store: Store, runId: number) {
+  return (store.db.prepare('SELECT tier, bucket, min, max, sum, count, nonfinite, last, last_step FROM metric_rollups WHERE run_id = ? ORDER BY tier, bucket').all(runId) as {
+    sum: number;
+  }[]).map((row) => ({ ...row, sum: Math.round(row.sum * 1e6) / 1e6 }));
+}
+
+test('rollups and summaries stay exact when points are replaced: random series with repeated steps, shuffled batches', () => {
+  const { store } = tempStore();
+  const rand = seededRandom(7);
+  const randomValue = () => {
+    const r = rand();
+    return r < 0.02 ? NaN : r < 0.03 ? Infinity : r < 0.035 ? -Infinity : Math.round((rand() - 0.5) * 1e6) / 1000;
+  };
+  for (let trial = 0; trial < 5; trial++) {
+    const length = 20 + Math.floor(rand() * 20_000);
+    const steps: number[] = [];
+    for (let i = 0, step = Math.floor(rand() * 3000) - 1000; i < length; i++) steps.push((step += 1 + (rand() < 0.2 ? Math.floor(rand() * 40) : 0)));
+    // Every step once, a third of them again (some a third time), all shuffled: arrival order decides.
+    const logged = [...steps, ...steps.filter(() => rand() < 0.33), ...steps.filter(() => rand() < 0.05)]
+      .map((step) => ({ step, value: randomValue() }))
+      .sort(() => rand() - 0.5);
+    const final = new Map<number, number>();
+    let replaced = 0;
+    for (const { step, value } of logged) {
+      if (final.has(step) && !Object.is(final.get(step), value)) replaced++;
+      final.set(step, value);
+    }
+    const points = [...final].map(([step, value]) => ({ step, value })).sort((a, b) => a.step - b.step);
+    const run = store.createRun({});
+    for (let i = 0; i < logged.length; i += 5000) store.logMetrics(run.id, logged.slice(i, i + 5000).map((p) => ({ key: 'x', ...p, wall: p.step })));
+    const fresh = store.createRun({});
+    store.logMetrics(fresh.id, points.map((p) => ({ key: 'x', ...p, wall: p.step })));
+    assert.deepEqual(rollups(store, run.id), rollups(store, fresh.id), `trial ${trial}: every rollup bucket equals one built from the final points`);
+    const finite = points.map((p) => p.value).filter(Number.isFinite);
+    const summary = store.summaries(run.id).x!;
+    assert.deepEqual(
+      { last: summary.last, lastStep: summary.lastStep, min: summary.min, max: summary.max, count: summary.count, nonfinite: summary.nonfinite, replaced: summary.replaced },
+      {
+        last: points.at(-1)!.value,
+        lastStep: points.at(-1)!.step,
+        min: Math.min(...finite),
+        max: Math.max(...finite),
+        count: points.length,
+        nonfinite: points.length - finite.length,
+        replaced,
+      },
+      `trial ${trial}`,
+    );
+    checkEnvelope(store, run.id, points, 1 + Math.floor(rand() * 300));
+  }
 });
 
 test('an envelope of a long series reads rollup rows, not raw points, and keeps a lone spike', () => {

@@ -13,6 +13,8 @@ export interface ChartHost {
   runIds(): number[];
   colorOf(runId: number): Rgb;
   nameOf(runId: number): string;
+  /** Points of `metric` that a later value for the same step replaced in the run. */
+  replacedOf(runId: number, metric: string): number;
   zoom(range: XRange | null): void;
   highlight(runId: number | null): void;
   exportPng(metric: string, dataUrl: string): void;
@@ -100,6 +102,9 @@ function lowerBound(x: Float64Array, v: number): number {
  * axes, layout and resizing; skipping its per-point elements is what makes 100 × 2k points draw
  * in a few tens of milliseconds.
  */
+/** Half the width of the mark over a bucket holding NaN or ±Infinity, in CSS pixels. */
+const NONFINITE_MARK = 4;
+
 const seriesPlugin: Plugin<'line'> = {
   id: 'runboardSeries',
   beforeDatasetsDraw(chart) {
@@ -188,6 +193,24 @@ const seriesPlugin: Plugin<'line'> = {
     if (focused) {
       drawLine(focused, state.halo, 4.5);
       drawLine(focused, rgba(focused.color), 2.5);
+    }
+    // A bucket holding NaN or ±Infinity, which its envelope leaves out: a small triangle on the
+    // top edge, in the run's color, so a diverged stretch is not drawn as a calm one.
+    for (const line of state.lines) {
+      const nonfinite = line.series?.nonfinite;
+      if (line.hidden || !nonfinite) continue;
+      ctx.fillStyle = rgba(line.color, dim && line.runId !== state.focus ? 0.25 : 1);
+      const [from, to] = window(line.x);
+      for (let i = from; i < to; i++) {
+        if (!(nonfinite[i]! > 0)) continue;
+        const at = px(line.x[i]!);
+        ctx.beginPath();
+        ctx.moveTo(at - NONFINITE_MARK, area.top);
+        ctx.lineTo(at + NONFINITE_MARK, area.top);
+        ctx.lineTo(at, area.top + NONFINITE_MARK * 1.6);
+        ctx.closePath();
+        ctx.fill();
+      }
     }
     ctx.restore();
   },
@@ -307,7 +330,7 @@ export class MetricChart {
         ? axis === 'epoch'
           ? 'no run logged an epoch metric'
           : 'no data'
-        : `${shown} run${shown === 1 ? '' : 's'} · ${enveloped === 0 ? 'every point' : enveloped === shown ? 'min/max envelopes' : `${enveloped} as min/max envelopes`}`;
+        : `${shown} run${shown === 1 ? '' : 's'} · ${enveloped === 0 ? 'every point' : enveloped === shown ? 'min/max envelopes' : `${enveloped} as min/max envelopes`}${this.replacedNote(lines)}`;
   }
 
   /** The data's extent on each axis: x over visible lines, y over lines and bands within the x range. */
@@ -455,6 +478,12 @@ export class MetricChart {
     return best;
   }
 
+  /** Points a restarted loop logged again for the same steps: the chart shows the last value of each. */
+  private replacedNote(lines: readonly Line[]): string {
+    const replaced = lines.reduce((sum, l) => sum + (l.runId !== null && l.series ? this.host.replacedOf(l.runId, this.metric) : 0), 0);
+    return replaced > 0 ? ` · ${replaced} point${replaced === 1 ? '' : 's'} replaced by a later value for the same step` : '';
+  }
+
   private showTooltip(cx: number, cy: number): void {
     const hit = this.nearest(cx, cy, 40);
     const area = this.chart?.chartArea;
@@ -470,9 +499,10 @@ export class MetricChart {
     const swatch = h('span', { class: 'swatch', 'aria-hidden': 'true' });
     swatch.style.backgroundColor = rgba(line.color);
     const s = line.series;
+    const nonfinite = s?.nonfinite?.[i] ?? 0;
     const detail =
       s?.min && s.max && s.count
-        ? `min ${formatValue(s.min[i]!)} · max ${formatValue(s.max[i]!)} · ${s.count[i]} points`
+        ? `min ${formatValue(s.min[i]!)} · max ${formatValue(s.max[i]!)} · ${s.count[i]} points${nonfinite > 0 ? ` · ${nonfinite} NaN/±Infinity not drawn` : ''}`
         : line.group
           ? `± ${formatValue(line.group.std[i]!)} · ${line.group.n[i]} runs`
           : null;

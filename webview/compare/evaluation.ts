@@ -122,7 +122,7 @@ export class EvaluationView {
     );
     const body = h('tbody');
     for (const label of e.labels) {
-      const s = e.perClass[label];
+      const s = Object.hasOwn(e.perClass, label) ? e.perClass[label] : undefined;
       if (!s) continue;
       body.append(
         h(

@@ -96,6 +96,10 @@ const chartHost: ChartHost = {
   runIds: () => state?.runs.map((r) => r.id) ?? [],
   colorOf: (id) => colors.get(id) ?? theme.palette[0]!,
   nameOf: (id) => names.get(id) ?? `run ${id}`,
+  replacedOf: (id, metric) => {
+    const replaced = state?.runs.find((r) => r.id === id)?.replaced;
+    return replaced && Object.hasOwn(replaced, metric) ? replaced[metric]! : 0;
+  },
   zoom: (range) => zoomTo(range),
   highlight: (id) => highlight(id, true),
   exportPng: (metric, dataUrl) => post({ type: 'exportPng', name: metric, dataUrl }),
@@ -130,7 +134,10 @@ const plotHost: PlotHost = {
   runIds: chartHost.runIds,
   colorOf: chartHost.colorOf,
   nameOf: chartHost.nameOf,
-  paramOf: (id, p) => state?.runs.find((r) => r.id === id)?.params[p],
+  paramOf: (id, p) => {
+    const params = state?.runs.find((r) => r.id === id)?.params;
+    return params && Object.hasOwn(params, p) ? params[p] : undefined;
+  },
   metricValue: (id, metric) => {
     if (!table) return null;
     const aggregate = view.aggregate === 'best' ? 'best' : 'last';

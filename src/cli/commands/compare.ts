@@ -1,3 +1,4 @@
+import { own } from '../../core/own.ts';
 import { differingParams } from '../../core/runDetails.ts';
 import { num, openStore, parse, requirePositional, table, toJson, type CliCommand } from '../command.ts';
 
@@ -23,7 +24,10 @@ export const compareCommand: CliCommand = {
             metrics: Object.fromEntries(
               metricKeys.map((k) => [
                 k,
-                summaries.map((s) => (s[k] ? { last: s[k].last, min: s[k].min, max: s[k].max, count: s[k].count, lastStep: s[k].lastStep } : null)),
+                summaries.map((s) => {
+                  const m = own(s, k);
+                  return m ? { last: m.last, min: m.min, max: m.max, count: m.count, lastStep: m.lastStep, replaced: m.replaced } : null;
+                }),
               ]),
             ),
           }),
@@ -33,8 +37,8 @@ export const compareCommand: CliCommand = {
       const header = ['', ...runs.map((r) => `${r.id} ${r.name}`)];
       const rows = [
         ['status', ...runs.map((r) => r.status)],
-        ...differing.map((k) => [`param ${k}`, ...params.map((p) => p[k] ?? '—')]),
-        ...metricKeys.map((k) => [`${k} (last)`, ...summaries.map((s) => num(s[k]?.last))]),
+        ...differing.map((k) => [`param ${k}`, ...params.map((p) => own(p, k) ?? '—')]),
+        ...metricKeys.map((k) => [`${k} (last)`, ...summaries.map((s) => num(own(s, k)?.last))]),
       ];
       ctx.out(table(header, rows));
       if (differing.length === 0) ctx.out('\nAll params are the same.');

@@ -26,8 +26,9 @@ export const metricsCommand: CliCommand = {
     try {
       const run = store.resolveRun(positionals[0]!);
       const key = positionals[1]!;
-      if (!(key in store.summaries(run.id))) {
-        throw new UserError(`Run ${run.id} has no metric "${key}" (it has: ${Object.keys(store.summaries(run.id)).join(', ') || 'none'})`);
+      const summaries = store.summaries(run.id);
+      if (!Object.hasOwn(summaries, key)) {
+        throw new UserError(`Run ${run.id} has no metric "${key}" (it has: ${Object.keys(summaries).join(', ') || 'none'})`);
       }
       if (buckets !== undefined) {
         const envelope = store.envelope(run.id, key, buckets, from, to);
@@ -35,8 +36,9 @@ export const metricsCommand: CliCommand = {
         else
           ctx.out(
             table(
-              ['START', 'END', 'MIN', 'MAX', 'MEAN', 'LAST', 'COUNT'],
-              envelope.buckets.map((b) => [String(b.start), String(b.end), num(b.min), num(b.max), num(b.mean), num(b.last), String(b.count)]),
+              // MIN, MAX and MEAN are over finite values; NONFINITE counts the NaN and ±Infinity points they leave out.
+              ['START', 'END', 'MIN', 'MAX', 'MEAN', 'LAST', 'COUNT', 'NONFINITE'],
+              envelope.buckets.map((b) => [String(b.start), String(b.end), num(b.min), num(b.max), num(b.mean), num(b.last), String(b.count), String(b.nonfinite)]),
             ),
           );
       } else {

@@ -44,8 +44,9 @@ export const showCommand: CliCommand = {
         lines.push('', 'Metrics');
         lines.push(
           table(
-            ['  KEY', 'LAST', 'MIN', 'MAX', 'COUNT', 'STEP'],
-            metrics.map(([k, m]) => [`  ${k}`, num(m.last), num(m.min), num(m.max), String(m.count), String(m.lastStep)]),
+            // REPLACED: points a later value for the same step overwrote (a loop restarted from a checkpoint).
+            ['  KEY', 'LAST', 'MIN', 'MAX', 'COUNT', 'STEP', 'REPLACED'],
+            metrics.map(([k, m]) => [`  ${k}`, num(m.last), num(m.min), num(m.max), String(m.count), String(m.lastStep), String(m.replaced)]),
           ),
         );
       }

@@ -1,3 +1,4 @@
+import { own } from '../own.ts';
 import type { Direction } from '../../shared/compareProtocol.ts';
 
 /** Names whose metric is better low: loss, error, mse, mae, rmse, perplexity (any case, anywhere in the name). */
@@ -10,7 +11,12 @@ export function guessDirection(metric: string): Direction {
 
 /** The direction of each metric: the override when given, else the guess. */
 export function directionsFor(metrics: readonly string[], overrides: Record<string, Direction> = {}): Record<string, Direction> {
-  return Object.fromEntries(metrics.map((m) => [m, overrides[m] === 'min' || overrides[m] === 'max' ? overrides[m] : guessDirection(m)]));
+  return Object.fromEntries(
+    metrics.map((m) => {
+      const override = own(overrides, m);
+      return [m, override === 'min' || override === 'max' ? override : guessDirection(m)];
+    }),
+  );
 }
 
 /** True when `a` is better than `b` in `direction`; NaN is never better. */

@@ -81,7 +81,8 @@ export function parseEvaluation(doc: unknown): Evaluation {
   }
 
   const derived = matrix.length ? scoresFromMatrix(matrix) : [];
-  const perClass: Record<string, ClassScores> = {};
+  // Labels come from the user's file: a Map, so a class named `__proto__` or `constructor` is a class.
+  const perClass = new Map<string, ClassScores>();
   if (perClassDoc !== undefined) {
     if (!isRecord(perClassDoc)) fail('"per_class" must be an object of label → scores');
     const entries = Object.entries(perClassDoc as Record<string, unknown>);
@@ -97,11 +98,11 @@ export function parseEvaluation(doc: unknown): Evaluation {
         if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return fail(`"per_class"."${label}".${name} must be a non-negative number`);
         return v;
       };
-      perClass[label] = { precision: pick('precision'), recall: pick('recall'), f1: pick('f1'), support: pick('support') };
+      perClass.set(label, { precision: pick('precision'), recall: pick('recall'), f1: pick('f1'), support: pick('support') });
     }
   }
   labels!.forEach((label, i) => {
-    if (!perClass[label] && derived[i]) perClass[label] = derived[i]!;
+    if (!perClass.has(label) && derived[i]) perClass.set(label, derived[i]!);
   });
 
   let accuracy: number | null = null;
@@ -113,7 +114,7 @@ export function parseEvaluation(doc: unknown): Evaluation {
     accuracy = total > 0 ? matrix.reduce((a, row, i) => a + row[i]!, 0) / total : null;
   }
   const title = typeof doc.title === 'string' ? doc.title : typeof doc.name === 'string' ? doc.name : null;
-  return { labels: labels!, confusionMatrix: matrix, perClass, accuracy, title };
+  return { labels: labels!, confusionMatrix: matrix, perClass: Object.fromEntries(perClass), accuracy, title };
 }
 
 /** Precision, recall, F1 and support of each class of a confusion matrix (0 where undefined, like scikit-learn). */

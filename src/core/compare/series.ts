@@ -1,7 +1,9 @@
 import type { Store } from '../store/store.ts';
 import { MAX_TIER, MIN_TIER } from '../store/metrics.ts';
 import type { EnvelopeBucket, Run, SeriesPoint } from '../store/types.ts';
-import { DEFAULT_POINTS, MAX_POINTS, type GroupSeries, type RunSeries, type SeriesData, type SeriesQuery, type XAxis, type XRange } from '../../shared/compareProtocol.ts';
+import { DEFAULT_POINTS, MAX_POINTS } from './constants.ts';
+import { own } from '../own.ts';
+import type { GroupSeries, RunSeries, SeriesData, SeriesQuery, XAxis, XRange } from '../../shared/compareProtocol.ts';
 import { EPOCH_METRIC } from './table.ts';
 import { toCsv } from './csv.ts';
 
@@ -119,13 +121,20 @@ export class SeriesReader {
         step[i] = p.step;
         y[i] = p.value;
       }
-      return { runId: run.id, exact: true, source: 'raw', x, step, y, min: null, max: null, count: null };
+      return { runId: run.id, exact: true, source: 'raw', x, step, y, min: null, max: null, count: null, nonfinite: null };
     }
     const buckets = read.buckets;
     const n = buckets.length;
-    const buffer = new Float64Array(n * 6);
-    const cols = [0, 1, 2, 3, 4, 5].map((k) => buffer.subarray(k * n, (k + 1) * n)) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
-    const [x, step, y, min, max, count] = cols;
+    const buffer = new Float64Array(n * 7);
+    const [x, step, y, min, max, count, nonfinite] = [0, 1, 2, 3, 4, 5, 6].map((k) => buffer.subarray(k * n, (k + 1) * n)) as [
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+    ];
     for (let i = 0; i < n; i++) {
       const b = buckets[i]!;
       x[i] = toX(b.lastStep, b.lastWall);
@@ -134,8 +143,9 @@ export class SeriesReader {
       min[i] = b.min;
       max[i] = b.max;
       count[i] = b.count - b.nonfinite;
+      nonfinite[i] = b.nonfinite;
     }
-    return { runId: run.id, exact: false, source: read.source, x, step, y, min, max, count };
+    return { runId: run.id, exact: false, source: read.source, x, step, y, min, max, count, nonfinite };
   }
 
   /**
@@ -219,7 +229,7 @@ export const clampPoints = (points: number): number => Math.max(16, Math.min(MAX
 
 function emptySeries(runId: number): RunSeries {
   const none = new Float64Array(0);
-  return { runId, exact: true, source: 'raw', x: none, step: none, y: none, min: null, max: null, count: null };
+  return { runId, exact: true, source: 'raw', x: none, step: none, y: none, min: null, max: null, count: null, nonfinite: null };
 }
 
 /**
@@ -285,7 +295,7 @@ export function groupSeries(
   if (!extent) return [];
   const byGroup = new Map<string, RunSeries[]>();
   for (const s of series) {
-    const key = paramsOf(s.runId)[groupBy] ?? '(none)';
+    const key = own(paramsOf(s.runId), groupBy) ?? '(none)';
     let list = byGroup.get(key);
     if (!list) byGroup.set(key, (list = []));
     list.push(s);

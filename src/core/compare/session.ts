@@ -2,15 +2,8 @@ import { Emitter, nextMatching, type Disposable, type Event } from '../events.ts
 import type { StoreChange } from '../store/changes.ts';
 import type { Store } from '../store/store.ts';
 import type { Run } from '../store/types.ts';
-import {
-  type Direction,
-  type HostMessage,
-  type RenderedReport,
-  type SeriesQuery,
-  type ViewState,
-  type WebviewMessage,
-  X_AXES,
-} from '../../shared/compareProtocol.ts';
+import type { Direction, HostMessage, RenderedReport, SeriesQuery, ViewState, WebviewMessage } from '../../shared/compareProtocol.ts';
+import { X_AXES } from './constants.ts';
 import { buildTable, compareState, defaultMetrics, loadRuns, snapshot, tableCsv, type RunSnapshot } from './table.ts';
 import { clampPoints, SeriesReader, seriesCsv } from './series.ts';
 import { runEvaluations } from './evaluation.ts';
@@ -122,7 +115,7 @@ export class CompareSession implements Disposable {
       case 'ready':
         this.ready = true;
         this.view = message.view;
-        this.overrides = { ...(message.view?.directions ?? {}) };
+        this.overrides = sanitizeDirections(message.view?.directions ?? {});
         // Everything is rebuilt for a fresh webview; only notices survive the wait.
         this.dirtyRuns.clear();
         this.dirtyState = false;
@@ -343,9 +336,8 @@ function sanitizeQuery(q: SeriesQuery): SeriesQuery {
 }
 
 function sanitizeDirections(d: Record<string, Direction>): Record<string, Direction> {
-  const out: Record<string, Direction> = {};
-  for (const [k, v] of Object.entries(d ?? {})) if (v === 'min' || v === 'max') out[k] = v;
-  return out;
+  // fromEntries, not assignment: a metric named `__proto__` keeps its direction.
+  return Object.fromEntries(Object.entries(d ?? {}).filter((entry): entry is [string, Direction] => entry[1] === 'min' || entry[1] === 'max'));
 }
 
 /** A name fit for a file: no path separators or control characters. */

@@ -4,6 +4,7 @@ import { differingParams } from '../runDetails.ts';
 import type { Aggregate, CellValue, CompareState, Direction, RunInfo, TableColumn, TableData } from '../../shared/compareProtocol.ts';
 import { better, directionsFor } from './direction.ts';
 import { toCsv } from './csv.ts';
+import { own } from '../own.ts';
 
 /** One run with what the table and the state need, read once per refresh. */
 export interface RunSnapshot {
@@ -31,6 +32,11 @@ export function snapshot(store: Store, runs: readonly Run[]): RunSnapshot[] {
 
 export const EPOCH_METRIC = 'epoch';
 
+function hasEpoch(summaries: Record<string, MetricSummary>): boolean {
+  const epoch = own(summaries, EPOCH_METRIC);
+  return epoch !== undefined && epoch.count > epoch.nonfinite;
+}
+
 export function compareState(snapshots: readonly RunSnapshot[], overrides: Record<string, Direction> = {}): CompareState {
   const metrics = [...new Set(snapshots.flatMap((s) => Object.keys(s.summaries)))].sort();
   const params = [...new Set(snapshots.flatMap((s) => Object.keys(s.params)))].sort();
@@ -41,8 +47,9 @@ export function compareState(snapshots: readonly RunSnapshot[], overrides: Recor
     status: run.status,
     startedAt: run.startedAt,
     endedAt: run.endedAt,
-    hasEpoch: summaries[EPOCH_METRIC] !== undefined && summaries[EPOCH_METRIC].count > summaries[EPOCH_METRIC].nonfinite,
+    hasEpoch: hasEpoch(summaries),
     params,
+    replaced: Object.fromEntries(Object.entries(summaries).flatMap(([metric, s]) => (s.replaced > 0 ? [[metric, s.replaced]] : []))),
   }));
   return {
     runs,
@@ -108,19 +115,19 @@ export function buildTable(snapshots: readonly RunSnapshot[], directions: Record
   ];
   const cellsOf: ((s: RunSnapshot) => CellValue)[] = [(s) => s.run.id, (s) => s.run.name, (s) => s.run.status, (s) => s.run.experiment];
   for (const p of orderedParams) {
-    const values = snapshots.map((s) => s.params[p]).filter((v): v is string => v !== undefined);
+    const values = snapshots.map((s) => own(s.params, p)).filter((v): v is string => v !== undefined);
     columns.push({ id: `param.${p}`, kind: 'param', label: p, differing: differing.has(p), numeric: values.length > 0 && values.every(isNumeric), best: [] });
-    cellsOf.push((s) => s.params[p] ?? null);
+    cellsOf.push((s) => own(s.params, p) ?? null);
   }
   for (const m of metrics) {
-    const direction = directions[m] ?? 'max';
+    const direction = own(directions, m) ?? 'max';
     for (const aggregate of ['last', 'best'] as const) {
-      const values = snapshots.map((s) => aggregateValue(s.summaries[m], aggregate, direction));
+      const values = snapshots.map((s) => aggregateValue(own(s.summaries, m), aggregate, direction));
       let bestValue = NaN;
       for (const v of values) if (v !== null && better(v, bestValue, direction)) bestValue = v;
       const best = Number.isFinite(bestValue) ? snapshots.filter((_, i) => values[i] === bestValue).map((s) => s.run.id) : [];
       columns.push({ id: `metric.${aggregate}.${m}`, kind: 'metric', label: `${m} (${aggregate})`, differing: false, numeric: true, metric: m, aggregate, direction, best });
-      cellsOf.push((s) => metricCell(aggregateValue(s.summaries[m], aggregate, direction)));
+      cellsOf.push((s) => metricCell(aggregateValue(own(s.summaries, m), aggregate, direction)));
     }
   }
   return { columns, rows: snapshots.map((s) => ({ runId: s.run.id, cells: cellsOf.map((cell) => cell(s)) })) };

@@ -85,6 +85,8 @@ export class MetricStore {
   private readonly sql: Connection;
   private readonly keys: () => Statement;
   private readonly deletions: (() => Statement)[];
+  /** Statements that read schema 3's `replaced`, prepared on first use (a test may open an older schema). */
+  private readonly later;
 
   constructor(sql: Connection) {
     this.sql = sql;
@@ -93,6 +95,23 @@ export class MetricStore {
     sql.onRollback(() => this.keyIds.clear());
     this.keys = sql.lazy('SELECT name FROM metric_keys ORDER BY name', (s) => s.pluck());
     this.deletions = [sql.lazy('DELETE FROM metrics WHERE run_id = ?'), sql.lazy('DELETE FROM metric_rollups WHERE run_id = ?')];
+    this.later = {
+      summaries: sql.lazy(`
+        SELECT k.name AS key, s.last, s.last_step, s.last_wall, s.min, s.max, s.count, s.nonfinite, s.replaced
+        FROM metric_summaries s JOIN metric_keys k ON k.id = s.key_id WHERE s.run_id = ? ORDER BY k.name`),
+      // A value equal to the stored one changes nothing, so re-reading a log after a crash is no replacement.
+      replace: sql.lazy('UPDATE metrics SET wall = ?, value = ? WHERE run_id = ? AND key_id = ? AND step = ? AND value IS NOT ?'),
+      setRollup: sql.lazy(`
+        INSERT OR REPLACE INTO metric_rollups (run_id, key_id, tier, bucket, min, max, sum, count, nonfinite, last, last_step, last_wall)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      setSummary: sql.lazy(`
+        UPDATE metric_summaries SET last = ?, last_step = ?, last_wall = ?, min = ?, max = ?, count = ?, nonfinite = ?, replaced = replaced + ?
+        WHERE run_id = ? AND key_id = ?`),
+      topTier: sql.lazy(
+        `SELECT bucket, min, max, sum, count, nonfinite, last, last_step, last_wall FROM metric_rollups WHERE run_id = ? AND key_id = ? AND tier = ${MAX_TIER}`,
+        (s) => s.raw(true),
+      ),
+    };
     this.s = {
       keyId: sql.prepare('SELECT id FROM metric_keys WHERE name = ?').pluck(),
       createdAt: sql.prepare('SELECT created_at FROM runs WHERE id = ?').pluck(),
@@ -106,9 +125,6 @@ export class MetricStore {
         INSERT INTO metric_summaries AS r (run_id, key_id, last, last_step, last_wall, min, max, count, nonfinite)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT DO UPDATE SET ${MERGE_SUMMARY}`),
-      summaries: sql.prepare(`
-        SELECT k.name AS key, s.last, s.last_step, s.last_wall, s.min, s.max, s.count, s.nonfinite
-        FROM metric_summaries s JOIN metric_keys k ON k.id = s.key_id WHERE s.run_id = ? ORDER BY k.name`),
       firstStep: sql.prepare('SELECT min(step) FROM metrics WHERE run_id = ? AND key_id = ?').pluck(),
       lastStep: sql.prepare('SELECT max(step) FROM metrics WHERE run_id = ? AND key_id = ?').pluck(),
       // Rows as arrays, not objects: reading is the envelope's whole cost.
@@ -143,14 +159,16 @@ export class MetricStore {
   }
 
   /**
-   * Stores points in one transaction and maintains summaries and rollups for the points that are
-   * new: a point already stored for (run, key, step) is ignored, so re-ingesting a file after a
-   * crash never duplicates. Returns how many points were inserted.
+   * Stores points in one transaction and maintains summaries and rollups. The last value logged
+   * for a (run, key, step) wins, as a training loop restarted from a checkpoint logs its steps
+   * again: a different value replaces the stored one and is counted in the summary's `replaced`;
+   * the same value again changes nothing, so re-ingesting a file after a crash never duplicates.
+   * Returns how many points were new.
    */
   log(runId: number, points: readonly MetricPoint[]): number {
     if (points.length === 0) return 0;
-    const inserted = this.sql.transaction(() => this.logInTransaction(runId, points));
-    if (inserted > 0) this.sql.emit(change({ metrics: [runId] }));
+    const { inserted, replaced } = this.sql.transaction(() => this.logInTransaction(runId, points));
+    if (inserted > 0 || replaced > 0) this.sql.emit(change({ metrics: [runId] }));
     return inserted;
   }
 
@@ -164,7 +182,7 @@ export class MetricStore {
     return this.keys().all() as string[];
   }
 
-  private logInTransaction(runId: number, points: readonly MetricPoint[]): number {
+  private logInTransaction(runId: number, points: readonly MetricPoint[]): { inserted: number; replaced: number } {
     const base = this.wallBase(runId);
     const now = Date.now() - base;
     // Per key: its summary and one open bucket per tier. A point is added to the finest tier only;
@@ -189,12 +207,18 @@ export class MetricStore {
       state.buckets[t] = NaN;
     };
     let inserted = 0;
+    // Steps already stored, in arrival order: applied once this batch's new points are written.
+    const again: { keyId: number; step: number; wall: number; value: number | null }[] = [];
     for (const point of points) {
       const keyId = this.keyId(point.key)!;
       const wall = point.wall === undefined ? now : Math.round(point.wall - base);
       const value = point.value;
       const step = point.step;
-      if (this.s.insert.run(runId, keyId, step, wall, Number.isNaN(value) ? null : value).changes === 0) continue;
+      const stored = Number.isNaN(value) ? null : value;
+      if (this.s.insert.run(runId, keyId, step, wall, stored).changes === 0) {
+        again.push({ keyId, step, wall, value: stored });
+        continue;
+      }
       inserted++;
       let state = open.get(keyId);
       if (!state) {
@@ -215,24 +239,70 @@ export class MetricStore {
       this.s.summary.run(runId, keyId, p.last, p.lastStep, p.lastWall, finiteOrNull(p.min), finiteOrNull(p.max), p.count + p.nonfinite, p.nonfinite);
       for (let t = 0; t < TIER_COUNT; t++) close(keyId, state, t);
     }
-    return inserted;
+    return { inserted, replaced: again.length ? this.replace(runId, again) : 0 };
+  }
+
+  /**
+   * Overwrites stored points with their new values. Min and max cannot be un-merged, so each
+   * touched finest bucket is recomputed from its raw points (at most 2^MIN_TIER), each coarser
+   * bucket from its two children, and the summary from the coarsest tier: exact, and the cost
+   * depends on the buckets touched, not the series length. Returns how many points changed.
+   */
+  private replace(runId: number, again: readonly { keyId: number; step: number; wall: number; value: number | null }[]): number {
+    const touched = new Map<number, { replaced: number; buckets: Set<number> }>();
+    for (const { keyId, step, wall, value } of again) {
+      if (this.later.replace().run(wall, value, runId, keyId, step, value).changes === 0) continue;
+      let key = touched.get(keyId);
+      if (!key) touched.set(keyId, (key = { replaced: 0, buckets: new Set() }));
+      key.replaced++;
+      key.buckets.add(Math.floor(step / 2 ** MIN_TIER));
+    }
+    let replaced = 0;
+    for (const [keyId, { replaced: count, buckets }] of touched) {
+      replaced += count;
+      let level = buckets;
+      for (let t = 0; t < TIER_COUNT; t++) {
+        const parents = new Set<number>();
+        for (const bucket of level) {
+          const p = emptyPartial();
+          if (t === 0) {
+            const size = 2 ** MIN_TIER;
+            for (const [step, wall, value] of this.s.raw.all(runId, keyId, bucket * size, bucket * size + size - 1) as RawRow[]) {
+              accumulate(p, step, wall, nullToNaN(value));
+            }
+          } else {
+            for (const row of this.s.tier.all(runId, keyId, MIN_TIER + t - 1, bucket * 2, bucket * 2 + 1) as TierRow[]) merge(p, row);
+          }
+          this.later.setRollup().run(runId, keyId, MIN_TIER + t, bucket, finiteOrNull(p.min), finiteOrNull(p.max), p.sum, p.count, p.nonfinite, p.last, p.lastStep, p.lastWall);
+          parents.add(Math.floor(bucket / 2));
+        }
+        level = parents;
+      }
+      const s = emptyPartial();
+      for (const row of this.later.topTier().all(runId, keyId) as TierRow[]) merge(s, row);
+      this.later.setSummary().run(s.last, s.lastStep, s.lastWall, finiteOrNull(s.min), finiteOrNull(s.max), s.count + s.nonfinite, s.nonfinite, count, runId, keyId);
+    }
+    return replaced;
   }
 
   summaries(runId: number): Record<string, MetricSummary> {
     const base = this.wallBase(runId);
-    const out: Record<string, MetricSummary> = {};
-    for (const row of this.s.summaries.all(runId) as SummaryRow[]) {
-      out[row.key] = {
-        last: nullToNaN(row.last),
-        lastStep: row.last_step,
-        lastWall: row.last_wall + base,
-        min: nullToNaN(row.min),
-        max: nullToNaN(row.max),
-        count: row.count,
-        nonfinite: row.nonfinite,
-      };
-    }
-    return out;
+    // fromEntries defines each name as an own property, so `__proto__` is a metric like any other.
+    return Object.fromEntries(
+      (this.later.summaries().all(runId) as SummaryRow[]).map((row) => [
+        row.key,
+        {
+          last: nullToNaN(row.last),
+          lastStep: row.last_step,
+          lastWall: row.last_wall + base,
+          min: nullToNaN(row.min),
+          max: nullToNaN(row.max),
+          count: row.count,
+          nonfinite: row.nonfinite,
+          replaced: row.replaced,
+        },
+      ]),
+    );
   }
 
   /** Raw points in [from, to]. */
@@ -341,4 +411,5 @@ interface SummaryRow {
   max: number | null;
   count: number;
   nonfinite: number;
+  replaced: number;
 }

@@ -67,6 +67,8 @@ export interface MetricSummary {
   count: number;
   /** How many points were NaN or ±Inf. */
   nonfinite: number;
+  /** How many points a later value for the same step replaced (the last value logged wins). */
+  replaced: number;
 }
 
 export interface SeriesPoint {
