@@ -416,6 +416,8 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
         const md = new SafeMarkdown().raw('**').text(node.key).raw('**  \n');
         md.field('last', `${formatNumber(s.last)} (step ${s.lastStep})`).field('min', formatNumber(s.min)).field('max', formatNumber(s.max)).field('points', String(s.count));
         if (s.nonfinite) md.field('NaN/Inf points', String(s.nonfinite));
+        // A restarted loop logs some steps again; the last value wins, and the user should know it happened.
+        if (s.replaced) md.field('replaced by a later value', String(s.replaced));
         item.tooltip = md.md;
         item.contextValue = 'metric';
         return item;
@@ -534,7 +536,7 @@ export function runTooltip(store: Store, run: Run, workspace: string): vscode.Ma
   const metrics = Object.entries(store.summaries(run.id)).sort(([a], [b]) => a.localeCompare(b));
   if (metrics.length) {
     md.raw('\n**Metrics** (last · min · max)  \n');
-    for (const [key, s] of metrics.slice(0, MAX_METRICS_IN_TOOLTIP)) md.text(`${key}: ${formatNumber(s.last)} · ${formatNumber(s.min)} · ${formatNumber(s.max)}`).raw('  \n');
+    for (const [key, s] of metrics.slice(0, MAX_METRICS_IN_TOOLTIP)) md.text(`${key}: ${formatNumber(s.last)} · ${formatNumber(s.min)} · ${formatNumber(s.max)}${s.replaced ? ` · ${s.replaced} replaced` : ''}`).raw('  \n');
     if (metrics.length > MAX_METRICS_IN_TOOLTIP) md.raw(`…and ${metrics.length - MAX_METRICS_IN_TOOLTIP} more  \n`);
   }
   return md.md;
