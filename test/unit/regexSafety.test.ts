@@ -45,3 +45,19 @@ test(`lines longer than ${MAX_REGEX_LINE_LENGTH} characters go to the built-in r
   assert.equal(long.kind === 'metrics' && long.reader, 'pairs');
   assert.deepEqual(long.kind === 'metrics' && [...long.values], [['acc', 0.5]]);
 });
+
+test('a runaway regex without nested quantifiers finishes on a long line; one that cannot be bounded is refused', () => {
+  // Cubic backtracking: minutes on a 1,000-character line before V8's linear-engine fallback was on.
+  const script = `
+    import { compileRegex, parseLine } from ${JSON.stringify(join(import.meta.dirname, '..', '..', 'src', 'core', 'tracking', 'lineParser.ts'))};
+    const regex = compileRegex('(?<loss>\\\\d+)\\\\d*\\\\d*x');
+    const miss = parseLine('1'.repeat(1000) + 'y', regex);
+    const hit = parseLine('12x', regex);
+    console.log(JSON.stringify([miss.kind, hit.kind === 'metrics' ? hit.values.get('loss') : null]));
+  `;
+  const ran = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 15_000, killSignal: 'SIGKILL' });
+  assert.equal(ran.error, undefined, `matching one line did not finish within 15 s (${ran.error?.message})`);
+  assert.equal(ran.status, 0, ran.stderr);
+  assert.deepEqual(JSON.parse(ran.stdout), ['text', 12]);
+  assert.throws(() => compileRegex('(?<a>\\d)\\k<a>'), /cannot be matched in bounded time/);
+});

@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { UserError } from '../errors.ts';
 import type { MetricPoint } from '../store/types.ts';
 import { isReleasedDrawing, visibleText } from './progressBars.ts';
@@ -336,6 +337,22 @@ export function nestedQuantifier(source: string): string | undefined {
  * Validates a user pattern once. Throws UserError for a bad pattern, one without named groups, or
  * one whose nested quantifiers can stall capture.
  */
+let backtrackingBounded = false;
+
+/**
+ * JavaScript has no regex timeout, and a pattern such as `(\d+)\d*\d*x` takes minutes on one
+ * long line without nesting any quantifier. V8 can switch a regex that backtracks too much to its
+ * linear-time engine, which gives the same matches for the patterns it supports (`l` compiles
+ * only those, hence the check in compileRegex). Process-wide, but it changes nothing for a regex
+ * that does not run away.
+ */
+function boundBacktracking(): void {
+  if (backtrackingBounded) return;
+  setFlagsFromString('--enable-experimental-regexp-engine');
+  setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
+  backtrackingBounded = true;
+}
+
 export function compileRegex(pattern: RegExp | string): CompiledRegex {
   let regex: RegExp;
   try {
@@ -347,6 +364,14 @@ export function compileRegex(pattern: RegExp | string): CompiledRegex {
   if (nested !== undefined) {
     throw new UserError(
       `The metric regex ${regex} repeats a repetition (${nested}), which can take minutes on one line that does not match: drop the inner or the outer quantifier, e.g. (\\d+) instead of (\\d+)+`,
+    );
+  }
+  boundBacktracking();
+  try {
+    new RegExp(regex.source, `${regex.flags.replace(/[gy]/g, '')}l`);
+  } catch {
+    throw new UserError(
+      `The metric regex ${regex} cannot be matched in bounded time (a backreference, or the i or u flag): write it without them, e.g. [Ll]oss instead of the i flag.`,
     );
   }
   const groups = [...regex.source.matchAll(/\(\?<([A-Za-z_$][\w$]*)>/g)].map((m) => m[1]!);
