@@ -1,6 +1,7 @@
 import { UserError } from '../../core/errors.ts';
 import { Deployments, type RollbackResult } from '../../core/deploy/deployments.ts';
 import type { Deployment } from '../../core/deploy/types.ts';
+import type { Store } from '../../core/store/store.ts';
 import { pickleWarning, vouchedVersion } from '../../core/registry/pickles.ts';
 import { isoTime, num, openStore, parse, requirePositional, table, toJson, type CliCommand, type CliContext } from '../command.ts';
 
@@ -123,10 +124,20 @@ export const deploymentsCommand: CliCommand = {
   summary: 'Deployments with their status and traffic (stopped ones with --all)',
   async run(ctx) {
     const { values } = parse(ctx, deploymentsCommand, { all: { type: 'boolean', default: false } });
-    const store = openStore(ctx, values.db);
+    let store: Store;
+    let writable = true;
+    try {
+      store = openStore(ctx, values.db);
+    } catch (err) {
+      // A listing is a read: on a read-only database it still answers, without the liveness check (a write).
+      if (!(err instanceof UserError)) throw err;
+      store = openStore(ctx, values.db, true);
+      writable = false;
+      ctx.err(`runboard: warning: ${err.message.split('. ')[0]}; whether servers are still alive was not checked.`);
+    }
     try {
       const deployments = new Deployments(store);
-      await deployments.reconcile();
+      if (writable) await deployments.reconcile();
       const list = deployments.list().filter((d) => values.all || values.json || !['stopped', 'failed'].includes(d.status));
       if (values.json) {
         ctx.out(toJson(list.map((d) => deploymentJson(deployments, d))));
