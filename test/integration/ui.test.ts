@@ -14,14 +14,17 @@ describe('sidebar', () => {
     const selected = () => api.trees.experimentsView.selection.some((n) => (n as { run?: { id: number } }).run?.id === runId);
     // A refresh landing mid-reveal (the run has just ended) can drop the selection, or make VS Code
     // lose the parent it was expanding: reveal again then.
+    let lastError = 'none';
     await waitFor(
       'the run to be revealed and selected',
       async () => {
-        await api.trees.experimentsView.reveal(node, { select: true, focus: true }).then(undefined, () => undefined);
+        await api.trees.experimentsView.reveal(node, { select: true, focus: true }).then(undefined, (err: Error) => (lastError = err.message));
         await waitFor('the selection', selected, 1000).catch(() => undefined);
         return selected();
       },
       10_000,
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message} (last reveal error: ${lastError}; selection: ${JSON.stringify(api.trees.experimentsView.selection.map((n) => (n as { id?: string }).id))})`);
+    });
   });
 });
