@@ -14,7 +14,7 @@ const noVscode = {
  * The floors of the house: which folder may import which. Each zone names the files it governs
  * (a path prefix from the repository root) and either `only` (import targets must lie there;
  * `typeOnly` lists where `import type` may reach besides) or `forbid` (targets that may not be
- * imported, folders or packages); `except` lists single file → target imports let through.
+ * imported, folders or packages).
  * Relative imports are resolved against the importing file.
  */
 const layers = {
@@ -31,7 +31,6 @@ const layers = {
       const target = spec.startsWith('.') ? toPosix(relative(root, resolve(dirname(context.filename), spec))) : spec;
       const under = (prefixes = []) => prefixes.some((p) => target === p || target.startsWith(p.endsWith('/') ? p : `${p}/`));
       for (const zone of zones) {
-        if (zone.except?.some((e) => e.file === file && e.target === target)) continue;
         const outside = zone.only && spec.startsWith('.') && !under(zone.only) && !(typeOnly && under(zone.typeOnly));
         if (outside || under(zone.forbid)) context.report({ node, messageId: 'layer', data: { file, target: spec, why: zone.why } });
       }
