@@ -3,7 +3,7 @@
 // is "type": "module"). vscode comes from the host; mocha is resolved from node_modules.
 import * as esbuild from 'esbuild';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 // `--suite installed` bundles test/installed/*.test.ts (run against the installed VSIX) with the
 // same index into out/installed/.
@@ -21,7 +21,8 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'package.json'), '{ "type": "commonjs" }\n');
 await esbuild.build({
-  entryPoints: entries,
+  // Flat: index.js finds the *.test.js files beside it.
+  entryPoints: entries.map((file) => ({ in: file, out: basename(file, '.ts') })),
   outdir: out,
   bundle: true,
   platform: 'node',

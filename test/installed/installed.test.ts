@@ -29,7 +29,7 @@ describe('the installed VSIX', () => {
   });
 
   it('opens the workspace database and records a launched run with its metrics', async () => {
-    const store = api.container.store();
+    const store = await api.container.store();
     const result = await vscode.commands.executeCommand<LaunchResult | undefined>('runboard.launchRun', { profile: 'train', params: { epochs: 3 }, wait: true });
     assert.ok(result, 'runboard.launchRun returned nothing');
     const run = store.run(result.runId);
