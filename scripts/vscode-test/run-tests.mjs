@@ -4,7 +4,7 @@
 //   node_modules/.bin/node scripts/vscode-test/run-tests.mjs \
 //     --extension <dir> --tests <path to compiled tests index.js> \
 //     [--workspace <dir>] [--screenshots <dir>] [--logs <dir>] [--timeout <s>] [--verbose]
-//     [--disable-extension <id>]...
+//     [--disable-extension <id>]... [--extensions-dir <dir>]
 //
 // Why it works this way: @vscode/test-electron cannot download VS Code here,
 // so we start the VS Code server bundled in code-server (install.mjs,
@@ -36,6 +36,7 @@ const USAGE = `usage: run-tests.mjs --extension <dir> --tests <index.js> [--work
   --timeout      overall limit in seconds, install excluded (default 300)
   --verbose      also print the VS Code server's own output and browser console errors
   --disable-extension <id>   disable a (built-in) extension, repeatable
+  --extensions-dir <dir>     the server's extensions folder (extensions installed there load too)
 Environment variables (e.g. MOCHA_GREP) reach the extension host through the server.`;
 
 function log(msg) {
@@ -60,6 +61,7 @@ try {
       timeout: { type: 'string', default: '300' },
       verbose: { type: 'boolean', default: false },
       'disable-extension': { type: 'string', multiple: true, default: [] },
+      'extensions-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   }).values;
@@ -154,6 +156,7 @@ async function main(installed) {
 
   server = await startServer({
     smokeTestDriver: true,
+    extensionsDir: opts['extensions-dir'] && path.resolve(opts['extensions-dir']),
     // As in VS Code's own web smoke tests: a restricted-mode workspace would
     // keep the extension under test from activating.
     extraArgs: ['--disable-workspace-trust', ...opts['disable-extension'].flatMap((id) => ['--disable-extension', id])],
