@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   expandProfile,
+  findProfile,
   findProfilesWorkspace,
   getProfile,
   loadProfiles,
@@ -11,6 +12,7 @@ import {
   PARAM_TYPES,
   parseProfiles,
   PROFILE_FIELDS,
+  readProfiles,
   resolveParams,
 } from '../../src/core/launch/profiles.ts';
 import { packageRoot } from '../../src/core/paths.ts';
@@ -127,4 +129,26 @@ test('the JSON schema offers exactly the fields the validator accepts', () => {
   assert.deepEqual(Object.keys(schema.definitions.param.properties).sort(), [...PARAM_FIELDS].sort());
   assert.deepEqual(schema.definitions.param.properties.type.enum, [...PARAM_TYPES]);
   assert.deepEqual(Object.keys(schema.definitions.sweep.properties).sort(), ['grid', 'parallel', 'random']);
+});
+
+test('one broken profile leaves the others usable and names itself; a broken file names the file', () => {
+  const dir = tempDir();
+  mkdirSync(join(dir, '.runboard'));
+  const file = join(dir, '.runboard', 'profiles.json');
+  writeFileSync(file, JSON.stringify({ profiles: { good: { command: ['python3', 'a.py'] }, bad: { command: ['python3', '${param:lrr}'] } } }));
+  const report = readProfiles(dir);
+  assert.deepEqual([...report.profiles.keys()], ['good']);
+  assert.equal(report.problems.length, 1);
+  assert.equal(report.problems[0]!.profile, 'bad');
+  assert.match(report.problems[0]!.message, /profile "bad": command\[1\] uses \$\{param:lrr\}/);
+  assert.equal(getProfile(dir, 'good').command[1], 'a.py');
+  assert.equal(findProfile(dir, 'gone'), undefined);
+  assert.throws(() => getProfile(dir, 'bad'), /param:lrr/);
+  assert.throws(() => loadProfiles(dir), /param:lrr/, 'the strict reading still refuses the file');
+
+  writeFileSync(file, '{ "profiles": ');
+  const broken = readProfiles(dir);
+  assert.equal(broken.profiles.size, 0);
+  assert.equal(broken.problems[0]!.profile, undefined);
+  assert.throws(() => getProfile(dir, 'good'), /not valid JSON/);
 });

@@ -8,7 +8,7 @@ import type { Store } from '../store/store.ts';
 import type { CodeState, MetricSummary, Run } from '../store/types.ts';
 import { countHardLinks, ensureRealDir, isInside, realDirExists } from '../io/safePaths.ts';
 import { dataDirOf, workspaceOf } from '../workspace.ts';
-import { loadProfiles } from '../launch/profiles.ts';
+import { findProfile } from '../launch/profiles.ts';
 
 /** What was known about the model's run when it was registered; kept even if the run is deleted. */
 export interface ModelSnapshot {
@@ -92,7 +92,7 @@ export function sha256File(path: string): string {
 /** The promotion gates of a run's profile, evaluated on its metrics now. */
 export function checkGates(store: Store, run: Run, workspace = workspaceOf(store.file)): GateCheck {
   // A profile deleted since the run has no gates left to apply.
-  const gates = run.profile ? (loadProfiles(workspace).get(run.profile)?.gates ?? []) : [];
+  const gates = run.profile ? (findProfile(workspace, run.profile)?.gates ?? []) : [];
   const results = evaluateGates(gates, store.summaries(run.id));
   return { profile: run.profile, results, failing: results.filter((r) => !r.ok) };
 }
