@@ -226,8 +226,8 @@ test('names read back from the database reach docker and kubectl only if Runboar
 });
 
 test('targets follow changed settings: a broken deploy.json is refused and keeps the targets, a fixed one is taken at once', () => {
-  const store = tempStore();
-  const deployments = new Deployments(store, { workspace: tempDir(), settings: {} });
+  const { store, workspace } = tempStore();
+  const deployments = new Deployments(store, { workspace, settings: {} });
   assert.deepEqual(deployments.targetNames().sort(), ['docker', 'kubernetes', 'local']);
   assert.throws(() => deployments.configure({ targets: { local: { command: ['serve'] } } }), /built in/);
   assert.deepEqual(deployments.targetNames().sort(), ['docker', 'kubernetes', 'local'], 'a refused change keeps the previous targets');

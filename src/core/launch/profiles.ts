@@ -135,6 +135,16 @@ export function getProfile(workspace: string, name: string): Profile {
   throw new UserError(`No profile "${name}" in ${PROFILES_FILE} (profiles: ${[...profiles.keys()].join(', ')})`);
 }
 
+/** Where a profile's key is written in the text of profiles.json (after `"profiles"`), for editors to point at. */
+export function profileKeyOffset(text: string, name: string): number | undefined {
+  const profilesKey = text.indexOf('"profiles"');
+  if (profilesKey < 0) return undefined;
+  const key = new RegExp(`${JSON.stringify(name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*:`, 'g');
+  key.lastIndex = profilesKey + '"profiles"'.length;
+  const found = key.exec(text);
+  return found ? found.index : undefined;
+}
+
 /** Parses and strictly validates the text of profiles.json; every problem names the profile and the field. */
 export function parseProfiles(text: string): Map<string, Profile> {
   return strictly(reportProfiles(text));
