@@ -31,6 +31,7 @@ export const COMMANDS = {
   loadMoreRuns: 'runboard.loadMoreRuns',
   focusView: 'runboard.focusView',
   openProfiles: 'runboard.openProfiles',
+  createProfile: 'runboard.createProfile',
   openWalkthrough: 'runboard.openWalkthrough',
   showLog: 'runboard.showLog',
 } as const;

@@ -217,7 +217,7 @@ export class Deployments {
   }
 
   private plan(ref: string | ModelVersion, options: DeployOptions): Plan {
-    const model = typeof ref === 'string' ? this.registry.resolve(ref) : ref;
+    const model = typeof ref === 'string' ? this.registry.resolveForDeploy(ref) : ref;
     const target = this.target(options.target ?? 'local');
     const port = options.port ?? 0;
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`Invalid port ${options.port}: give 1–65535, or 0 for any free port`);

@@ -494,3 +494,37 @@ export const outputsFor = (outputs: string, runId: number): string => outputs.re
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const isPositiveInt = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) > 0;
+
+/** The result of adding a profile for a script: the new text, and the profile's name. */
+export interface ProfileAddition {
+  text: string;
+  name: string;
+  /** True when a profile already ran the script, so nothing was added. */
+  existed: boolean;
+}
+
+/**
+ * profiles.json with a profile that runs `script` (relative to the workspace) added, named after
+ * it (`train`, else `train-2`, …); the same text when a profile already runs it. Throws the
+ * file's own problem when it is not a profiles object, rather than rewriting it.
+ */
+export function addScriptProfile(text: string | undefined, script: string): ProfileAddition {
+  let json: { profiles?: Record<string, unknown>; [key: string]: unknown };
+  try {
+    json = text === undefined || !text.trim() ? {} : JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`${PROFILES_FILE} is not valid JSON (${(err as Error).message}): fix it, then add the profile`);
+  }
+  if (!isObject(json) || (json.profiles !== undefined && !isObject(json.profiles))) {
+    throw new UserError(`${PROFILES_FILE}: "profiles" must be an object mapping names to profiles`);
+  }
+  const profiles = (json.profiles ??= {});
+  for (const [name, profile] of Object.entries(profiles)) {
+    if (isObject(profile) && Array.isArray(profile.command) && profile.command.includes(script)) return { text: text!, name, existed: true };
+  }
+  const base = script.replace(/^.*[\\/]/, '').replace(/\.py$/, '').replace(/[^\w.-]+/g, '-') || 'script';
+  let name = base;
+  for (let n = 2; name in profiles; n++) name = `${base}-${n}`;
+  profiles[name] = { description: `Run ${script}`, command: ['${interpreter}', script] };
+  return { text: `${JSON.stringify(json, null, 2)}\n`, name, existed: false };
+}

@@ -111,6 +111,9 @@ export function enforceGates(check: GateCheck, force: boolean, action: string): 
   );
 }
 
+/** The alias a team gives its best version: what `deploy NAME` serves and what versions are compared with. */
+export const CHAMPION = 'champion';
+
 /** The model registry: numbered versions per name, stored copies, aliases and their history. */
 export class Registry {
   readonly store: Store;
@@ -205,6 +208,16 @@ export class Registry {
       throw new UserError(`${name} has no ${/^\d+$/.test(which) ? 'version' : 'alias'} "${which}" (versions 1…${known.latest}${aliases.length ? `; aliases: ${aliases.join(', ')}` : ''})`);
     }
     return found;
+  }
+
+  /**
+   * What `deploy NAME` serves: the version the `champion` alias names when there is one (the
+   * team's pick), else the latest; `NAME@VERSION` and `NAME@ALIAS` as `resolve`.
+   */
+  resolveForDeploy(ref: string): ModelVersion {
+    if (ref.includes('@')) return this.resolve(ref);
+    const champion = this.store.models.aliasVersion(validateName(ref), CHAMPION);
+    return champion === undefined ? this.resolve(ref) : this.resolve(`${ref}@${CHAMPION}`);
   }
 
   /** Points `alias` at `version`, recording the move; null when it already pointed there. */
