@@ -38,8 +38,11 @@ describe('a broken launch profile', () => {
       vscode.languages.getDiagnostics(document.uri).find((d) => d.source === 'Runboard' && /param:lrr/.test(d.message)),
     );
     assert.equal(document.getText(diagnostic.range), '"broken"');
-    await vscode.commands.executeCommand('workbench.action.files.revert');
-    await waitFor('the diagnostic to go once the edit is reverted', () => !vscode.languages.getDiagnostics(document.uri).some((d) => d.source === 'Runboard'));
+    const undo = new vscode.WorkspaceEdit();
+    undo.replace(document.uri, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), original);
+    assert.ok(await vscode.workspace.applyEdit(undo));
+    await waitFor('the diagnostic to go once the edit is undone', () => !vscode.languages.getDiagnostics(document.uri).some((d) => d.source === 'Runboard'));
+    await document.save();
   });
 
   it('leaves the other profiles launchable, and the pick lists it with its error and opens it', async () => {
@@ -55,5 +58,17 @@ describe('a broken launch profile', () => {
     const editor = await waitFor('profiles.json to open', () => vscode.window.activeTextEditor?.document.uri.fsPath === file && vscode.window.activeTextEditor);
     const line = editor.document.lineAt(editor.selection.active.line).text;
     assert.match(line, /"broken"\s*:/);
+  });
+
+  it('Create Launch Profile adds one for the Python file being edited, saved and launchable', async () => {
+    const api = await runboard();
+    const script = vscode.Uri.file(join(api.container.workspace, 'sk_train.py'));
+    await vscode.window.showTextDocument(script);
+    const name = await vscode.commands.executeCommand<string>('runboard.createProfile');
+    assert.equal(name, 'sk_train');
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { profiles: Record<string, { command: string[] }> };
+    assert.deepEqual(saved.profiles.sk_train?.command, ['${interpreter}', 'sk_train.py']);
+    assert.ok(saved.profiles.train, 'the existing profile is kept');
+    assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, file);
   });
 });

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
+  addScriptProfile,
   expandProfile,
   findProfile,
   findProfilesWorkspace,
@@ -151,4 +152,17 @@ test('one broken profile leaves the others usable and names itself; a broken fil
   assert.equal(broken.profiles.size, 0);
   assert.equal(broken.problems[0]!.profile, undefined);
   assert.throws(() => getProfile(dir, 'good'), /not valid JSON/);
+});
+
+test('a profile for a script is added under a free name, once; a file that is not a profiles object is left alone', () => {
+  const first = addScriptProfile(undefined, 'src/train.py');
+  assert.equal(first.name, 'train');
+  assert.deepEqual(parseProfiles(first.text).get('train')?.command, ['${interpreter}', 'src/train.py']);
+  const second = addScriptProfile(first.text, 'other/train.py');
+  assert.equal(second.name, 'train-2');
+  assert.deepEqual([...parseProfiles(second.text).keys()], ['train', 'train-2']);
+  const again = addScriptProfile(second.text, 'src/train.py');
+  assert.deepEqual(again, { text: second.text, name: 'train', existed: true });
+  assert.throws(() => addScriptProfile('{ "profiles": [] }', 'a.py'), /"profiles" must be an object/);
+  assert.throws(() => addScriptProfile('{ "profiles": ', 'a.py'), /not valid JSON .*: fix it, then add the profile/);
 });

@@ -21,21 +21,21 @@ export const createProfileCommand: CommandSpec = {
     if (!script || !inside || inside.startsWith('..')) return vscode.commands.executeCommand<string>(COMMANDS.openProfiles);
 
     const file = vscode.Uri.file(profilesPath(container.workspace));
-    const open = vscode.workspace.textDocuments.find((document) => document.uri.fsPath === file.fsPath);
-    const text = open ? open.getText() : existsSync(file.fsPath) ? readFileSync(file.fsPath, 'utf8') : undefined;
+    // Unsaved edits of profiles.json are the user's latest word: add to them. Otherwise the file
+    // on disk is, whatever copy an editor still holds.
+    const edited = vscode.workspace.textDocuments.find((document) => document.uri.fsPath === file.fsPath && document.isDirty);
+    const text = edited ? edited.getText() : existsSync(file.fsPath) ? readFileSync(file.fsPath, 'utf8') : undefined;
     const added = addScriptProfile(text, inside.split(sep).join('/'));
-    if (!existsSync(file.fsPath)) {
-      mkdirSync(dirname(file.fsPath), { recursive: true });
-      await vscode.workspace.fs.writeFile(file, new Uint8Array());
-    }
-    const document = open ?? (await vscode.workspace.openTextDocument(file));
-    if (!added.existed) {
-      // An edit of the document, not a write behind its back: undoable, and kept with other unsaved edits.
+    if (!added.existed && edited) {
       const edit = new vscode.WorkspaceEdit();
-      edit.replace(file, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), added.text);
+      edit.replace(file, new vscode.Range(edited.positionAt(0), edited.positionAt(edited.getText().length)), added.text);
       await vscode.workspace.applyEdit(edit);
-      await document.save();
+      await edited.save();
+    } else if (!added.existed) {
+      mkdirSync(dirname(file.fsPath), { recursive: true });
+      await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(added.text));
     }
+    const document = edited ?? (await vscode.workspace.openTextDocument(file));
     const at = document.positionAt(profileKeyOffset(document.getText(), added.name) ?? 0);
     await vscode.window.showTextDocument(document, { selection: new vscode.Range(at, at) });
     void vscode.window.showInformationMessage(
