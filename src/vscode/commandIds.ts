@@ -14,6 +14,7 @@ export const COMMANDS = {
   stopDeployment: 'runboard.stopDeployment',
   copyDeploymentUrl: 'runboard.copyDeploymentUrl',
   testEndpoint: 'runboard.testEndpoint',
+  sendTestRequest: 'runboard.sendTestRequest',
   showDeploymentLogs: 'runboard.showDeploymentLogs',
   rollbackDeployment: 'runboard.rollbackDeployment',
   setModelAlias: 'runboard.setModelAlias',

@@ -30,6 +30,7 @@ import { sortRunsCommand } from './sortRuns.ts';
 import { stopDeploymentCommand } from './stopDeployment.ts';
 import { stopRunCommand } from './stopRun.ts';
 import { testEndpointCommand } from './testEndpoint.ts';
+import { sendTestRequestCommand } from './sendTestRequest.ts';
 import type { Container } from '../container.ts';
 import type { CommandSpec } from './command.ts';
 import type { Views } from '../views/views.ts';
@@ -47,6 +48,7 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   stopDeploymentCommand,
   copyDeploymentUrlCommand,
   testEndpointCommand,
+  sendTestRequestCommand,
   showDeploymentLogsCommand,
   rollbackDeploymentCommand,
   setModelAliasCommand,
