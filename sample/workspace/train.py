@@ -40,7 +40,8 @@ def main():
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--l2", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--delay", type=float, default=0.02, help="seconds per epoch, to watch it live")
+    # About 15 s a run: long enough to watch the tree, the status bar and compare update live.
+    parser.add_argument("--delay", type=float, default=0.75, help="seconds per epoch, to watch it live")
     args = parser.parse_args()
 
     random.seed(args.seed)

@@ -6,6 +6,7 @@ import argparse
 import csv
 import os
 import pickle
+import time
 
 import runboard
 from sklearn.ensemble import RandomForestClassifier
@@ -25,6 +26,8 @@ def main():
     parser.add_argument("--n-estimators", type=int, default=50)
     parser.add_argument("--max-depth", type=int, default=4)
     parser.add_argument("--C", type=float, default=1.0)
+    # About 15 s a run, so the live views have something to show; 0 for a quick run.
+    parser.add_argument("--delay", type=float, default=1.5, help="seconds per stage")
     args = parser.parse_args()
     # Only the params that shape this model, so comparisons show no irrelevant differences.
     relevant = {"forest": ("n_estimators", "max_depth"), "logreg": ("C",)}[args.model]
@@ -38,9 +41,11 @@ def main():
         for n in range(5, args.n_estimators + 1, 5):
             model.n_estimators = n
             model.fit(xs, ys)
+            val_accuracy = accuracy_score(vy, model.predict(vx))
             runboard.log(step=n, accuracy=accuracy_score(ys, model.predict(xs)),
-                         val_accuracy=accuracy_score(vy, model.predict(vx)),
-                         val_loss=log_loss(vy, model.predict_proba(vx)))
+                         val_accuracy=val_accuracy, val_loss=log_loss(vy, model.predict_proba(vx)))
+            print(f"{n}/{args.n_estimators} trees: val_accuracy {val_accuracy:.3f}", flush=True)
+            time.sleep(args.delay)
     else:
         model = LogisticRegression(C=args.C, max_iter=500).fit(xs, ys)
         runboard.log(step=1, accuracy=accuracy_score(ys, model.predict(xs)),

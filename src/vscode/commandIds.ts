@@ -14,6 +14,7 @@ export const COMMANDS = {
   stopDeployment: 'runboard.stopDeployment',
   copyDeploymentUrl: 'runboard.copyDeploymentUrl',
   testEndpoint: 'runboard.testEndpoint',
+  sendTestRequest: 'runboard.sendTestRequest',
   showDeploymentLogs: 'runboard.showDeploymentLogs',
   rollbackDeployment: 'runboard.rollbackDeployment',
   setModelAlias: 'runboard.setModelAlias',
@@ -31,6 +32,7 @@ export const COMMANDS = {
   loadMoreRuns: 'runboard.loadMoreRuns',
   focusView: 'runboard.focusView',
   openProfiles: 'runboard.openProfiles',
+  createProfile: 'runboard.createProfile',
   openWalkthrough: 'runboard.openWalkthrough',
   showLog: 'runboard.showLog',
 } as const;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
-import { Deployments, loadDeploySettings } from '../core/deploy/deployments.ts';
+import { Deployments, loadDeploySettings, type DeploySettings } from '../core/deploy/deployments.ts';
 import { UserError } from '../core/errors.ts';
 import { reconcile } from '../core/launch/reconcile.ts';
 import { Registry } from '../core/registry/registry.ts';
@@ -38,7 +38,6 @@ export class Container extends Disposable {
   private registryInstance: Registry | undefined;
   private deploymentsInstance: Deployments | undefined;
   /** Why `.runboard/deploy.json` or `runboard.deployTargets` could not be used, if so. */
-  private deploySettingsProblem: Error | undefined;
   private readonly opens: vscode.EventEmitter<Store>;
   /** Fires once, when the store has been opened. */
   readonly onDidOpenStore: vscode.Event<Store>;
@@ -109,12 +108,13 @@ export class Container extends Disposable {
 
   /**
    * The one Deployments of this window, so the servers it starts are watched by the object that
-   * stops them. Rejects with the problem of `.runboard/deploy.json` (or `runboard.deployTargets`)
-   * when its targets are broken: deploying needs them.
+   * stops them. Its targets are read again on each call, so a `.runboard/deploy.json` (or
+   * `runboard.deployTargets`) fixed since the last attempt works without a reload; broken ones
+   * reject with their problem: deploying needs them.
    */
   async deployments(): Promise<Deployments> {
     const deployments = await this.deploymentRecords();
-    if (this.deploySettingsProblem) throw this.deploySettingsProblem;
+    deployments.configure(this.deploySettings());
     return deployments;
   }
 
@@ -125,18 +125,21 @@ export class Container extends Disposable {
   async deploymentRecords(): Promise<Deployments> {
     const store = await this.store();
     if (this.deploymentsInstance) return this.deploymentsInstance;
+    const deployments = new Deployments(store, { workspace: this.workspace, settings: {} });
     try {
-      // Targets from runboard.deployTargets add to (and override by name) those of .runboard/deploy.json.
-      const file = loadDeploySettings(this.workspace);
-      const targets = { ...file.targets, ...settings.deployTargets() };
-      this.deploymentsInstance = new Deployments(store, { workspace: this.workspace, settings: { ...file, targets } });
+      deployments.configure(this.deploySettings());
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
-      this.deploySettingsProblem = err;
       this.log.warn(`Deploy targets: ${err.message}`);
-      this.deploymentsInstance = new Deployments(store, { workspace: this.workspace, settings: {} });
     }
-    return this.deploymentsInstance;
+    this.deploymentsInstance = deployments;
+    return deployments;
+  }
+
+  /** Targets from runboard.deployTargets add to (and override by name) those of .runboard/deploy.json. */
+  private deploySettings(): DeploySettings {
+    const file = loadDeploySettings(this.workspace);
+    return { ...file, targets: { ...file.targets, ...settings.deployTargets() } };
   }
 
   /** The glob of the database and its journal files, for a file watcher. */

@@ -3,6 +3,7 @@ import type { ActiveRuns } from './activeRuns.ts';
 import { registerCommands } from './commands/register.ts';
 import { Container } from './container.ts';
 import type { ReportedError } from './reporter.ts';
+import { ProfileDiagnostics } from './profileDiagnostics.ts';
 import { affects, SETTINGS } from './settings.ts';
 import { RunsStatusBar } from './statusBar.ts';
 import { Views } from './views/views.ts';
@@ -52,6 +53,7 @@ export function activate(context: vscode.ExtensionContext): RunboardApi {
     for (const registration of registerCommands(container, views)) container.own(registration);
     for (const registration of registerCompare(container)) container.own(registration);
     for (const registration of registerLineage(container, views)) container.own(registration);
+    if (container.workspace) container.own(new ProfileDiagnostics(container));
 
     container.own(
       vscode.workspace.onDidChangeConfiguration((e) => {

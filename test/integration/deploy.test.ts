@@ -134,6 +134,20 @@ describe('registry and deploy from the editor', function () {
     });
     assert.match(counted, /1 req · 0% err · p50 [\d.]+ ms · p95 [\d.]+ ms/);
 
+    // From the palette or the view: the request opens as a file to edit; Send posts it as edited
+    // (saving it) and the answer opens read-only, nothing to save.
+    await vscode.commands.executeCommand('runboard.testEndpoint', node);
+    const request = await waitFor('the request file', () => vscode.window.activeTextEditor?.document.fileName.endsWith(`deployment-${d.id}.json`) && vscode.window.activeTextEditor);
+    assert.deepEqual((JSON.parse(request.document.getText()) as { instances: number[][] }).instances, expected.rows);
+    const whole = new vscode.Range(request.document.positionAt(0), request.document.positionAt(request.document.getText().length));
+    assert.ok(await request.edit((edit) => edit.replace(whole, JSON.stringify({ instances: [expected.rows[0]] }))));
+    const sent = await vscode.commands.executeCommand<TestEndpointResult | undefined>('runboard.sendTestRequest');
+    assert.equal(sent?.status, 200, JSON.stringify(errors));
+    assert.deepEqual((sent.body as { predictions: number[] }).predictions, [expected.predictions[0]]);
+    assert.equal(request.document.isDirty, false, 'the sent request is saved');
+    const shown = await waitFor('the read-only answer', () => vscode.workspace.textDocuments.find((doc) => doc.uri.scheme === 'runboard-answer'));
+    assert.match(shown.getText(), /"status": 200/);
+
     // Show Logs: the server's output and the request, in a read-only document.
     const logs = await vscode.commands.executeCommand<vscode.TextDocument | undefined>('runboard.showDeploymentLogs', node);
     assert.ok(logs);

@@ -224,3 +224,13 @@ test('names read back from the database reach docker and kubectl only if Runboar
     'kubectl get -n ml deployment runboard-m-1-abcdef12 -o name',
   ]);
 });
+
+test('targets follow changed settings: a broken deploy.json is refused and keeps the targets, a fixed one is taken at once', () => {
+  const { store, workspace } = tempStore();
+  const deployments = new Deployments(store, { workspace, settings: {} });
+  assert.deepEqual(deployments.targetNames().sort(), ['docker', 'kubernetes', 'local']);
+  assert.throws(() => deployments.configure({ targets: { local: { command: ['serve'] } } }), /built in/);
+  assert.deepEqual(deployments.targetNames().sort(), ['docker', 'kubernetes', 'local'], 'a refused change keeps the previous targets');
+  deployments.configure({ targets: { edge: { command: [process.execPath, '-e', ''] } } });
+  assert.deepEqual(deployments.targetNames().sort(), ['docker', 'edge', 'kubernetes', 'local']);
+});

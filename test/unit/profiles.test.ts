@@ -3,7 +3,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
+  addScriptProfile,
   expandProfile,
+  findProfile,
   findProfilesWorkspace,
   getProfile,
   loadProfiles,
@@ -11,6 +13,7 @@ import {
   PARAM_TYPES,
   parseProfiles,
   PROFILE_FIELDS,
+  readProfiles,
   resolveParams,
 } from '../../src/core/launch/profiles.ts';
 import { packageRoot } from '../../src/core/paths.ts';
@@ -127,4 +130,39 @@ test('the JSON schema offers exactly the fields the validator accepts', () => {
   assert.deepEqual(Object.keys(schema.definitions.param.properties).sort(), [...PARAM_FIELDS].sort());
   assert.deepEqual(schema.definitions.param.properties.type.enum, [...PARAM_TYPES]);
   assert.deepEqual(Object.keys(schema.definitions.sweep.properties).sort(), ['grid', 'parallel', 'random']);
+});
+
+test('one broken profile leaves the others usable and names itself; a broken file names the file', () => {
+  const dir = tempDir();
+  mkdirSync(join(dir, '.runboard'));
+  const file = join(dir, '.runboard', 'profiles.json');
+  writeFileSync(file, JSON.stringify({ profiles: { good: { command: ['python3', 'a.py'] }, bad: { command: ['python3', '${param:lrr}'] } } }));
+  const report = readProfiles(dir);
+  assert.deepEqual([...report.profiles.keys()], ['good']);
+  assert.equal(report.problems.length, 1);
+  assert.equal(report.problems[0]!.profile, 'bad');
+  assert.match(report.problems[0]!.message, /profile "bad": command\[1\] uses \$\{param:lrr\}/);
+  assert.equal(getProfile(dir, 'good').command[1], 'a.py');
+  assert.equal(findProfile(dir, 'gone'), undefined);
+  assert.throws(() => getProfile(dir, 'bad'), /param:lrr/);
+  assert.throws(() => loadProfiles(dir), /param:lrr/, 'the strict reading still refuses the file');
+
+  writeFileSync(file, '{ "profiles": ');
+  const broken = readProfiles(dir);
+  assert.equal(broken.profiles.size, 0);
+  assert.equal(broken.problems[0]!.profile, undefined);
+  assert.throws(() => getProfile(dir, 'good'), /not valid JSON/);
+});
+
+test('a profile for a script is added under a free name, once; a file that is not a profiles object is left alone', () => {
+  const first = addScriptProfile(undefined, 'src/train.py');
+  assert.equal(first.name, 'train');
+  assert.deepEqual(parseProfiles(first.text).get('train')?.command, ['${interpreter}', 'src/train.py']);
+  const second = addScriptProfile(first.text, 'other/train.py');
+  assert.equal(second.name, 'train-2');
+  assert.deepEqual([...parseProfiles(second.text).keys()], ['train', 'train-2']);
+  const again = addScriptProfile(second.text, 'src/train.py');
+  assert.deepEqual(again, { text: second.text, name: 'train', existed: true });
+  assert.throws(() => addScriptProfile('{ "profiles": [] }', 'a.py'), /"profiles" must be an object/);
+  assert.throws(() => addScriptProfile('{ "profiles": ', 'a.py'), /not valid JSON .*: fix it, then add the profile/);
 });

@@ -232,3 +232,14 @@ test('a copy that does not match its source registers nothing and leaves no file
   assert.deepEqual(registry.list('churn'), []);
   assert.deepEqual(readdirSync(join(workspace, '.runboard', 'models', 'churn')), []);
 });
+
+test('deploying a model by name alone takes its champion, else its latest version', () => {
+  const { run, registry } = setup();
+  registry.register({ name: 'm', run: run.id, artifact: 'model.pkl' });
+  registry.register({ name: 'm', run: run.id, artifact: 'model.pkl' });
+  assert.equal(registry.resolveForDeploy('m').version, 2, 'no champion: the latest');
+  registry.setAlias('m', 'champion', 1);
+  assert.equal(registry.resolveForDeploy('m').version, 1);
+  assert.equal(registry.resolveForDeploy('m@2').version, 2, 'an explicit version wins');
+  assert.equal(registry.resolve('m').version, 2, 'plain resolution still means the latest');
+});

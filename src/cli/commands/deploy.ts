@@ -78,7 +78,7 @@ export const deployCommand: CliCommand = {
     try {
       const token = ctx.env[TOKEN_ENV] || undefined;
       const deployments = new Deployments(store);
-      const model = deployments.registry.resolve(positionals[0]!);
+      const model = deployments.registry.resolveForDeploy(positionals[0]!);
       warnOfPickle(ctx, pickleWarning(model.storedPath, vouchedVersion(model)));
       const result = await deployments.deploy(model, {
         target: values.target,

@@ -86,7 +86,9 @@ export class Deployments {
   readonly store: Store;
   readonly registry: Registry;
   readonly workspace: string;
-  private readonly targets = new Map<string, DeployTarget>();
+  private targets = new Map<string, DeployTarget>();
+  /** Targets given by the caller rather than by settings (kept when the settings change). */
+  private readonly givenTargets: readonly DeployTarget[];
   /** Deployments this process is stopping, so their exit is not taken for a crash. */
   private readonly stopping = new Set<number>();
 
@@ -94,13 +96,23 @@ export class Deployments {
     this.store = store;
     this.workspace = options.workspace ?? workspaceOf(store.file);
     this.registry = new Registry(store, this.workspace);
-    const settings = options.settings ?? loadDeploySettings(this.workspace);
+    this.givenTargets = options.targets ?? [];
+    this.configure(options.settings ?? loadDeploySettings(this.workspace));
+  }
+
+  /**
+   * Takes the targets of new settings (a fixed or edited deploy.json) without a restart. Throws a
+   * UserError for broken settings and keeps the previous targets; running deployments are unaffected.
+   */
+  configure(settings: DeploySettings): void {
+    const targets = new Map<string, DeployTarget>();
     for (const [name, spec] of Object.entries(settings.targets ?? {})) {
       if (BUILTIN.includes(name)) throw new UserError(`Deploy target "${name}" is built in; give the custom target another name`);
-      this.targets.set(name, customTarget(name, validateCustomTarget(name, spec)));
+      targets.set(name, customTarget(name, validateCustomTarget(name, spec)));
     }
-    for (const t of [localTarget({ python: settings.python, healthTimeoutMs: settings.healthTimeoutMs }), dockerTarget(), kubernetesTarget()]) this.targets.set(t.name, t);
-    for (const t of options.targets ?? []) this.targets.set(t.name, t);
+    for (const t of [localTarget({ python: settings.python, healthTimeoutMs: settings.healthTimeoutMs }), dockerTarget(), kubernetesTarget()]) targets.set(t.name, t);
+    for (const t of this.givenTargets) targets.set(t.name, t);
+    this.targets = targets;
   }
 
   targetNames(): string[] {
@@ -205,7 +217,7 @@ export class Deployments {
   }
 
   private plan(ref: string | ModelVersion, options: DeployOptions): Plan {
-    const model = typeof ref === 'string' ? this.registry.resolve(ref) : ref;
+    const model = typeof ref === 'string' ? this.registry.resolveForDeploy(ref) : ref;
     const target = this.target(options.target ?? 'local');
     const port = options.port ?? 0;
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`Invalid port ${options.port}: give 1–65535, or 0 for any free port`);

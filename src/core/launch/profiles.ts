@@ -83,45 +83,103 @@ export function findProfilesWorkspace(cwd: string, fallback: string): string {
   }
 }
 
-/** Every profile of a workspace; none when the file does not exist. Throws UserError for a broken file. */
-export function loadProfiles(workspace: string): Map<string, Profile> {
+/** A profile that failed validation (`profile` unset: the file itself is unreadable or malformed). */
+export interface ProfileProblem {
+  profile?: string;
+  message: string;
+}
+
+/** The valid profiles of a file, and a problem for each broken one. */
+export interface ProfilesReport {
+  profiles: Map<string, Profile>;
+  problems: ProfileProblem[];
+}
+
+/**
+ * Every valid profile of a workspace and what is wrong with the others: one broken profile never
+ * hides the rest. None when the file does not exist.
+ */
+export function readProfiles(workspace: string): ProfilesReport {
   const file = profilesPath(workspace);
-  if (!existsSync(file)) return new Map();
+  if (!existsSync(file)) return { profiles: new Map(), problems: [] };
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new UserError(`${PROFILES_FILE}: cannot read it: ${(err as Error).message}`);
+    return { profiles: new Map(), problems: [{ message: `${PROFILES_FILE}: cannot read it: ${(err as Error).message}` }] };
   }
-  return parseProfiles(text);
+  return reportProfiles(text);
 }
 
+/** Every profile of a workspace; none when the file does not exist. Throws UserError for any broken profile. */
+export function loadProfiles(workspace: string): Map<string, Profile> {
+  return strictly(readProfiles(workspace));
+}
+
+/** A profile, or undefined when the file does not define it; throws when it (or the file) is broken. */
+export function findProfile(workspace: string, name: string): Profile | undefined {
+  const { profiles, problems } = readProfiles(workspace);
+  const problem = problems.find((p) => p.profile === name || p.profile === undefined);
+  if (problem) throw new UserError(problem.message);
+  return profiles.get(name);
+}
+
+/** One profile; a problem elsewhere in the file does not stop it. */
 export function getProfile(workspace: string, name: string): Profile {
-  const profiles = loadProfiles(workspace);
-  const profile = profiles.get(name);
+  const profile = findProfile(workspace, name);
   if (profile) return profile;
+  const { profiles } = readProfiles(workspace);
   if (profiles.size === 0) {
     throw new UserError(`No profile "${name}": ${profilesPath(workspace)} defines none. Add one under "profiles".`);
   }
   throw new UserError(`No profile "${name}" in ${PROFILES_FILE} (profiles: ${[...profiles.keys()].join(', ')})`);
 }
 
+/** Where a profile's key is written in the text of profiles.json (after `"profiles"`), for editors to point at. */
+export function profileKeyOffset(text: string, name: string): number | undefined {
+  const profilesKey = text.indexOf('"profiles"');
+  if (profilesKey < 0) return undefined;
+  const key = new RegExp(`${JSON.stringify(name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*:`, 'g');
+  key.lastIndex = profilesKey + '"profiles"'.length;
+  const found = key.exec(text);
+  return found ? found.index : undefined;
+}
+
 /** Parses and strictly validates the text of profiles.json; every problem names the profile and the field. */
 export function parseProfiles(text: string): Map<string, Profile> {
+  return strictly(reportProfiles(text));
+}
+
+function strictly({ profiles, problems }: ProfilesReport): Map<string, Profile> {
+  if (problems.length) throw new UserError(problems[0]!.message);
+  return profiles;
+}
+
+/** Validates each profile on its own, so the valid ones stay usable beside a broken one. */
+export function reportProfiles(text: string): ProfilesReport {
+  const profiles = new Map<string, Profile>();
+  const problems: ProfileProblem[] = [];
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new UserError(`${PROFILES_FILE} is not valid JSON: ${(err as Error).message}`);
+    return { profiles, problems: [{ message: `${PROFILES_FILE} is not valid JSON: ${(err as Error).message}` }] };
   }
-  if (!isObject(json)) throw new UserError(`${PROFILES_FILE} must hold an object like { "profiles": { "train": { "command": [...] } } }`);
+  const fileProblem = (message: string): ProfilesReport => ({ profiles, problems: [{ message }] });
+  if (!isObject(json)) return fileProblem(`${PROFILES_FILE} must hold an object like { "profiles": { "train": { "command": [...] } } }`);
   const unknown = Object.keys(json).filter((k) => k !== 'profiles' && k !== '$schema');
-  if (unknown.length) throw new UserError(`${PROFILES_FILE}: unknown field "${unknown[0]}" (expected "profiles")`);
-  if (json.profiles === undefined) return new Map();
-  if (!isObject(json.profiles)) throw new UserError(`${PROFILES_FILE}: "profiles" must be an object mapping names to profiles`);
-  const profiles = new Map<string, Profile>();
-  for (const [name, raw] of Object.entries(json.profiles)) profiles.set(name, validateProfile(name, raw));
-  return profiles;
+  if (unknown.length) return fileProblem(`${PROFILES_FILE}: unknown field "${unknown[0]}" (expected "profiles")`);
+  if (json.profiles === undefined) return { profiles, problems };
+  if (!isObject(json.profiles)) return fileProblem(`${PROFILES_FILE}: "profiles" must be an object mapping names to profiles`);
+  for (const [name, raw] of Object.entries(json.profiles)) {
+    try {
+      profiles.set(name, validateProfile(name, raw));
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      problems.push({ profile: name, message: err.message });
+    }
+  }
+  return { profiles, problems };
 }
 
 function validateProfile(name: string, raw: unknown): Profile {
@@ -436,3 +494,37 @@ export const outputsFor = (outputs: string, runId: number): string => outputs.re
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const isPositiveInt = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) > 0;
+
+/** The result of adding a profile for a script: the new text, and the profile's name. */
+export interface ProfileAddition {
+  text: string;
+  name: string;
+  /** True when a profile already ran the script, so nothing was added. */
+  existed: boolean;
+}
+
+/**
+ * profiles.json with a profile that runs `script` (relative to the workspace) added, named after
+ * it (`train`, else `train-2`, …); the same text when a profile already runs it. Throws the
+ * file's own problem when it is not a profiles object, rather than rewriting it.
+ */
+export function addScriptProfile(text: string | undefined, script: string): ProfileAddition {
+  let json: { profiles?: Record<string, unknown>; [key: string]: unknown };
+  try {
+    json = text === undefined || !text.trim() ? {} : JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`${PROFILES_FILE} is not valid JSON (${(err as Error).message}): fix it, then add the profile`);
+  }
+  if (!isObject(json) || (json.profiles !== undefined && !isObject(json.profiles))) {
+    throw new UserError(`${PROFILES_FILE}: "profiles" must be an object mapping names to profiles`);
+  }
+  const profiles = (json.profiles ??= {});
+  for (const [name, profile] of Object.entries(profiles)) {
+    if (isObject(profile) && Array.isArray(profile.command) && profile.command.includes(script)) return { text: text!, name, existed: true };
+  }
+  const base = script.replace(/^.*[\\/]/, '').replace(/\.py$/, '').replace(/[^\w.-]+/g, '-') || 'script';
+  let name = base;
+  for (let n = 2; name in profiles; n++) name = `${base}-${n}`;
+  profiles[name] = { description: `Run ${script}`, command: ['${interpreter}', script] };
+  return { text: `${JSON.stringify(json, null, 2)}\n`, name, existed: false };
+}

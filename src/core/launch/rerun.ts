@@ -3,7 +3,7 @@ import { UserError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import type { CodeState, Run } from '../store/types.ts';
 import { SWEEP_TAG } from './lifecycle.ts';
-import { expandProfile, loadProfiles, resolveParams } from './profiles.ts';
+import { expandProfile, findProfile, resolveParams } from './profiles.ts';
 import { launch, type LaunchSpec, type RunHandle, type RunOutput } from './runner.ts';
 import { captureCodeState } from './snapshot.ts';
 
@@ -58,7 +58,7 @@ export async function rerun(store: Store, originalId: number, options: { dbPath:
 function profileSettings(original: Run, store: Store, workspace: string, output: RunOutput): Partial<LaunchSpec> {
   if (!original.profile) return {};
   try {
-    const profile = loadProfiles(workspace).get(original.profile);
+    const profile = findProfile(workspace, original.profile);
     if (!profile) {
       output.warning?.(`profile "${original.profile}" no longer exists: re-running the recorded command without its env`);
       return {};

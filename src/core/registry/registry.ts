@@ -8,7 +8,7 @@ import type { Store } from '../store/store.ts';
 import type { CodeState, MetricSummary, Run } from '../store/types.ts';
 import { countHardLinks, ensureRealDir, isInside, realDirExists } from '../io/safePaths.ts';
 import { dataDirOf, workspaceOf } from '../workspace.ts';
-import { loadProfiles } from '../launch/profiles.ts';
+import { findProfile } from '../launch/profiles.ts';
 
 /** What was known about the model's run when it was registered; kept even if the run is deleted. */
 export interface ModelSnapshot {
@@ -92,7 +92,7 @@ export function sha256File(path: string): string {
 /** The promotion gates of a run's profile, evaluated on its metrics now. */
 export function checkGates(store: Store, run: Run, workspace = workspaceOf(store.file)): GateCheck {
   // A profile deleted since the run has no gates left to apply.
-  const gates = run.profile ? (loadProfiles(workspace).get(run.profile)?.gates ?? []) : [];
+  const gates = run.profile ? (findProfile(workspace, run.profile)?.gates ?? []) : [];
   const results = evaluateGates(gates, store.summaries(run.id));
   return { profile: run.profile, results, failing: results.filter((r) => !r.ok) };
 }
@@ -110,6 +110,9 @@ export function enforceGates(check: GateCheck, force: boolean, action: string): 
     check.results,
   );
 }
+
+/** The alias a team gives its best version: what `deploy NAME` serves and what versions are compared with. */
+export const CHAMPION = 'champion';
 
 /** The model registry: numbered versions per name, stored copies, aliases and their history. */
 export class Registry {
@@ -205,6 +208,16 @@ export class Registry {
       throw new UserError(`${name} has no ${/^\d+$/.test(which) ? 'version' : 'alias'} "${which}" (versions 1…${known.latest}${aliases.length ? `; aliases: ${aliases.join(', ')}` : ''})`);
     }
     return found;
+  }
+
+  /**
+   * What `deploy NAME` serves: the version the `champion` alias names when there is one (the
+   * team's pick), else the latest; `NAME@VERSION` and `NAME@ALIAS` as `resolve`.
+   */
+  resolveForDeploy(ref: string): ModelVersion {
+    if (ref.includes('@')) return this.resolve(ref);
+    const champion = this.store.models.aliasVersion(validateName(ref), CHAMPION);
+    return champion === undefined ? this.resolve(ref) : this.resolve(`${ref}@${CHAMPION}`);
   }
 
   /** Points `alias` at `version`, recording the move; null when it already pointed there. */

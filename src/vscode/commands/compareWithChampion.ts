@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
-import type { ModelVersion } from '../../core/registry/registry.ts';
-import { CHAMPION } from '../views/models.ts';
+import { CHAMPION, type ModelVersion } from '../../core/registry/registry.ts';
 import { COMMANDS } from '../commandIds.ts';
 import { optionsOf } from './shared/args.ts';
 import type { CommandSpec } from './command.ts';
@@ -31,6 +30,10 @@ export const compareWithChampionCommand: CommandSpec = {
     const runs: [number, number] = [runOf(champion), runOf(version)];
     if (runs[0] === runs[1]) throw new UserError(`${version.name}@${version.version} and the champion (v${championVersion}) come from the same run ${runs[0]}`);
     await vscode.commands.executeCommand(COMMANDS.compareRuns, runs);
+    const named = (v: ModelVersion): string => `${store.run(v.runId!)?.name ?? 'run'} (#${v.runId})`;
+    void vscode.window.showInformationMessage(
+      `Runboard: comparing the champion ${version.name}@${championVersion}, from ${named(champion)}, with ${version.name}@${version.version}, from ${named(version)}.`,
+    );
     return runs;
   },
 };

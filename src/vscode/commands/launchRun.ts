@@ -1,7 +1,7 @@
 import { basename, extname, isAbsolute, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
-import type { ParamValue } from '../../core/launch/profiles.ts';
+import type { ParamValue, ProfileProblem } from '../../core/launch/profiles.ts';
 import { launch, launchProfile } from '../../core/launch/runner.ts';
 import { chooseInterpreter } from '../python.ts';
 import { COMMANDS } from '../commandIds.ts';
@@ -9,7 +9,7 @@ import { optionsOf } from './shared/args.ts';
 import type { Container } from '../container.ts';
 import type { CommandSpec } from './command.ts';
 import { launchTracked, showStarting, type LaunchResult } from './shared/launching.ts';
-import { profileItem, profilesOf, promptParams } from './shared/prompts.ts';
+import { openProblem, problemItem, profileItem, profilesOf, promptParams } from './shared/prompts.ts';
 
 export interface LaunchRunOptions {
   /** A profile of `.runboard/profiles.json`. */
@@ -82,18 +82,22 @@ export const launchRunCommand: CommandSpec = {
 };
 
 async function promptTarget(container: Container): Promise<Target | undefined> {
-  const profiles = profilesOf(container.workspace);
+  const { profiles, problems } = profilesOf(container.workspace);
   const editor = vscode.window.activeTextEditor;
   const pythonFile = editor && editor.document.uri.scheme === 'file' && (editor.document.languageId === 'python' || editor.document.fileName.endsWith('.py')) ? editor.document : undefined;
-  type Item = vscode.QuickPickItem & { pick?: 'file' | 'create'; profile?: ReturnType<typeof profileItem>['profile'] };
-  const items: Item[] = profiles.map(profileItem);
+  type Item = vscode.QuickPickItem & { pick?: 'file' | 'create'; profile?: ReturnType<typeof profileItem>['profile']; problem?: ProfileProblem };
+  const items: Item[] = [...profiles.map(profileItem), ...problems.map(problemItem)];
   if (pythonFile) {
     items.push({ label: '', kind: vscode.QuickPickItemKind.Separator });
     items.push({ label: '$(file-code) Run current Python file', description: vscode.workspace.asRelativePath(pythonFile.uri), pick: 'file' });
   }
-  if (profiles.length === 0) items.push({ label: '$(new-file) Create a launch profile…', description: '.runboard/profiles.json', pick: 'create' });
-  const picked = await vscode.window.showQuickPick(items, { title: 'Launch Training Run', placeHolder: profiles.length ? 'Pick a profile' : 'No profiles yet' });
+  if (profiles.length === 0 && problems.length === 0) items.push({ label: '$(new-file) Create a launch profile…', description: '.runboard/profiles.json', pick: 'create' });
+  const picked = await vscode.window.showQuickPick(items, { title: 'Launch Training Run', placeHolder: profiles.length ? 'Pick a profile' : 'No launchable profile' });
   if (!picked) return undefined;
+  if (picked.problem) {
+    await openProblem(container.workspace, picked.problem);
+    return undefined;
+  }
   if (picked.pick === 'create') {
     await vscode.commands.executeCommand(COMMANDS.openProfiles);
     return undefined;

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
-import { getProfile, type ParamValue, type Profile } from '../../core/launch/profiles.ts';
+import { getProfile, type ParamValue, type Profile, type ProfileProblem } from '../../core/launch/profiles.ts';
 import { planSweep, startSweep } from '../../core/launch/sweep.ts';
 import type { Run } from '../../core/store/types.ts';
 import { chooseInterpreter } from '../python.ts';
@@ -10,7 +10,7 @@ import { optionsOf } from './shared/args.ts';
 import type { Container } from '../container.ts';
 import type { CommandSpec } from './command.ts';
 import { launchSweepTracked } from './shared/launching.ts';
-import { paramProblem, profileItem, profilesOf } from './shared/prompts.ts';
+import { openProblem, paramProblem, problemItem, profileItem, profilesOf } from './shared/prompts.ts';
 
 export interface LaunchSweepOptions {
   profile?: string;
@@ -85,13 +85,18 @@ export const launchSweepCommand: CommandSpec = {
 type SweepRequest = LaunchSweepOptions & { profile: string };
 
 async function promptSweep(container: Container): Promise<SweepRequest | undefined> {
-  const profiles = profilesOf(container.workspace).filter((p) => p.params.length > 0);
-  if (profiles.length === 0) throw new UserError('No profile with params to sweep: add "params" (and optionally a "sweep" block) to a profile in .runboard/profiles.json');
-  const picked = await vscode.window.showQuickPick(
-    profiles.map((p) => ({ ...profileItem(p), description: p.sweep ? describeSweep(p) : 'no sweep block: define a grid' })),
+  const { profiles: all, problems } = profilesOf(container.workspace);
+  const profiles = all.filter((p) => p.params.length > 0);
+  if (profiles.length === 0 && problems.length === 0) throw new UserError('No profile with params to sweep: add "params" (and optionally a "sweep" block) to a profile in .runboard/profiles.json');
+  const picked = await vscode.window.showQuickPick<vscode.QuickPickItem & { profile?: Profile; problem?: ProfileProblem }>(
+    [...profiles.map((p) => ({ ...profileItem(p), description: p.sweep ? describeSweep(p) : 'no sweep block: define a grid' })), ...problems.map(problemItem)],
     { title: 'Launch Sweep', placeHolder: 'Pick a profile' },
   );
   if (!picked) return undefined;
+  if (!picked.profile) {
+    await openProblem(container.workspace, picked.problem!);
+    return undefined;
+  }
   const profile = getProfile(container.workspace, picked.profile.name);
   let grid: Record<string, ParamValue[]> | undefined;
   if (profile.sweep) {

@@ -12,6 +12,7 @@ import { launchRunCommand } from './launchRun.ts';
 import { launchSweepCommand } from './launchSweep.ts';
 import { loadMoreRunsCommand } from './loadMoreRuns.ts';
 import { openProfilesCommand } from './openProfiles.ts';
+import { createProfileCommand } from './createProfile.ts';
 import { openRunOutputCommand } from './openRunOutput.ts';
 import { openWalkthroughCommand } from './openWalkthrough.ts';
 import { refreshCommand } from './refresh.ts';
@@ -29,6 +30,7 @@ import { sortRunsCommand } from './sortRuns.ts';
 import { stopDeploymentCommand } from './stopDeployment.ts';
 import { stopRunCommand } from './stopRun.ts';
 import { testEndpointCommand } from './testEndpoint.ts';
+import { sendTestRequestCommand } from './sendTestRequest.ts';
 import type { Container } from '../container.ts';
 import type { CommandSpec } from './command.ts';
 import type { Views } from '../views/views.ts';
@@ -46,6 +48,7 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   stopDeploymentCommand,
   copyDeploymentUrlCommand,
   testEndpointCommand,
+  sendTestRequestCommand,
   showDeploymentLogsCommand,
   rollbackDeploymentCommand,
   setModelAliasCommand,
@@ -63,6 +66,7 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   loadMoreRunsCommand,
   focusViewCommand,
   openProfilesCommand,
+  createProfileCommand,
   openWalkthroughCommand,
   showLogCommand,
 ];

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { DeployResult } from '../../core/deploy/deployments.ts';
+import { LIVE_STATUSES, type Deployment } from '../../core/deploy/types.ts';
 import { UserError } from '../../core/errors.ts';
 import { COMMANDS } from '../commandIds.ts';
 import { optionsOf } from './shared/args.ts';
@@ -26,9 +27,9 @@ export const rollbackDeploymentCommand: CommandSpec = {
   async run(container, _views, ...args): Promise<DeployResult | undefined> {
     container.trust.require('roll back a deployment');
     const options = optionsOf<RollbackOptions>(args);
-    const id = deploymentIdOf(args[0]);
-    if (id === undefined) throw new UserError('Rollback needs a deployment: run it from the Deployments view');
     const deployments = await container.deployments();
+    const id = deploymentIdOf(args[0]) ?? (await pickDeployment(deployments.list()));
+    if (id === undefined) return undefined;
     const d = deployments.get(id);
     if (d.version <= 1) throw new UserError(`Nothing to roll back to: ${d.model} has no version older than ${d.version}`);
     if (!options.confirmed) {
@@ -58,3 +59,14 @@ export const rollbackDeploymentCommand: CommandSpec = {
     return result;
   },
 };
+
+/** From the palette: the serving deployments that have an older version to go back to. */
+async function pickDeployment(all: Deployment[]): Promise<number | undefined> {
+  const candidates = all.filter((d) => d.version > 1 && LIVE_STATUSES.includes(d.status));
+  if (candidates.length === 0) throw new UserError('No deployment to roll back: none is serving a version with an older one before it');
+  const picked = await vscode.window.showQuickPick(
+    candidates.map((d) => ({ label: `$(rocket) ${d.model}@${d.version}`, description: `${d.target}${d.url ? ` · ${d.url}` : ''}`, detail: `deployment ${d.id}`, id: d.id })),
+    { title: 'Roll Back Deployment', placeHolder: 'Pick the deployment to roll back' },
+  );
+  return picked?.id;
+}

@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
-import { validateAlias, type AliasMove, type ModelVersion } from '../../core/registry/registry.ts';
-import { CHAMPION } from '../views/models.ts';
+import { CHAMPION, validateAlias, type AliasMove, type ModelVersion } from '../../core/registry/registry.ts';
 import { COMMANDS } from '../commandIds.ts';
 import { optionsOf } from './shared/args.ts';
 import type { CommandSpec } from './command.ts';

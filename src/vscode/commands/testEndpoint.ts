@@ -1,4 +1,8 @@
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
+import { ensureRealDir, writeFileNoFollow } from '../../core/io/safePaths.ts';
+import { dataDirOf } from '../../core/workspace.ts';
 import type { Deployments } from '../../core/deploy/deployments.ts';
 import { LIVE_STATUSES, type Deployment } from '../../core/deploy/types.ts';
 import { UserError } from '../../core/errors.ts';
@@ -56,63 +60,99 @@ export const testEndpointCommand: CommandSpec = {
 
     const token = await tokenOf(container, d, options.token);
     if (token === undefined) return undefined;
-    let sample: Sample | undefined = options.instances ? { instances: parseInstances(JSON.stringify(options.instances)), source: 'given by the caller' } : sampleOf(store, await container.registry(), container.workspace, d);
-    if (!sample) {
-      if (programmatic) throw new UserError(`No sample for deployment ${d.id}: its run recorded no CSV input. Pass { instances: [[…]] }.`);
-      const text = await vscode.window.showInputBox({
-        title: `Test ${d.model}@${d.version}: request body`,
-        prompt: 'The run recorded no CSV input to take a sample from: give the rows to predict',
-        value: EXAMPLE,
-        ignoreFocusOut: true,
-        validateInput: (input) => {
-          try {
-            parseInstances(input);
-            return undefined;
-          } catch (err) {
-            return (err as Error).message;
-          }
-        },
-      });
-      if (text === undefined) return undefined;
-      sample = { instances: parseInstances(text), source: 'typed in' };
-    }
-
-    const url = `${d.url.replace(/\/+$/, '')}/predict`;
-    const started = Date.now();
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ instances: sample.instances }),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-    } catch (err) {
-      throw new UserError(`${url} did not answer: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
-    }
-    const latencyMs = Date.now() - started;
-    const text = await response.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // Not JSON: shown as text.
-    }
-    // A token that the server refuses is not worth keeping.
-    if (response.status === 401) await deploymentTokens(container).delete(d.id);
-    const result: TestEndpointResult = { url, status: response.status, body, instances: sample.instances, source: sample.source, latencyMs };
-    container.log.info(`Test Endpoint: deployment ${d.id} answered ${response.status} in ${latencyMs} ms`);
-    if (options.show !== false) {
-      const exchange = { request: { url, source: sample.source, instances: sample.instances }, status: response.status, latencyMs, response: body };
-      const doc = await vscode.workspace.openTextDocument({ language: 'json', content: `${JSON.stringify(exchange, null, 2)}\n` });
-      await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
-    }
-    return result;
+    if (!programmatic) return openRequest(container, store, d);
+    const sample: Sample | undefined = options.instances ? { instances: parseInstances(JSON.stringify(options.instances)), source: 'given by the caller' } : sampleOf(store, await container.registry(), container.workspace, d);
+    if (!sample) throw new UserError(`No sample for deployment ${d.id}: its run recorded no CSV input. Pass { instances: [[…]] }.`);
+    return send(container, { ...d, url: d.url }, token, sample, options.show !== false);
   },
 };
 
+/** POSTs the rows to the deployment's /predict; shows the exchange read-only when asked. */
+export async function send(container: Container, d: Deployment & { url: string }, token: string, sample: Sample, show: boolean): Promise<TestEndpointResult> {
+  const url = `${d.url.replace(/\/+$/, '')}/predict`;
+  const started = Date.now();
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ instances: sample.instances }),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+  } catch (err) {
+    throw new UserError(`${url} did not answer: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
+  }
+  const latencyMs = Date.now() - started;
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON: shown as text.
+  }
+  // A token that the server refuses is not worth keeping.
+  if (response.status === 401) await deploymentTokens(container).delete(d.id);
+  const result: TestEndpointResult = { url, status: response.status, body, instances: sample.instances, source: sample.source, latencyMs };
+  container.log.info(`Test Endpoint: deployment ${d.id} answered ${response.status} in ${latencyMs} ms`);
+  if (show) {
+    const exchange = { request: { url, source: sample.source, instances: sample.instances }, status: response.status, latencyMs, response: body };
+    await showAnswer(container, d, exchange);
+  }
+  return result;
+}
+
+/** The editable request of a deployment: `.runboard/requests/deployment-<id>.json`. */
+export function requestFileOf(workspace: string, deploymentId: number): string {
+  return join(dataDirOf(workspace), 'requests', `deployment-${deploymentId}.json`);
+}
+
+/** The deployment a request file is for, from its name; undefined for any other file. */
+export function deploymentOfRequest(workspace: string, file: string): number | undefined {
+  const match = /^deployment-(\d+)\.json$/.exec(basename(file));
+  return match && dirname(file) === dirname(requestFileOf(workspace, 0)) ? Number(match[1]) : undefined;
+}
+
+/**
+ * Opens the deployment's request for editing: the last one sent there, else a sample of its run's
+ * data, else an example. It is a real file (ignored by git with the rest of `.runboard/`), so it
+ * closes without a "Save?" and is there next time. Sending is the Send Test Request command.
+ */
+async function openRequest(container: Container, store: Store, d: Deployment): Promise<undefined> {
+  const file = requestFileOf(container.workspace, d.id);
+  if (!existsSync(file)) {
+    const sample = sampleOf(store, await container.registry(), container.workspace, d);
+    ensureRealDir(dataDirOf(container.workspace), dirname(file));
+    writeFileNoFollow(file, sample ? `${JSON.stringify({ instances: sample.instances }, null, 2)}\n` : `${EXAMPLE}\n`);
+  }
+  await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: false });
+  void vscode.window.showInformationMessage(`Edit the request to ${d.model}@${d.version}, then send it (also from the editor's title bar).`, SEND).then((choice) => {
+    if (choice === SEND) void vscode.commands.executeCommand(COMMANDS.sendTestRequest, vscode.Uri.file(file));
+  });
+  return undefined;
+}
+
+const SEND = 'Send';
+const ANSWER_SCHEME = 'runboard-answer';
+const answers = new Map<string, string>();
+let answerProvider: vscode.Disposable | undefined;
+
+/** The exchange in a read-only document (a virtual one: nothing to save when it closes). */
+async function showAnswer(container: Container, d: Deployment, exchange: unknown): Promise<void> {
+  if (!answerProvider) {
+    answerProvider = container.own(
+      vscode.workspace.registerTextDocumentContentProvider(ANSWER_SCHEME, { provideTextDocumentContent: (uri) => answers.get(uri.path) ?? '' }),
+    );
+    container.own({ dispose: () => ((answerProvider = undefined), answers.clear()) });
+  }
+  const path = `/${d.model}@${d.version} answer ${new Date().toISOString().slice(11, 19).replaceAll(':', '.')}.json`;
+  answers.set(path, `${JSON.stringify(exchange, null, 2)}\n`);
+  const document = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: ANSWER_SCHEME, path }));
+  await vscode.languages.setTextDocumentLanguage(document, 'json');
+  await vscode.window.showTextDocument(document, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+}
+
 /** The stored token, else the one given, else asked for once (and checked against the recorded hash). */
-async function tokenOf(container: Container, d: Deployment, given: string | undefined): Promise<string | undefined> {
+export async function tokenOf(container: Container, d: Deployment, given: string | undefined): Promise<string | undefined> {
   const tokens = deploymentTokens(container);
   if (given !== undefined) {
     if (!tokenMatches(d, given)) throw new UserError(`That is not the token of deployment ${d.id}`);

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { formatBytes } from '../../core/format.ts';
 import { parseGate } from '../../core/gates.ts';
 import { lineage } from '../../core/registry/lineage.ts';
-import type { ModelSummary, ModelVersion } from '../../core/registry/registry.ts';
+import { CHAMPION, type ModelSummary, type ModelVersion } from '../../core/registry/registry.ts';
 import type { Store } from '../../core/store/store.ts';
 import type { MetricSummary } from '../../core/store/types.ts';
 import type { Container } from '../container.ts';
@@ -12,7 +12,6 @@ import { Disposable } from '../lifecycle.ts';
 
 export const MODELS_VIEW = 'runboard.models';
 /** The alias Compare with Champion compares against. */
-export const CHAMPION = 'champion';
 /** Metrics shown beside a version. */
 const KEY_METRICS = 2;
 const INPUTS_IN_TOOLTIP = 5;

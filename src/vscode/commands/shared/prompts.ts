@@ -1,10 +1,29 @@
 import * as vscode from 'vscode';
 import { UserError } from '../../../core/errors.ts';
-import { loadProfiles, parseParamValue, type ParamSpec, type ParamValue, type Profile } from '../../../core/launch/profiles.ts';
+import { parseParamValue, profileKeyOffset, profilesPath, readProfiles, type ParamSpec, type ParamValue, type Profile, type ProfileProblem } from '../../../core/launch/profiles.ts';
 
-/** Profiles of the workspace, sorted; throws the core's UserError for a broken file. */
-export function profilesOf(workspace: string): Profile[] {
-  return [...loadProfiles(workspace).values()].sort((a, b) => a.name.localeCompare(b.name));
+/** The valid profiles of the workspace, sorted, and what is wrong with the broken ones. */
+export function profilesOf(workspace: string): { profiles: Profile[]; problems: ProfileProblem[] } {
+  const { profiles, problems } = readProfiles(workspace);
+  return { profiles: [...profiles.values()].sort((a, b) => a.name.localeCompare(b.name)), problems };
+}
+
+/** A broken profile in a pick: listed with its error, so it is not silently missing; picking it opens the file there. */
+export function problemItem(problem: ProfileProblem): vscode.QuickPickItem & { problem: ProfileProblem } {
+  return {
+    label: `$(error) ${problem.profile ?? 'profiles.json'}`,
+    description: 'cannot launch: open profiles.json to fix it',
+    detail: problem.message,
+    problem,
+  };
+}
+
+/** Opens profiles.json at the broken profile (or at the top when the file itself is broken). */
+export async function openProblem(workspace: string, problem: ProfileProblem): Promise<void> {
+  const document = await vscode.workspace.openTextDocument(vscode.Uri.file(profilesPath(workspace)));
+  const offset = problem.profile === undefined ? 0 : (profileKeyOffset(document.getText(), problem.profile) ?? 0);
+  const position = document.positionAt(offset);
+  await vscode.window.showTextDocument(document, { selection: new vscode.Range(position, position) });
 }
 
 export function profileItem(profile: Profile): vscode.QuickPickItem & { profile: Profile } {
