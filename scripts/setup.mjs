@@ -21,6 +21,7 @@ const needs = [
   { pkg: 'chromium', why: 'browser and VS Code tests, npm start', met: () => existsSync(CHROMIUM) },
   { pkg: 'python3-sklearn', why: 'scikit-learn training, deploy and monitoring tests', met: () => pythonImports('sklearn') },
   { pkg: 'python3-pandas', why: 'DataFrame references in monitoring tests', met: () => pythonImports('pandas') },
+  { pkg: 'python3-yaml', why: 'checking the Kubernetes manifests Runboard writes', met: () => pythonImports('yaml') },
 ];
 
 const missing = needs.filter((need) => !need.met());
