@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeState, isFiltered, parseMetricFilter, parseParamFilter, preferredMetric, runQuery, sanitizeState } from '../../src/vscode/views/experiments/state.ts';
+import { describeState, isFiltered, parseMetricFilter, parseParamFilter, preferredMetric, runQuery, sanitizeState, sweepRunsQuery } from '../../src/vscode/views/experiments/state.ts';
 import type { RunFilterState, SortState, ViewState } from '../../src/vscode/views/experiments/state.ts';
 import { buildRun, tempStore } from './helpers.ts';
 
@@ -36,6 +36,18 @@ test("a sweep's runs are listed under the sweep, not beside it", () => {
   buildRun(store, { experiment: 'e', name: 'lr-sweep/1', status: 'finished', parentId: sweep.id });
   assert.deepEqual(page(store, {}), ['lr-sweep', 'delta', 'gamma%', 'beta_1', 'alpha']);
   assert.equal(countRuns(store, {}), 5);
+});
+
+test('filtered by a metric only its runs log, a sweep is shown with just its matching runs under it', () => {
+  const { store } = seeded();
+  const sweep = buildRun(store, { experiment: 'e', name: 'lr-sweep', status: 'finished' });
+  const runs = [0.93, 0.95, 0.96].map((acc, i) => buildRun(store, { experiment: 'e', name: `lr=${i}`, status: 'finished', parentId: sweep.id, series: { val_accuracy: [0.5, acc] } }));
+  const filter: RunFilterState = { metric: parseMetricFilter('val_accuracy >= 0.94') };
+  assert.deepEqual(page(store, filter), ['lr-sweep']);
+  assert.equal(countRuns(store, filter), 1);
+  const state: ViewState = { filter, sort: { by: 'created', descending: true } };
+  assert.deepEqual(store.runPage(sweepRunsQuery(state, sweep.id)).runs.map((r) => r.id), [runs[1]!.id, runs[2]!.id], 'oldest first, only the matching');
+  assert.equal(store.runPage(sweepRunsQuery({ filter: {}, sort: state.sort }, sweep.id)).runs.length, 3, 'unfiltered, every run');
 });
 
 test('filters by status, name (LIKE wildcards are literal), id, param and metric', () => {

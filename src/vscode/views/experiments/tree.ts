@@ -10,7 +10,19 @@ import { settings } from '../../settings.ts';
 import { displayPath, formatDuration, formatNumber, formatTime, SafeMarkdown, statusIcon } from '../format.ts';
 import type { ExperimentNode, ExperimentsNode, GroupKind, GroupNode, MoreNode, RunNode } from './nodes.ts';
 import type { RunPageRow } from '../../../core/store/runQuery.ts';
-import { describeState, isFiltered, preferredMetric, runQuery, sanitizeFilter, sanitizeSort, sanitizeState, type RunFilterState, type SortState, type ViewState } from './state.ts';
+import {
+  describeState,
+  isFiltered,
+  preferredMetric,
+  runQuery,
+  sanitizeFilter,
+  sanitizeSort,
+  sanitizeState,
+  sweepRunsQuery,
+  type RunFilterState,
+  type SortState,
+  type ViewState,
+} from './state.ts';
 import { Disposable } from '../../lifecycle.ts';
 
 export const EXPERIMENTS_VIEW = 'runboard.experiments';
@@ -282,7 +294,8 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
     const run = node.run;
     const group = (kind: GroupKind, count: number): GroupNode => ({ kind: 'group', id: `${node.id}/${kind}`, group: kind, run, count });
     const groups: GroupNode[] = [];
-    if (node.children > 0) groups.push(group('runs', node.children));
+    // Filtered, a sweep shows as the context of its matching runs: only those are listed.
+    if (node.children > 0) groups.push(group('runs', isFiltered(this.viewState.filter) ? store.runPage({ ...sweepRunsQuery(this.viewState, run.id), limit: 0 }).total : node.children));
     groups.push(
       group('params', Object.keys(store.params(run.id)).length),
       group('metrics', Object.keys(store.summaries(run.id)).length),
@@ -298,11 +311,10 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
     const runId = node.run.id;
     const prefix = node.id;
     switch (node.group) {
-      case 'runs':
-        return store
-          .runs({ parentId: runId })
-          .reverse()
-          .map((child) => this.keep(this.runNodes, `${prefix}/${child.id}`, this.readRunNode(store, child, `${prefix}/${child.id}`)));
+      case 'runs': {
+        const runs = isFiltered(this.viewState.filter) ? store.runPage(sweepRunsQuery(this.viewState, runId)).runs : store.runs({ parentId: runId }).reverse();
+        return runs.map((child) => this.keep(this.runNodes, `${prefix}/${child.id}`, this.readRunNode(store, child, `${prefix}/${child.id}`)));
+      }
       case 'params':
         return Object.entries(store.params(runId)).map(([key, value]) => ({ kind: 'param', id: `${prefix}/${key}`, runId, key, value }));
       case 'metrics':
