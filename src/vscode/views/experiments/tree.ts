@@ -4,7 +4,7 @@ import { formatBytes } from '../../../core/format.ts';
 import { SWEEP_TAG } from '../../../core/launch/lifecycle.ts';
 import type { StoreChange } from '../../../core/store/changes.ts';
 import type { Store } from '../../../core/store/store.ts';
-import type { Run } from '../../../core/store/types.ts';
+import type { ArtifactKind, Run } from '../../../core/store/types.ts';
 import type { Container } from '../../container.ts';
 import { settings } from '../../settings.ts';
 import { displayPath, formatDuration, formatNumber, formatTime, SafeMarkdown, statusIcon } from '../format.ts';
@@ -24,6 +24,9 @@ import {
   type ViewState,
 } from './state.ts';
 import { Disposable } from '../../lifecycle.ts';
+import { describeNonFinite } from '../../../core/compare/constants.ts';
+import { firstNonFinite } from '../../../core/compare/nonfinite.ts';
+import { failureText, nonFiniteNotes } from './runProblems.ts';
 
 export const EXPERIMENTS_VIEW = 'runboard.experiments';
 const STATE_KEY = 'runboard.experiments.state';
@@ -384,7 +387,12 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
         item.iconPath = statusIcon(run.status);
         const parts: string[] = [];
         if (node.children > 0) parts.push(`sweep of ${plural(node.children, 'run')}`);
-        if (node.keyMetric) parts.push(`${node.keyMetric.key} ${formatNumber(node.keyMetric.value)}`);
+        const diverged = this.divergence(node);
+        if (diverged) {
+          // A finished run whose key metric went NaN is no success: not a green tick beside "loss NaN".
+          parts.push(diverged);
+          if (run.status === 'finished') item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+        } else if (node.keyMetric) parts.push(`${node.keyMetric.key} ${formatNumber(node.keyMetric.value)}`);
         const duration = runDuration(run);
         if (duration) parts.push(duration);
         if (run.status !== 'finished' && run.status !== 'running') parts.push(run.status);
@@ -439,13 +447,10 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
         item.id = node.id;
         item.description = `${node.artifactKind} · ${formatBytes(node.artifact.size)}`;
         item.contextValue = `artifact.${node.artifactKind}`;
-        if (node.file) {
-          item.resourceUri = vscode.Uri.file(node.file);
-          item.iconPath = vscode.ThemeIcon.File;
-          item.command = { command: 'vscode.open', title: 'Open Artifact', arguments: [vscode.Uri.file(node.file)] };
-        } else {
-          item.iconPath = new vscode.ThemeIcon('file');
-        }
+        // No resourceUri: run folders sit in git-ignored `.runboard/`, and the git decoration would
+        // grey every artifact out as if it were disabled. The icon says the kind instead.
+        item.iconPath = new vscode.ThemeIcon(ARTIFACT_ICONS[node.artifactKind]);
+        if (node.file) item.command = { command: 'vscode.open', title: 'Open Artifact', arguments: [vscode.Uri.file(node.file)] };
         item.tooltip = new SafeMarkdown().field('path', node.file ?? node.artifact.path).field('kind', node.artifactKind).field('size', formatBytes(node.artifact.size)).field('sha256', node.artifact.sha256).md;
         return item;
       }
@@ -490,6 +495,16 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
     }
   }
 
+  /** `loss went NaN at step 15` when the key metric's last value is NaN or ±Infinity (read only then). */
+  private divergence(node: RunNode): string | undefined {
+    const key = node.keyMetric;
+    const store = this.container.openStore;
+    if (!key || Number.isFinite(key.value) || !store) return undefined;
+    const summary = store.summaries(node.run.id)[key.key];
+    const point = summary && firstNonFinite(store, node.run.id, key.key, summary);
+    return point ? describeNonFinite(key.key, point) : undefined;
+  }
+
   /** Run tooltips need params, commit and metrics: read on hover, not for every row. */
   async resolveTreeItem(item: vscode.TreeItem, node: ExperimentsNode): Promise<vscode.TreeItem> {
     if (node.kind !== 'run' || item.tooltip) return item;
@@ -523,6 +538,8 @@ function runDuration(run: Run): string {
   return formatDuration((run.endedAt ?? Date.now()) - run.startedAt);
 }
 
+const ARTIFACT_ICONS: Record<ArtifactKind, string> = { model: 'package', data: 'database', plot: 'graph', other: 'file' };
+
 const plural = (n: number, word: string): string => `${n.toLocaleString()} ${word}${n === 1 ? '' : 's'}`;
 
 export function runTooltip(store: Store, run: Run, workspace: string): vscode.MarkdownString {
@@ -538,7 +555,10 @@ export function runTooltip(store: Store, run: Run, workspace: string): vscode.Ma
   const code = store.codeState(run.id);
   if (code) md.field('Commit', `${code.commit ? code.commit.slice(0, 12) : 'none'}${code.branch ? ` on ${code.branch}` : ''}${code.dirty ? ' + uncommitted changes' : ''}`);
   if (run.runDir) md.field('Output', displayPath(workspace, run.runDir));
-  if (run.error) md.field('Error', run.error);
+  const failure = failureText(run);
+  if (failure?.includes('\n')) md.raw('**Error:**\n').code(failure);
+  else if (failure) md.field('Error', failure);
+  for (const note of nonFiniteNotes(store, run.id)) md.raw('$(warning) ').text(note).raw('  \n');
   const params = Object.entries(store.params(run.id));
   if (params.length) {
     md.raw('\n**Params**  \n');
