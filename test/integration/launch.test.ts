@@ -96,6 +96,13 @@ describe('launching', () => {
     const runs = (await children(await group(parent, 'runs'))) as RunNode[];
     assert.deepEqual(runs.map((r) => r.run.id).sort(), [...result.childIds].sort());
     assert.deepEqual(runs.map((r) => r.run.name).sort(), ['lr=0.1', 'lr=0.3'], 'named by the values that vary');
+    await vscode.commands.executeCommand('runboard.sortRuns', { by: 'metric', metric: 'acc', descending: true });
+    try {
+      const item = (await runboard()).trees.experiments.getTreeItem((await runNode(result.runId))!);
+      assert.match(String(item.description), /best lr=0\.[13] \(acc [\d.]+\)/, 'the sweep names its best run');
+    } finally {
+      await vscode.commands.executeCommand('runboard.sortRuns', { by: 'created' });
+    }
     assert.ok(runs.every((r) => r.run.status === 'finished'));
     assert.equal(await runNode(result.childIds[0]!), undefined, "the sweep's runs are not listed again beside it");
     const tree = (await runboard()).trees.experiments;

@@ -145,6 +145,7 @@ test('gate metrics: from the runs\' profiles, none when profiles.json is broken 
   writeFileSync(file, JSON.stringify({ profiles: { train: { command: ['python3', 't.py'], gates: ['val_accuracy >= 0.9', 'min(loss) < 1'] }, other: { command: ['x'], gates: ['f1 > 0.5'] } } }));
   assert.deepEqual(gateMetrics(workspace, ['train', null]), ['val_accuracy', 'loss']);
   assert.deepEqual(gateMetrics(workspace, [null]), []);
+  assert.deepEqual(gateMetrics(workspace), ['val_accuracy', 'loss', 'f1'], 'every profile when none is named');
   writeFileSync(file, '{ broken');
   assert.deepEqual(gateMetrics(workspace, ['train']), []);
 });

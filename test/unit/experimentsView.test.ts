@@ -86,14 +86,16 @@ test('view state: saved values are sanitized, filters parsed and described', () 
   assert.equal(describeState({ filter: { statuses: ['failed'], param: { key: 'lr', value: '0.1' } }, sort: { by: 'metric', metric: 'loss', descending: false } }), 'filter: failed, lr=0.1 · by loss ↑');
 });
 
-test('the key metric shown is the sorted-by one, else the configured one, else the first by name', () => {
+test("the key metric shown is the sorted-by one, else the configured one, else the profiles' gate metric, else the first by name", () => {
   const { store } = tempStore();
   buildRun(store, { experiment: 'e', name: 'r', status: 'finished', series: { acc: [0.5], loss: [0.25] } });
-  const keyOf = (state: ViewState, configured: string) =>
-    store.runPage(runQuery(state, 'e', { limit: 10, offset: 0 }), { keyMetric: preferredMetric(state, configured) }).runs[0]!.keyMetric;
+  const keyOf = (state: ViewState, configured: string, gate?: string) =>
+    store.runPage(runQuery(state, 'e', { limit: 10, offset: 0 }), { keyMetric: preferredMetric(state, configured, gate) }).runs[0]!.keyMetric;
   const newest: SortState = { by: 'created', descending: true };
   assert.deepEqual(keyOf({ filter: {}, sort: newest }, ''), { key: 'acc', value: 0.5 });
   assert.deepEqual(keyOf({ filter: {}, sort: newest }, 'loss'), { key: 'loss', value: 0.25 });
+  assert.deepEqual(keyOf({ filter: {}, sort: newest }, '', 'loss'), { key: 'loss', value: 0.25 }, 'the gate metric when nothing is configured');
+  assert.deepEqual(keyOf({ filter: {}, sort: newest }, 'acc', 'loss'), { key: 'acc', value: 0.5 }, 'the setting wins over the gate');
   assert.deepEqual(keyOf({ filter: {}, sort: { by: 'metric', metric: 'loss', descending: false } }, 'acc'), { key: 'loss', value: 0.25 });
   assert.deepEqual(keyOf({ filter: {}, sort: newest }, 'missing'), { key: 'acc', value: 0.5 }, 'a run without the configured metric shows its first');
 });

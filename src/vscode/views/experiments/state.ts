@@ -56,9 +56,9 @@ function filterConditions(filter: RunFilterState): Pick<RunQuery, 'statuses' | '
   };
 }
 
-/** The metric shown beside each run: the sorted-by one, else the configured key metric. */
-export function preferredMetric(state: ViewState, configured: string): string | undefined {
-  return state.sort.by === 'metric' ? state.sort.metric : configured || undefined;
+/** The metric shown beside each run: the sorted-by one, else the configured key metric, else the profiles' first gate metric. */
+export function preferredMetric(state: ViewState, configured: string, gateMetric?: string): string | undefined {
+  return state.sort.by === 'metric' ? state.sort.metric : configured || gateMetric;
 }
 
 export const isFiltered = (filter: RunFilterState): boolean =>

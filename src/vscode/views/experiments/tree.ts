@@ -27,6 +27,8 @@ import { Disposable } from '../../lifecycle.ts';
 import { describeNonFinite } from '../../../core/compare/constants.ts';
 import { firstNonFinite } from '../../../core/compare/nonfinite.ts';
 import { failureText, nonFiniteNotes } from './runProblems.ts';
+import { guessDirection } from '../../../core/compare/direction.ts';
+import { gateMetrics } from '../../../core/compare/gateMetrics.ts';
 
 export const EXPERIMENTS_VIEW = 'runboard.experiments';
 const STATE_KEY = 'runboard.experiments.state';
@@ -275,7 +277,7 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
   private page(store: Store, experiment: ExperimentNode): { runs: RunPageRow[]; matching: number } {
     const limit = settings.pageSize() * (this.pages.get(experiment.name) ?? 1);
     const { runs, total } = store.runPage(runQuery(this.viewState, experiment.name, { limit, offset: 0 }), {
-      keyMetric: preferredMetric(this.viewState, settings.keyMetric()),
+      keyMetric: this.preferredMetric(),
     });
     return { runs, matching: total };
   }
@@ -288,7 +290,7 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
   /** The metric shown beside a run, chosen as the page query chooses it: the preferred one, else the first by name. */
   private keyMetric(store: Store, runId: number): RunNode['keyMetric'] {
     const summaries = store.summaries(runId);
-    const preferred = preferredMetric(this.viewState, settings.keyMetric());
+    const preferred = this.preferredMetric();
     const key = preferred !== undefined && summaries[preferred] ? preferred : Object.keys(summaries).sort()[0];
     return key === undefined ? undefined : { key, value: summaries[key]!.last };
   }
@@ -387,6 +389,8 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
         item.iconPath = statusIcon(run.status);
         const parts: string[] = [];
         if (node.children > 0) parts.push(`sweep of ${plural(node.children, 'run')}`);
+        const best = this.bestChild(node);
+        if (best) parts.push(best);
         const diverged = this.divergence(node);
         if (diverged) {
           // A finished run whose key metric went NaN is no success: not a green tick beside "loss NaN".
@@ -493,6 +497,24 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
         return never;
       }
     }
+  }
+
+  /** The metric beside each run: sorted-by, configured, else what the profiles' gates test. */
+  private preferredMetric(): string | undefined {
+    return preferredMetric(this.viewState, settings.keyMetric(), gateMetrics(this.container.workspace)[0]);
+  }
+
+  /**
+   * A sweep's best finished run by the key metric (its direction guessed from the name): the
+   * answer a sweep is run for. One page query, only for sweep rows.
+   */
+  private bestChild(node: RunNode): string | undefined {
+    const key = this.preferredMetric();
+    const store = this.container.openStore;
+    if (node.children === 0 || !key || !store) return undefined;
+    const descending = guessDirection(key) === 'max';
+    const [best] = store.runPage({ parentId: node.run.id, statuses: ['finished'], sort: { by: 'metric', key, descending }, limit: 1, offset: 0 }, { keyMetric: key }).runs;
+    return best?.keyMetric?.key === key && Number.isFinite(best.keyMetric.value) ? `best ${best.name} (${key} ${formatNumber(best.keyMetric.value)})` : undefined;
   }
 
   /** `loss went NaN at step 15` when the key metric's last value is NaN or ±Infinity (read only then). */
