@@ -210,32 +210,30 @@ const seriesPlugin: Plugin<'line'> = {
       drawLine(focused, state.halo, 4.5);
       drawLine(focused, rgba(focused.color), 2.5);
     }
-    // A point (or a bucket holding points) that is NaN or ±Infinity, which the line and envelope
-    // leave out: a triangle on the top edge and a dashed rule down, in the run's color, so where a
-    // series diverged is marked instead of the line just stopping.
+    // Points (or buckets holding points) that are NaN or ±Infinity, which the line and envelope
+    // leave out: each stretch of them gets a triangle on the top edge where it starts and a faint
+    // band across it, in the run's color, so where a series diverged is marked, not just a gap.
     for (const line of state.lines) {
       if (line.hidden || !line.series) continue;
       const { nonfinite, y } = line.series;
-      ctx.fillStyle = ctx.strokeStyle = rgba(line.color, dim && line.runId !== state.focus ? 0.25 : 1);
-      ctx.lineWidth = 1;
+      const color = (alpha: number) => rgba(line.color, (dim && line.runId !== state.focus ? 0.25 : 1) * alpha);
+      const bad = (i: number) => (nonfinite ? nonfinite[i]! > 0 : !Number.isFinite(y[i]!));
       const [from, to] = window(line.x);
       for (let i = from; i < to; i++) {
-        if (nonfinite ? !(nonfinite[i]! > 0) : Number.isFinite(y[i]!)) continue;
-        const at = px(line.x[i]!);
+        if (!bad(i) || (i > from && bad(i - 1))) continue;
+        let end = i;
+        while (end + 1 < to && bad(end + 1)) end++;
+        const a = px(line.x[i]!);
+        const b = px(line.x[end]!);
+        ctx.fillStyle = color(0.1);
+        ctx.fillRect(a, area.top, Math.max(1, b - a), area.bottom - area.top);
+        ctx.fillStyle = color(1);
         ctx.beginPath();
-        ctx.moveTo(at - NONFINITE_MARK, area.top);
-        ctx.lineTo(at + NONFINITE_MARK, area.top);
-        ctx.lineTo(at, area.top + NONFINITE_MARK * 1.6);
+        ctx.moveTo(a - NONFINITE_MARK, area.top);
+        ctx.lineTo(a + NONFINITE_MARK, area.top);
+        ctx.lineTo(a, area.top + NONFINITE_MARK * 1.6);
         ctx.closePath();
         ctx.fill();
-        ctx.save();
-        ctx.globalAlpha = 0.35;
-        ctx.setLineDash([3, 3]);
-        ctx.beginPath();
-        ctx.moveTo(at, area.top + NONFINITE_MARK * 1.6);
-        ctx.lineTo(at, area.bottom);
-        ctx.stroke();
-        ctx.restore();
       }
     }
     ctx.restore();
