@@ -129,7 +129,8 @@ test('best: never a failed, crashed or killed run, never a step-like column; non
   const best = (id: string) => table.columns.find((c) => c.id === id)!.best;
   assert.deepEqual(best('metric.best.loss'), [good.id]);
   assert.deepEqual(best('metric.last.loss'), [good.id]);
-  assert.deepEqual(best('metric.best.epoch'), []);
+  assert.deepEqual(best('metric.last.epoch'), []);
+  assert.equal(table.columns.some((c) => c.id === 'metric.best.epoch'), false, 'a counter has no "best" column');
   const state = compareState(snaps);
   const first = state.runs[2]!.nonfinite.loss!;
   assert.deepEqual(state.runs[2]!.nonfinite, { loss: { step: 2, value: 'NaN' } });

@@ -137,8 +137,9 @@ const isNumeric = (text: string): boolean => text.trim() !== '' && Number.isFini
 
 /**
  * The table: one row per run; columns run id/name/status/experiment, every param (the differing
- * ones first), and per metric its last and best value. Each metric column names the runs with the
- * best value by the metric's direction.
+ * ones first), and per metric its last and best value (a step-like counter: its last only). Each
+ * metric column names the runs with the best value by the metric's direction, among the runs that
+ * did not fail or crash.
  */
 export function buildTable(snapshots: readonly RunSnapshot[], directions: Record<string, Direction>): TableData {
   const metrics = [...new Set(snapshots.flatMap((s) => Object.keys(s.summaries)))].sort();
@@ -161,7 +162,8 @@ export function buildTable(snapshots: readonly RunSnapshot[], directions: Record
   for (const m of metrics) {
     const direction = own(directions, m) ?? 'max';
     const ranked = !isStepLike(m);
-    for (const aggregate of ['last', 'best'] as const) {
+    // A counter's "best" is just its largest value: only its last is shown.
+    for (const aggregate of ranked ? (['last', 'best'] as const) : (['last'] as const)) {
       const values = snapshots.map((s) => aggregateValue(own(s.summaries, m), aggregate, direction));
       // A failed or crashed run's number is no result to pick: it is never best.
       const candidate = (i: number) => ranked && !FAILED_STATUSES.includes(snapshots[i]!.run.status);
