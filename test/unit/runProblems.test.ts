@@ -29,3 +29,9 @@ test('every metric that went NaN or ±Infinity is named with its first such step
   const run = buildRun(store, { series: { loss: [1, 0.5, NaN, Infinity], acc: [0.1, 0.2], grad: [1, -Infinity] } });
   assert.deepEqual(nonFiniteNotes(store, run.id), ['grad went -Infinity at step 1', 'loss went NaN at step 2']);
 });
+
+test('the first non-finite point of a long series is found through the rollups', () => {
+  const { store } = tempStore();
+  const run = buildRun(store, { series: { loss: Array.from({ length: 50_000 }, (_, step) => (step === 31_337 ? NaN : step > 40_000 && step % 7 === 0 ? Infinity : 1)) } });
+  assert.deepEqual(nonFiniteNotes(store, run.id), ['loss went NaN at step 31337']);
+});
