@@ -189,18 +189,36 @@ test('log y over a narrow range: tick labels are distinct and do not overlap', a
   }
 });
 
-test('defaults: the gate metric and val_* charted, a varying param for scatter, no constant axes, no ★ for epoch or a crashed run', async () => {
+test('defaults: the profile gate metric and val_* are charted first', async () => {
   const { cp, close } = await open([alpha, beta, gamma]);
   try {
     await chartDrawn(cp, 'loss');
     const view = await harnessView(cp);
     assert.equal(view.metrics[0], 'val_accuracy', `charts: ${view.metrics.join(', ')}`);
     assert.ok(view.metrics.includes('val_loss'));
-    assert.equal(view.scatterParam, 'lr', 'arch and seed are the same in every run that has them');
+  } finally {
+    await close();
+  }
+});
+
+test('scatter defaults to a param that varies; parallel coordinates leave out params that do not', async () => {
+  const { cp, close } = await open([alpha, beta, gamma]);
+  try {
+    await cp.waitForMessage('rendered', (m) => m.report.view === 'chart');
+    assert.equal((await harnessView(cp)).scatterParam, 'lr', 'arch and seed are the same in every run that has them');
     await cp.page.getByText('Parallel coordinates', { exact: true }).click();
     await cp.waitForMessage('rendered', (m) => m.report.view === 'parallel');
     const label = (await cp.page.locator('.plot-view canvas').first().getAttribute('aria-label')) ?? '';
-    assert.match(label, /Axes: lr, val_accuracy \(last\)/);
+    assert.match(label, /Axes: lr, [a-z_]+ \((last|best)\)\./);
+  } finally {
+    await close();
+  }
+});
+
+test('table: no ★ for a step-like counter or a crashed run, which is marked apart', async () => {
+  const { cp, close } = await open([alpha, beta, gamma]);
+  try {
+    await cp.waitForMessage('rendered', (m) => m.report.view === 'chart');
     await cp.page.getByText('Table', { exact: true }).click();
     await cp.waitForMessage('rendered', (m) => m.report.view === 'table');
     const headers = await cp.page.locator('.runs-table thead th').allInnerTexts();
