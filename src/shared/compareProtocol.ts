@@ -8,9 +8,10 @@
  * round trip. All columns of one series share one buffer.
  */
 
-import type { X_AXES } from '../core/compare/constants.ts';
+import type { NonFinitePoint, X_AXES } from '../core/compare/constants.ts';
 
-export { DEFAULT_POINTS, MAX_POINTS, X_AXES } from '../core/compare/constants.ts';
+export type { NonFinitePoint } from '../core/compare/constants.ts';
+export { DEFAULT_POINTS, describeNonFinite, FAILED_STATUSES, MAX_POINTS, NO_GROUP, orderGroups, X_AXES } from '../core/compare/constants.ts';
 
 /** What the x axis shows. `relative` is seconds since the run started, `wall` epoch ms. */
 export type XAxis = (typeof X_AXES)[number];
@@ -38,6 +39,8 @@ export interface RunInfo {
   /** The run logged an `epoch` metric, so its steps map to epochs. */
   hasEpoch: boolean;
   params: Record<string, string>;
+  /** Per metric that went NaN or ±Infinity: where it first did. */
+  nonfinite: Record<string, NonFinitePoint>;
   /** Per metric with any: points a later value for the same step replaced (a restarted loop). */
   replaced: Record<string, number>;
 }
@@ -50,6 +53,8 @@ export interface CompareState {
   /** Param names of any shown run, sorted. */
   params: string[];
   differingParams: string[];
+  /** Params with more than one value among the runs that have them (scatter, parallel coordinates). */
+  varyingParams: string[];
   directions: Record<string, Direction>;
   /** At least one shown run is running: the host pushes updates. */
   live: boolean;
@@ -204,6 +209,9 @@ export interface RenderedReport {
   series: { runId: number | null; group: string | null; points: number }[];
   /** Milliseconds the render took in the webview. */
   ms: number;
+  /** Charts: whether y was logarithmic, and its tick labels with their pixel heights (overlap checks). */
+  logY?: boolean;
+  yTicks?: { label: string; px: number }[];
 }
 
 // ── host → webview ──────────────────────────────────────────────────────────

@@ -67,8 +67,17 @@ export class ActiveRuns extends Disposable {
     return [...this.entries.keys()];
   }
 
-  /** A terminal showing a run's output: created hidden, shown when `show`. */
+  /**
+   * A terminal showing a run's output: created hidden, shown when `show`. The terminals of runs
+   * that have ended are closed first, so runs do not leave a pile of them behind.
+   */
   openTerminal(runId: number, name: string, pty: RunTerminal, show: boolean): vscode.Terminal {
+    for (const [id, ended] of this.terminals) {
+      if (!ended.pty.hasEnded) continue;
+      this.terminals.delete(id);
+      ended.terminal.dispose();
+      ended.pty.dispose();
+    }
     const terminal = vscode.window.createTerminal({ name, pty, iconPath: new vscode.ThemeIcon('beaker'), isTransient: true });
     this.terminals.set(runId, { terminal, pty });
     if (show) terminal.show(true);

@@ -12,6 +12,12 @@ const BOLD = '\x1b[1m';
 const RESET = '\x1b[0m';
 
 /**
+ * A run terminal's name: the run's own, with its id for runs of the same name. Not prefixed with
+ * "Runboard:" (the beaker icon says whose it is): a narrow tab list cut every name to "Runboar…".
+ */
+export const terminalName = (run: Pick<Run, 'id' | 'name'>): string => `${run.name} #${run.id}`;
+
+/**
  * A run's live output in a terminal. It shows what the process prints (the run folder's
  * stdout.log/stderr.log keep everything); Ctrl-C stops the run as in a shell (SIGTERM, SIGKILL
  * after the grace period), a second Ctrl-C kills it at once. Once the run has ended, any key
@@ -31,6 +37,11 @@ export class RunTerminal extends Disposable implements vscode.Pseudoterminal {
   private readonly err = new StringDecoder('utf8');
   /** Called on each Ctrl-C while the run is live, with how many there were (the second kills at once). */
   onInterrupt: ((count: number) => void) | undefined;
+
+  /** The run has ended: the terminal only shows history, and the next run's terminal replaces it. */
+  get hasEnded(): boolean {
+    return this.ended;
+  }
 
   open(): void {
     this.opened = true;

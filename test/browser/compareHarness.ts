@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../scripts/vscode-test/install.mjs';
-import { CompareSession, type ComparePort } from '../../src/core/compare/session.ts';
+import { CompareSession, type ComparePort, type CompareSessionOptions } from '../../src/core/compare/session.ts';
 import type { Store } from '../../src/core/store/store.ts';
 import type { HostMessage, RenderedReport, WebviewMessage } from '../../src/shared/compareProtocol.ts';
 import { compareHtml } from '../../src/vscode/webviews/compare/html.ts';
@@ -273,14 +273,14 @@ export async function openComparePage(browser: Browser, options: { width?: numbe
  * Wires a real CompareSession over `store` to the page: the page's posts reach the session, the
  * session's messages reach the page. The `ready` the page already sent is replayed.
  */
-export function connectSession(cp: ComparePage, store: Store, runIds: number[], port: Partial<ComparePort> = {}): CompareSession {
+export function connectSession(cp: ComparePage, store: Store, runIds: number[], port: Partial<ComparePort> = {}, options: CompareSessionOptions = {}): CompareSession {
   const session = new CompareSession(store, runIds, {
     post: (m) => void cp.deliver(m).catch(() => {}),
     save: port.save ?? (async () => undefined),
     showCodeDiff: port.showCodeDiff ?? (async () => {}),
     highlighted: port.highlighted,
     log: port.log ?? (() => {}),
-  });
+  }, options);
   let seen = 0;
   const pump = () => {
     while (seen < cp.sent.length) void session.handle(cp.sent[seen++]!);

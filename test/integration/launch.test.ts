@@ -33,7 +33,7 @@ describe('launching', () => {
     const item = (await runboard()).trees.experiments.getTreeItem(node);
     assert.equal(item.contextValue, 'run.finished');
     assert.match(String(item.description), /acc 0\.5507/);
-    assert.ok(vscode.window.terminals.some((t) => t.name === `Runboard: ${run.name}`), 'a terminal named after the run');
+    assert.ok(vscode.window.terminals.some((t) => t.name === `${run.name} #${run.id}`), 'a terminal named after the run');
   });
 
   it('a Python file runs without a profile, named after the file', async () => {
@@ -95,6 +95,14 @@ describe('launching', () => {
     assert.equal(parent.children, 2);
     const runs = (await children(await group(parent, 'runs'))) as RunNode[];
     assert.deepEqual(runs.map((r) => r.run.id).sort(), [...result.childIds].sort());
+    assert.deepEqual(runs.map((r) => r.run.name).sort(), ['lr=0.1', 'lr=0.3'], 'named by the values that vary');
+    await vscode.commands.executeCommand('runboard.sortRuns', { by: 'metric', metric: 'acc', descending: true });
+    try {
+      const item = (await runboard()).trees.experiments.getTreeItem((await runNode(result.runId))!);
+      assert.match(String(item.description), /best lr=0\.[13] \(acc [\d.]+\)/, 'the sweep names its best run');
+    } finally {
+      await vscode.commands.executeCommand('runboard.sortRuns', { by: 'created' });
+    }
     assert.ok(runs.every((r) => r.run.status === 'finished'));
     assert.equal(await runNode(result.childIds[0]!), undefined, "the sweep's runs are not listed again beside it");
     const tree = (await runboard()).trees.experiments;
@@ -102,6 +110,33 @@ describe('launching', () => {
     assert.ok(!(await tree.getChildren(experiment)).some((n) => n.kind === 'more'), 'no "Load more" for runs the page cannot show');
     const groups = (await children(parent)) as { kind: string; count: number }[];
     assert.ok(groups.every((g) => g.kind === 'group' && g.count > 0), 'a sweep shows only the groups it has');
+  });
+
+  it('filtered by a param only its runs have, a sweep is listed with just the matching runs under it', async () => {
+    const result = await vscode.commands.executeCommand<{ runId: number; childIds: number[] }>('runboard.launchSweep', {
+      profile: 'train',
+      grid: { lr: [0.31, 0.71] },
+      params: { epochs: 1 },
+      wait: true,
+    });
+    assert.ok(result);
+    await vscode.commands.executeCommand('runboard.filterRuns', { param: 'lr=0.71' });
+    try {
+      const sweep = await runNode(result.runId);
+      assert.ok(sweep, 'the sweep is shown though it has no lr itself');
+      const runs = (await children(await group(sweep, 'runs'))) as RunNode[];
+      assert.deepEqual(runs.map((r) => r.run.id), [result.childIds[1]]);
+    } finally {
+      await vscode.commands.executeCommand('runboard.clearFilter');
+    }
+  });
+
+  it('a new run closes the terminals of runs that have ended: no pile of them', async () => {
+    const first = await launchTrain({ epochs: 1 });
+    const second = await launchTrain({ epochs: 1 });
+    const named = (r: { runId: number; run: { name: string } }) => `${r.run.name} #${r.runId}`;
+    await waitFor("the ended run's terminal to close", () => !vscode.window.terminals.some((t) => t.name === named(first)));
+    assert.ok(vscode.window.terminals.some((t) => t.name === named(second)), "the new run's terminal is open");
   });
 
   it('re-run starts the same command again and links it to the original', async () => {

@@ -44,7 +44,7 @@ describe('stopping', () => {
   it('Ctrl-C in the run\'s terminal stops it', async () => {
     const { runId, run } = await launchTrain(SLOW, false);
     await whenRunning(runId);
-    const terminal = await waitFor('the run\'s terminal', () => vscode.window.terminals.find((t) => t.name === `Runboard: ${run.name}`));
+    const terminal = await waitFor('the run\'s terminal', () => vscode.window.terminals.find((t) => t.name === `${run.name} #${run.id}`));
     // For a pseudoterminal, sendText arrives in handleInput, as typed keys do.
     terminal.sendText('\x03', false);
     const s = await store();

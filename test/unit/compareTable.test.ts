@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { directionsFor, guessDirection } from '../../src/core/compare/direction.ts';
 import { toCsv } from '../../src/core/compare/csv.ts';
-import { buildTable, compareState, defaultMetrics, loadRuns, snapshot, tableCsv } from '../../src/core/compare/table.ts';
+import { buildTable, compareState, defaultMetrics, isStepLike, loadRuns, snapshot, tableCsv, varyingParams } from '../../src/core/compare/table.ts';
+import { gateMetrics } from '../../src/core/compare/gateMetrics.ts';
+import { describeNonFinite } from '../../src/core/compare/constants.ts';
 import { buildRun, tempStore } from './helpers.ts';
 
 test('direction: guessed from the name, overridable', () => {
@@ -89,8 +93,62 @@ test('names like __proto__ and constructor are metrics and params like any other
   assert.equal(cell(0, 'metric.last.toString'), null);
 });
 
-test('defaultMetrics: loss-like first, then accuracy-like, never epoch, at most four', () => {
-  assert.deepEqual(defaultMetrics(['a', 'acc', 'epoch', 'loss', 'lr', 'val_loss', 'z']), ['loss', 'val_loss', 'acc', 'a']);
+test('defaultMetrics: gate metrics, then validation, then loss-like and accuracy-like; never step-like counters; at most four', () => {
+  assert.deepEqual(defaultMetrics(['a', 'acc', 'epoch', 'global_step', 'loss', 'lr', 'val_loss', 'z']), ['val_loss', 'loss', 'acc', 'a']);
+  const logged = ['accuracy', 'epoch', 'loss', 'train_loss', 'val_accuracy', 'val_loss'];
+  assert.deepEqual(defaultMetrics(logged), ['val_loss', 'val_accuracy', 'loss', 'train_loss']);
+  assert.deepEqual(defaultMetrics(logged, ['accuracy']), ['accuracy', 'val_loss', 'val_accuracy', 'loss']);
+});
+
+test('step-like keys are counters, not results', () => {
+  for (const m of ['epoch', 'step', 'global_step', 'iteration', 'iter', 'trainer/global_step', 'epochs', 'batch_idx']) assert.equal(isStepLike(m), true, m);
+  for (const m of ['loss', 'steps_per_second', 'epoch_loss', 'accuracy']) assert.equal(isStepLike(m), false, m);
+});
+
+test('varying params: a run lacking a param does not make it vary; 0.1 and 0.10 are one value', () => {
+  assert.deepEqual(
+    varyingParams([
+      { lr: '0.1', arch: 'mlp', seed: '1' },
+      { lr: '0.3', arch: 'mlp', seed: '1.0' },
+      { lr: '0.10' },
+    ]),
+    ['lr'],
+  );
+});
+
+test('best: never a failed, crashed or killed run, never a step-like column; non-finite points found', () => {
+  const { store } = tempStore();
+  const good = buildRun(store, { name: 'good', series: { loss: [2, 1], epoch: [0, 1] } });
+  const crashed = buildRun(store, { name: 'crashed', series: { loss: [2, 0.1], epoch: [0, 5] } });
+  const diverged = buildRun(store, { name: 'diverged', series: { loss: [2, 1.5, NaN, Infinity] } });
+  store.markEnded(good.id, { status: 'finished' });
+  store.markEnded(crashed.id, { status: 'crashed' });
+  store.markEnded(diverged.id, { status: 'finished' });
+  const snaps = snapshot(store, loadRuns(store, [good.id, crashed.id, diverged.id]));
+  const table = buildTable(snaps, { loss: 'min', epoch: 'max' });
+  const best = (id: string) => table.columns.find((c) => c.id === id)!.best;
+  assert.deepEqual(best('metric.best.loss'), [good.id]);
+  assert.deepEqual(best('metric.last.loss'), [good.id]);
+  assert.deepEqual(best('metric.last.epoch'), []);
+  assert.equal(table.columns.some((c) => c.id === 'metric.best.epoch'), false, 'a counter has no "best" column');
+  const state = compareState(snaps);
+  const first = state.runs[2]!.nonfinite.loss!;
+  assert.deepEqual(state.runs[2]!.nonfinite, { loss: { step: 2, value: 'NaN' } });
+  assert.deepEqual(state.runs[0]!.nonfinite, {});
+  assert.equal(describeNonFinite('loss', first), 'loss went NaN at step 2');
+});
+
+test('gate metrics: from the runs\' profiles, none when profiles.json is broken or absent', () => {
+  const { workspace } = tempStore();
+  mkdirSync(join(workspace, '.runboard'), { recursive: true });
+  const file = join(workspace, '.runboard', 'profiles.json');
+  assert.deepEqual(gateMetrics(workspace, ['train']), []);
+  writeFileSync(file, JSON.stringify({ profiles: { train: { command: ['python3', 't.py'], gates: ['val_accuracy >= 0.9', 'min(loss) < 1'] }, other: { command: ['x'], gates: ['f1 > 0.5'] } } }));
+  assert.deepEqual(gateMetrics(workspace, ['train', null]), ['val_accuracy', 'loss']);
+  assert.deepEqual(gateMetrics(workspace, [null]), []);
+  assert.deepEqual(gateMetrics(workspace), ['val_accuracy', 'loss', 'f1'], 'every profile when none is named');
+  writeFileSync(file, '{ broken');
+  assert.deepEqual(gateMetrics(workspace, ['train']), []);
 });
 
 test('csv: quoting, formulas defused, numbers and non-finite values', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeState, isFiltered, parseMetricFilter, parseParamFilter, preferredMetric, runQuery, sanitizeState } from '../../src/vscode/views/experiments/state.ts';
+import { describeState, isFiltered, parseMetricFilter, parseParamFilter, preferredMetric, runQuery, sanitizeState, sweepRunsQuery } from '../../src/vscode/views/experiments/state.ts';
 import type { RunFilterState, SortState, ViewState } from '../../src/vscode/views/experiments/state.ts';
 import { buildRun, tempStore } from './helpers.ts';
 
@@ -36,6 +36,18 @@ test("a sweep's runs are listed under the sweep, not beside it", () => {
   buildRun(store, { experiment: 'e', name: 'lr-sweep/1', status: 'finished', parentId: sweep.id });
   assert.deepEqual(page(store, {}), ['lr-sweep', 'delta', 'gamma%', 'beta_1', 'alpha']);
   assert.equal(countRuns(store, {}), 5);
+});
+
+test('filtered by a metric only its runs log, a sweep is shown with just its matching runs under it', () => {
+  const { store } = seeded();
+  const sweep = buildRun(store, { experiment: 'e', name: 'lr-sweep', status: 'finished' });
+  const runs = [0.93, 0.95, 0.96].map((acc, i) => buildRun(store, { experiment: 'e', name: `lr=${i}`, status: 'finished', parentId: sweep.id, series: { val_accuracy: [0.5, acc] } }));
+  const filter: RunFilterState = { metric: parseMetricFilter('val_accuracy >= 0.94') };
+  assert.deepEqual(page(store, filter), ['lr-sweep']);
+  assert.equal(countRuns(store, filter), 1);
+  const state: ViewState = { filter, sort: { by: 'created', descending: true } };
+  assert.deepEqual(store.runPage(sweepRunsQuery(state, sweep.id)).runs.map((r) => r.id), [runs[1]!.id, runs[2]!.id], 'oldest first, only the matching');
+  assert.equal(store.runPage(sweepRunsQuery({ filter: {}, sort: state.sort }, sweep.id)).runs.length, 3, 'unfiltered, every run');
 });
 
 test('filters by status, name (LIKE wildcards are literal), id, param and metric', () => {
@@ -74,14 +86,16 @@ test('view state: saved values are sanitized, filters parsed and described', () 
   assert.equal(describeState({ filter: { statuses: ['failed'], param: { key: 'lr', value: '0.1' } }, sort: { by: 'metric', metric: 'loss', descending: false } }), 'filter: failed, lr=0.1 · by loss ↑');
 });
 
-test('the key metric shown is the sorted-by one, else the configured one, else the first by name', () => {
+test("the key metric shown is the sorted-by one, else the configured one, else the profiles' gate metric, else the first by name", () => {
   const { store } = tempStore();
   buildRun(store, { experiment: 'e', name: 'r', status: 'finished', series: { acc: [0.5], loss: [0.25] } });
-  const keyOf = (state: ViewState, configured: string) =>
-    store.runPage(runQuery(state, 'e', { limit: 10, offset: 0 }), { keyMetric: preferredMetric(state, configured) }).runs[0]!.keyMetric;
+  const keyOf = (state: ViewState, configured: string, gate?: string) =>
+    store.runPage(runQuery(state, 'e', { limit: 10, offset: 0 }), { keyMetric: preferredMetric(state, configured, gate) }).runs[0]!.keyMetric;
   const newest: SortState = { by: 'created', descending: true };
   assert.deepEqual(keyOf({ filter: {}, sort: newest }, ''), { key: 'acc', value: 0.5 });
   assert.deepEqual(keyOf({ filter: {}, sort: newest }, 'loss'), { key: 'loss', value: 0.25 });
+  assert.deepEqual(keyOf({ filter: {}, sort: newest }, '', 'loss'), { key: 'loss', value: 0.25 }, 'the gate metric when nothing is configured');
+  assert.deepEqual(keyOf({ filter: {}, sort: newest }, 'acc', 'loss'), { key: 'acc', value: 0.5 }, 'the setting wins over the gate');
   assert.deepEqual(keyOf({ filter: {}, sort: { by: 'metric', metric: 'loss', descending: false } }, 'acc'), { key: 'loss', value: 0.25 });
   assert.deepEqual(keyOf({ filter: {}, sort: newest }, 'missing'), { key: 'acc', value: 0.5 }, 'a run without the configured metric shows its first');
 });

@@ -54,6 +54,17 @@ test('runPage: param and metric conditions AND together; numbers compare as numb
   assert.deepEqual(ids(store, { params: p('lr=0.1'), metrics: m('accuracy>0') }), [a.id]);
 });
 
+test('runPage: a top-level filter keeps a sweep whose runs match though it has no metric; parentId lists those runs', () => {
+  const { store, a, sweep, child1 } = fixture();
+  const m = (...texts: string[]) => texts.map(parseMetricCondition);
+  assert.deepEqual(ids(store, { experiment: 'vision', topLevelOnly: true, metrics: m('accuracy>=0.9') }), [sweep.id, a.id]);
+  assert.equal(store.runPage(query({ experiment: 'vision', topLevelOnly: true, metrics: m('accuracy>=0.9') })).total, 2);
+  assert.deepEqual(ids(store, { experiment: 'vision', topLevelOnly: true, metrics: m('accuracy>=0.995') }), [], 'no run or sweep run matches');
+  assert.deepEqual(ids(store, { parentId: sweep.id, metrics: m('accuracy>=0.9') }), [child1.id]);
+  assert.deepEqual(ids(store, { parentId: sweep.id }).length, 2);
+  assert.deepEqual(ids(store, { experiment: 'vision', topLevelOnly: true, text: 'sweep' }), [sweep.id], 'the sweep itself still matches by its own name');
+});
+
 test('runPage sorts by name, status, duration, metric and param; runs without the key go last either way', () => {
   const { store, a, b, c, sweep, child1, child2, other } = fixture();
   const sorted = (sort: string) => ids(store, { sort: parseRunSort(sort) });

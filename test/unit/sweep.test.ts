@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Profile } from '../../src/core/launch/profiles.ts';
 import { stopRun } from '../../src/core/launch/stop.ts';
-import { gridPoints, planSweep, startSweep } from '../../src/core/launch/sweep.ts';
+import { gridPoints, planSweep, startSweep, sweepRunNames } from '../../src/core/launch/sweep.ts';
 import type { Run } from '../../src/core/store/types.ts';
 import { tempStore } from './helpers.ts';
 import { PY, waitFor } from './launchHelpers.ts';
@@ -77,6 +77,12 @@ test('grid: the cartesian product, first param slowest, values typed by the prof
   assert.throws(() => planSweep(profile(), {}), /Nothing to sweep: give --grid/);
 });
 
+test('sweep runs are named by the values that vary between points; nothing varying keeps the default name', () => {
+  assert.deepEqual(sweepRunNames(gridPoints({ lr: [0.03, 0.1], seed: [1, 2], opt: ['adam'] })), ['lr=0.03 seed=1', 'lr=0.03 seed=2', 'lr=0.1 seed=1', 'lr=0.1 seed=2']);
+  assert.deepEqual(sweepRunNames([{ lr: 0.012345678 }, { lr: 0.5 }]), ['lr=0.01235', 'lr=0.5']);
+  assert.deepEqual(sweepRunNames([{ lr: 0.1 }]), [undefined]);
+});
+
 test('random search: distinct grid points or samples from ranges, the same for the same seed', () => {
   const grid = { lr: ['0.1', '0.01', '0.001'], depth: ['1', '2', '3', '4'] };
   const a = planSweep(profile(), { grid, random: 5, seed: 42 });
@@ -125,6 +131,7 @@ test('a sweep runs every point as a child of a parent run, at most K at once, an
   const children = store.runs({ parentId: parent.id }).reverse();
   assert.deepEqual(children.map((c) => c.status), Array(5).fill('finished'));
   assert.deepEqual(children.map((c) => store.params(c.id).depth), ['1', '2', '3', '4', '5']);
+  assert.deepEqual(children.map((c) => c.name), ['depth=1', 'depth=2', 'depth=3', 'depth=4', 'depth=5'], 'named by what varies, not run-7…');
   assert.deepEqual(children[0]!.command.slice(2, 6), ['--lr', '0.1', '--depth', '1']);
   assert.equal(maxOverlap(children), 2, 'two at a time, never three');
   assert.ok(store.upstream('run', children[0]!.id).some((e) => e.srcId === parent.id && e.relation === 'child'));

@@ -12,6 +12,8 @@ export interface ChartHost {
   /** Shown runs in order (the order fixes colors). */
   runIds(): number[];
   colorOf(runId: number): Rgb;
+  /** The color of a group-by value: the same in every chart and in the run list. */
+  groupColor(group: string): Rgb;
   nameOf(runId: number): string;
   /** Points of `metric` that a later value for the same step replaced in the run. */
   replacedOf(runId: number, metric: string): number;
@@ -104,6 +106,8 @@ function lowerBound(x: Float64Array, v: number): number {
  */
 /** Half the width of the mark over a bucket holding NaN or ±Infinity, in CSS pixels. */
 const NONFINITE_MARK = 4;
+/** Lines with at most this many points on screen get a dot at every point. */
+const SHORT_LINE = 12;
 
 const seriesPlugin: Plugin<'line'> = {
   id: 'runboardSeries',
@@ -164,22 +168,34 @@ const seriesPlugin: Plugin<'line'> = {
     }
     const drawLine = (line: Line, color: string, width: number) => {
       ctx.strokeStyle = color;
+      ctx.fillStyle = color;
       ctx.lineWidth = width;
       ctx.beginPath();
       const [from, to] = window(line.x);
       const { x, y } = line;
+      const drawable = (i: number) => i >= from && i < to && Number.isFinite(y[i]!) && (!log || y[i]! > 0);
+      // A point with no drawable neighbour is a line of length zero: it gets a dot, as does every
+      // point of a short line, so a metric logged once (a final test score) is never invisible.
+      const dots: number[] = [];
+      const everyPoint = to - from <= SHORT_LINE;
       let open = false;
       for (let i = from; i < to; i++) {
-        const v = y[i]!;
-        if (!Number.isFinite(v) || (log && v <= 0)) {
+        if (!drawable(i)) {
           open = false;
           continue;
         }
-        if (open) ctx.lineTo(px(x[i]!), py(v));
-        else ctx.moveTo(px(x[i]!), py(v));
+        if (open) ctx.lineTo(px(x[i]!), py(y[i]!));
+        else ctx.moveTo(px(x[i]!), py(y[i]!));
         open = true;
+        if (everyPoint || (!drawable(i - 1) && !drawable(i + 1))) dots.push(i);
       }
       ctx.stroke();
+      const radius = Math.max(3, width * 1.6);
+      for (const i of dots) {
+        ctx.beginPath();
+        ctx.arc(px(x[i]!), py(y[i]!), radius, 0, Math.PI * 2);
+        ctx.fill();
+      }
     };
     let focused: Line | null = null;
     for (const line of state.lines) {
@@ -194,20 +210,28 @@ const seriesPlugin: Plugin<'line'> = {
       drawLine(focused, state.halo, 4.5);
       drawLine(focused, rgba(focused.color), 2.5);
     }
-    // A bucket holding NaN or ±Infinity, which its envelope leaves out: a small triangle on the
-    // top edge, in the run's color, so a diverged stretch is not drawn as a calm one.
+    // Points (or buckets holding points) that are NaN or ±Infinity, which the line and envelope
+    // leave out: each stretch of them gets a triangle on the top edge where it starts and a faint
+    // band across it, in the run's color, so where a series diverged is marked, not just a gap.
     for (const line of state.lines) {
-      const nonfinite = line.series?.nonfinite;
-      if (line.hidden || !nonfinite) continue;
-      ctx.fillStyle = rgba(line.color, dim && line.runId !== state.focus ? 0.25 : 1);
+      if (line.hidden || !line.series) continue;
+      const { nonfinite, y } = line.series;
+      const color = (alpha: number) => rgba(line.color, (dim && line.runId !== state.focus ? 0.25 : 1) * alpha);
+      const bad = (i: number) => (nonfinite ? nonfinite[i]! > 0 : !Number.isFinite(y[i]!));
       const [from, to] = window(line.x);
       for (let i = from; i < to; i++) {
-        if (!(nonfinite[i]! > 0)) continue;
-        const at = px(line.x[i]!);
+        if (!bad(i) || (i > from && bad(i - 1))) continue;
+        let end = i;
+        while (end + 1 < to && bad(end + 1)) end++;
+        const a = px(line.x[i]!);
+        const b = px(line.x[end]!);
+        ctx.fillStyle = color(0.1);
+        ctx.fillRect(a, area.top, Math.max(1, b - a), area.bottom - area.top);
+        ctx.fillStyle = color(1);
         ctx.beginPath();
-        ctx.moveTo(at - NONFINITE_MARK, area.top);
-        ctx.lineTo(at + NONFINITE_MARK, area.top);
-        ctx.lineTo(at, area.top + NONFINITE_MARK * 1.6);
+        ctx.moveTo(a - NONFINITE_MARK, area.top);
+        ctx.lineTo(a + NONFINITE_MARK, area.top);
+        ctx.lineTo(a, area.top + NONFINITE_MARK * 1.6);
         ctx.closePath();
         ctx.fill();
       }
@@ -225,6 +249,8 @@ export class MetricChart {
   private readonly body: HTMLElement;
   private readonly selection: HTMLElement;
   private readonly status: HTMLElement;
+  private readonly legend: HTMLElement;
+  private readonly notes: HTMLElement;
   private readonly tooltip: HTMLElement;
   private readonly marker: HTMLElement;
   private chart: Chart<'line'> | null = null;
@@ -249,6 +275,8 @@ export class MetricChart {
     this.tooltip = h('div', { class: 'chart-tooltip', role: 'tooltip', hidden: true });
     this.marker = h('div', { class: 'chart-marker', hidden: true });
     this.status = h('span', { class: 'chart-status', 'aria-live': 'polite' });
+    this.legend = h('ul', { class: 'chart-legend', 'aria-label': `${metric} legend`, hidden: true });
+    this.notes = h('p', { class: 'chart-nonfinite', role: 'note', hidden: true });
     const png = h('button', { class: 'icon-button', type: 'button', title: 'Save as PNG', 'aria-label': `Save ${metric} chart as PNG` }, icon('file-media'));
     const csv = h('button', { class: 'icon-button', type: 'button', title: 'Export shown series as CSV', 'aria-label': `Export ${metric} series as CSV` }, icon('table'));
     png.addEventListener('click', () => this.exportPng());
@@ -258,6 +286,8 @@ export class MetricChart {
       'section',
       { class: 'chart-card', 'aria-label': metric },
       h('header', { class: 'chart-header' }, h('h3', { class: 'chart-title', text: metric }), this.status, h('span', { class: 'spacer' }), png, csv),
+      this.legend,
+      this.notes,
       this.body,
     );
     this.wireInteraction();
@@ -271,19 +301,17 @@ export class MetricChart {
     for (const s of data.runs) this.runs.set(s.runId, s);
     this.groups = data.groups;
     this.query = data.query;
-    this.render();
-    const shown = this.lines.map((l) => ({ runId: l.runId, group: l.group?.group ?? null, points: l.x.length }));
-    this.host.report({ view: 'chart', metric: this.metric, requestId: data.requestId, series: shown, ms: Math.round((performance.now() - started) * 10) / 10 });
+    this.render(started);
     return true;
   }
 
-  /** Rebuilds the lines from the columns (smoothing, axis, scale or data changed) and redraws. */
-  render(): void {
+  /** Rebuilds the lines from the columns (smoothing, axis, scale or data changed), redraws and reports. */
+  render(started = performance.now()): void {
     const view = this.host.view();
     const theme = this.host.theme();
     const lines: Line[] = [];
     if (this.groups) {
-      this.groups.forEach((g, i) => {
+      this.groups.forEach((g) => {
         const lo = new Float64Array(g.x.length);
         const hi = new Float64Array(g.x.length);
         for (let j = 0; j < g.x.length; j++) {
@@ -291,7 +319,7 @@ export class MetricChart {
           hi[j] = g.mean[j]! + g.std[j]!;
         }
         const label = `${view.groupBy} = ${g.group} (${g.runIds.length} run${g.runIds.length === 1 ? '' : 's'})`;
-        lines.push({ label, runId: null, group: g, series: null, x: g.x, y: ema(g.mean, null, view.smoothing), lo, hi, color: theme.palette[i % theme.palette.length]!, hidden: false });
+        lines.push({ label, runId: null, group: g, series: null, x: g.x, y: ema(g.mean, null, view.smoothing), lo, hi, color: this.host.groupColor(g.group), hidden: false });
       });
     } else {
       const hidden = new Set(view.hidden);
@@ -322,8 +350,13 @@ export class MetricChart {
     }
     linesOf.set(this.chart, { lines, focus: view.highlight, halo: theme.background });
     this.chart.update('none');
-    const shown = lines.filter((l) => l.series).length;
-    const enveloped = lines.filter((l) => l.series && !l.series.exact).length;
+    // Only the runs that logged the metric count: a run without it draws nothing.
+    const shown = lines.filter((l) => l.series && l.series.x.length > 0).length;
+    const enveloped = lines.filter((l) => l.series && l.series.x.length > 0 && !l.series.exact).length;
+    this.renderLegend(lines);
+    const notes = nonfiniteNotes(lines);
+    this.notes.hidden = notes === '';
+    this.notes.textContent = notes;
     this.status.textContent = this.groups
       ? `${this.groups.length} group${this.groups.length === 1 ? '' : 's'} · mean ± std`
       : shown === 0
@@ -331,6 +364,15 @@ export class MetricChart {
           ? 'no run logged an epoch metric'
           : 'no data'
         : `${shown} run${shown === 1 ? '' : 's'} · ${enveloped === 0 ? 'every point' : enveloped === shown ? 'min/max envelopes' : `${enveloped} as min/max envelopes`}${this.replacedNote(lines)}`;
+    const drawn = lines.map((l) => ({ runId: l.runId, group: l.group?.group ?? null, points: l.x.length }));
+    this.host.report({ view: 'chart', metric: this.metric, requestId: this.requestId, series: drawn, ms: Math.round((performance.now() - started) * 10) / 10, ...this.axisReport() });
+  }
+
+  /** What the y axis shows, for the rendered report. */
+  private axisReport(): Pick<RenderedReport, 'logY' | 'yTicks'> {
+    const y = this.chart?.scales.y;
+    if (!y) return {};
+    return { logY: y.type === 'logarithmic', yTicks: y.ticks.map((t, i) => ({ label: String(t.label ?? ''), px: Math.round(y.getPixelForTick(i)) })) };
   }
 
   /** The data's extent on each axis: x over visible lines, y over lines and bands within the x range. */
@@ -386,11 +428,13 @@ export class MetricChart {
           afterDataLimits: (scale: Scale) => {
             const x = getLimits().x;
             if (zoom || !x) return;
-            scale.min = x.from;
+            // One x value (a metric logged once): centre it rather than pin it to the left edge.
+            scale.min = x.to > x.from ? x.from : x.from - 1;
             scale.max = x.to > x.from ? x.to : x.from + 1;
           },
           title: { display: true, text: AXIS_LABELS[axis], color: theme.muted, font },
-          ticks: { color: theme.muted, font, maxRotation: 0, autoSkipPadding: 16, callback: (v: string | number) => formatX(axis, Number(v), this.span()) },
+          // Steps are whole numbers: no tick at 28.4 labelled 28 beside the one at 28.
+          ticks: { color: theme.muted, font, maxRotation: 0, autoSkipPadding: 16, precision: axis === 'step' ? 0 : undefined, callback: (v: string | number) => formatX(axis, Number(v), this.span()) },
           grid: { color: theme.grid },
           border: { color: theme.grid },
         },
@@ -400,9 +444,18 @@ export class MetricChart {
             // Lines and bands: a spike inside a bucket never falls off the chart.
             const y = getLimits().y;
             if (!y) return;
-            const pad = y.to > y.from ? 0 : Math.abs(y.from) * 0.1 || 1;
-            scale.min = log ? y.from : y.from - pad;
-            scale.max = log ? (y.to > y.from ? y.to : y.from * 10) : y.to + pad;
+            // A little room above and below, so a point on the extreme is not cut in half by the edge.
+            const pad = y.to > y.from ? (y.to - y.from) * 0.04 : Math.abs(y.from) * 0.1 || 1;
+            const logPad = y.to > y.from ? (y.to / y.from) ** 0.04 : 1;
+            scale.min = log ? y.from / logPad : y.from - pad;
+            scale.max = log ? (y.to > y.from ? y.to * logPad : y.from * 10) : y.to + pad;
+          },
+          // Chart.js puts a log tick at every significant digit: over a narrow range (0.904–0.909)
+          // their labels sit on top of each other. Ours are spaced by the axis' height instead.
+          afterBuildTicks: (scale: Scale) => {
+            if (!log) return;
+            const room = Math.max(2, Math.floor((scale.chart.chartArea?.bottom - scale.chart.chartArea?.top || scale.chart.height - 40) / (font.size * 2.5)));
+            scale.ticks = logTicks(scale.min, scale.max, room).map((value) => ({ value }));
           },
           ticks: { color: theme.muted, font, callback: (v: string | number) => formatNumber(Number(v)) },
           grid: { color: theme.grid },
@@ -604,16 +657,72 @@ export class MetricChart {
     });
   }
 
-  /** The chart on the theme's background (a transparent PNG reads badly elsewhere). */
+  /** Grouped, the legend names each group in its color: the run list's colors are per run. */
+  private renderLegend(lines: readonly Line[]): void {
+    this.legend.hidden = !this.groups;
+    this.legend.replaceChildren(
+      ...(this.groups ? legendEntries(lines) : []).map(({ label, color }) => {
+        const swatch = h('span', { class: 'swatch', 'aria-hidden': 'true' });
+        swatch.style.backgroundColor = rgba(color);
+        return h('li', {}, swatch, h('span', { text: label }));
+      }),
+    );
+  }
+
+  /**
+   * The chart as a picture that stands on its own: the metric as a title above, a legend (and
+   * any non-finite note) below, on the theme's background (a transparent PNG reads badly elsewhere).
+   */
   private exportPng(): void {
     if (!this.chart) return;
+    const theme = this.host.theme();
+    const scale = this.canvas.width / Math.max(1, this.canvas.clientWidth);
+    const font = (px: number, weight = 'normal') => `${weight} ${Math.round(px * scale)}px ${theme.fontFamily}`;
+    const pad = 12 * scale;
+    const titleHeight = 30 * scale;
+    const rowHeight = 20 * scale;
+    const swatch = 10 * scale;
+    const measure = document.createElement('canvas').getContext('2d')!;
+    measure.font = font(12);
+    // Legend entries flow left to right and wrap at the chart's width.
+    const placed: { label: string; color: Rgb; x: number; row: number }[] = [];
+    let x = pad;
+    let row = 0;
+    for (const entry of legendEntries(this.lines.filter((l) => !l.hidden && l.x.length > 0))) {
+      const width = swatch + 6 * scale + measure.measureText(entry.label).width + 16 * scale;
+      if (x + width > this.canvas.width - pad && x > pad) {
+        x = pad;
+        row++;
+      }
+      placed.push({ ...entry, x, row });
+      x += width;
+    }
+    const notes = this.notes.hidden ? '' : (this.notes.textContent ?? '');
+    const legendHeight = (placed.length ? row + 1 : 0) * rowHeight + (notes ? rowHeight : 0) + pad;
     const out = document.createElement('canvas');
     out.width = this.canvas.width;
-    out.height = this.canvas.height;
+    out.height = titleHeight + this.canvas.height + legendHeight;
     const ctx = out.getContext('2d')!;
-    ctx.fillStyle = this.host.theme().background;
+    ctx.fillStyle = theme.background;
     ctx.fillRect(0, 0, out.width, out.height);
-    ctx.drawImage(this.canvas, 0, 0);
+    ctx.textBaseline = 'middle';
+    ctx.fillStyle = theme.foreground;
+    ctx.font = font(15, 'bold');
+    ctx.fillText(this.metric, pad, titleHeight / 2 + 2 * scale);
+    ctx.drawImage(this.canvas, 0, titleHeight);
+    ctx.font = font(12);
+    const top = titleHeight + this.canvas.height;
+    for (const entry of placed) {
+      const y = top + entry.row * rowHeight + rowHeight / 2;
+      ctx.fillStyle = rgba(entry.color);
+      ctx.fillRect(entry.x, y - swatch / 2, swatch, swatch);
+      ctx.fillStyle = theme.foreground;
+      ctx.fillText(entry.label, entry.x + swatch + 6 * scale, y);
+    }
+    if (notes) {
+      ctx.fillStyle = theme.muted;
+      ctx.fillText(notes, pad, top + (placed.length ? row + 1 : 0) * rowHeight + rowHeight / 2);
+    }
     this.host.exportPng(this.metric, out.toDataURL('image/png'));
   }
 
@@ -623,4 +732,61 @@ export class MetricChart {
     this.chart = null;
     this.root.remove();
   }
+}
+
+/** Legend entries of drawn lines: a group says it is a mean ± std. */
+function legendEntries(lines: readonly Line[]): { label: string; color: Rgb }[] {
+  return lines.map((l) => ({ label: l.group ? `${l.label} · mean ± std` : l.label, color: l.color }));
+}
+
+const NONFINITE_NAMES = ['NaN', '+Infinity', '-Infinity'] as const;
+
+/**
+ * Where each run's series went NaN or ±Infinity: the first step of each kind for raw points, the
+ * first bucket holding any for an envelope (which does not say which kind).
+ */
+function nonfiniteNotes(lines: readonly Line[]): string {
+  const notes: string[] = [];
+  for (const line of lines) {
+    const s = line.series;
+    if (!s) continue;
+    const found: string[] = [];
+    if (s.nonfinite) {
+      const i = s.nonfinite.findIndex((n) => n > 0);
+      if (i >= 0) found.push(`NaN/±Infinity from step ${formatNumber(s.step[i]!)}`);
+    } else {
+      for (const name of NONFINITE_NAMES) {
+        const i = s.y.findIndex((v) => String(v) === name.replace('+', ''));
+        if (i >= 0) found.push(`${name} at step ${formatNumber(s.step[i]!)}`);
+      }
+    }
+    if (found.length) notes.push(`${line.label}: ${found.join(', ')}`);
+  }
+  return notes.join(' · ');
+}
+
+/**
+ * Tick values for a log axis, at most `room` of them: decades (with 2 and 5 between when there is
+ * room) over a wide range, evenly spaced round numbers over a narrow one.
+ */
+export function logTicks(min: number, max: number, room: number): number[] {
+  if (!(min > 0) || !(max > min)) return [min];
+  const first = Math.ceil(Math.log10(min) - 1e-9);
+  const last = Math.floor(Math.log10(max) + 1e-9);
+  if (last - first >= 1) {
+    for (const multiples of [[1, 2, 5], [1, 5], [1]]) {
+      const ticks: number[] = [];
+      for (let e = first - 1; e <= last; e++) for (const m of multiples) ticks.push(m * 10 ** e);
+      const inside = ticks.filter((t) => t >= min * (1 - 1e-9) && t <= max * (1 + 1e-9)).map((t) => +t.toPrecision(12));
+      if (inside.length <= room) return inside;
+    }
+    const every = Math.ceil((last - first + 1) / room);
+    return Array.from({ length: last - first + 1 }, (_, i) => first + i).filter((e) => (e - first) % every === 0).map((e) => +(10 ** e).toPrecision(12));
+  }
+  const raw = (max - min) / Math.max(1, room - 1);
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * p).find((x) => x >= raw)!;
+  const ticks: number[] = [];
+  for (let k = Math.ceil(min / step - 1e-9); k * step <= max * (1 + 1e-12); k++) ticks.push(+(k * step).toPrecision(12));
+  return ticks;
 }

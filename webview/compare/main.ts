@@ -13,6 +13,8 @@ import './compare.css';
 import {
   DEFAULT_POINTS,
   defaultViewState,
+  NO_GROUP,
+  orderGroups,
   TABS,
   type CompareState,
   type Direction,
@@ -95,6 +97,7 @@ const chartHost: ChartHost = {
   view: () => view,
   runIds: () => state?.runs.map((r) => r.id) ?? [],
   colorOf: (id) => colors.get(id) ?? theme.palette[0]!,
+  groupColor: (group) => groupColor(group),
   nameOf: (id) => names.get(id) ?? `run ${id}`,
   replacedOf: (id, metric) => {
     const replaced = state?.runs.find((r) => r.id === id)?.replaced;
@@ -126,6 +129,10 @@ const runTable = new RunTable({
     setView({ onlyDiffering: only });
     renderTable();
   },
+  nonfiniteOf: (id, metric) => {
+    const nonfinite = state?.runs.find((r) => r.id === id)?.nonfinite;
+    return nonfinite && Object.hasOwn(nonfinite, metric) ? nonfinite[metric] : undefined;
+  },
 });
 
 const plotHost: PlotHost = {
@@ -145,7 +152,8 @@ const plotHost: PlotHost = {
     const v = col < 0 ? null : table.rows.find((r) => r.runId === id)?.cells[col];
     return typeof v === 'number' ? v : null;
   },
-  axisParams: () => (state?.differingParams.length ? state.differingParams : (state?.params ?? [])),
+  // A param with one value among the runs that have it draws a flat, useless axis.
+  axisParams: () => state?.varyingParams ?? [],
   highlight: (id) => highlight(id, true),
   report,
 };
@@ -245,6 +253,7 @@ groupSelect.addEventListener('change', () => {
   const groupBy = groupSelect.value || null;
   if (groupBy === view.groupBy) return;
   setView({ groupBy });
+  renderRunList();
   requestAll();
 });
 let smoothFrame = 0;
@@ -287,6 +296,22 @@ tabs.addEventListener('vsc-tabs-select', (e) => {
 });
 
 // ── behaviour ───────────────────────────────────────────────────────────────
+function groupOf(runId: number, groupBy: string): string {
+  const params = state?.runs.find((r) => r.id === runId)?.params;
+  return params && Object.hasOwn(params, groupBy) ? params[groupBy]! : NO_GROUP;
+}
+
+/** A group's color is fixed by its place among every group of the shown runs, so all charts agree. */
+function groupColor(group: string): Rgb {
+  const groups = view.groupBy ? orderGroups((state?.runs ?? []).map((r) => groupOf(r.id, view.groupBy!))) : [];
+  return theme.palette[Math.max(0, groups.indexOf(group)) % theme.palette.length]!;
+}
+
+/** The run list is the legend of the runs: grouped, each run shows its group's color. */
+function swatchColor(runId: number): Rgb {
+  return view.groupBy ? groupColor(groupOf(runId, view.groupBy)) : chartHost.colorOf(runId);
+}
+
 function queryFor(metric: string) {
   // At most 2k points per series (the host sends 1–2k, or every point when there are fewer): about
   // one per device pixel of a wide chart; the min/max envelope keeps every spike anyway.
@@ -371,7 +396,7 @@ function renderRunList(): void {
       refreshVisibility();
     });
     const swatch = h('span', { class: 'swatch', 'aria-hidden': 'true' });
-    swatch.style.backgroundColor = rgba(colors.get(run.id)!);
+    swatch.style.backgroundColor = rgba(swatchColor(run.id));
     const name = h('button', { type: 'button', class: 'run-name', title: `${run.name} (#${run.id}, ${run.experiment})` }, swatch, h('span', { class: 'label', text: run.name }));
     name.addEventListener('click', () => highlight(view.highlight === run.id ? null : run.id, true));
     const status = h('span', { class: `status status-${run.status}`, title: run.status, text: run.status === 'running' ? '●' : '' });
@@ -452,7 +477,7 @@ function applyState(next: CompareState, fresh: boolean, defaults: string[] = [])
     if (view.groupBy !== null && !next.params.includes(view.groupBy)) patch.groupBy = null;
     if (view.xAxis === 'epoch' && !next.runs.some((r) => r.hasEpoch)) Object.assign(patch, { xAxis: 'step', zoom: null });
     if (!view.metric || !known.has(view.metric)) patch.metric = defaults[0] ?? next.metrics[0] ?? null;
-    if (!view.scatterParam || !next.params.includes(view.scatterParam)) patch.scatterParam = next.differingParams[0] ?? next.params[0] ?? null;
+    if (!view.scatterParam || !next.params.includes(view.scatterParam)) patch.scatterParam = next.varyingParams[0] ?? next.params[0] ?? null;
     setView(patch);
     const ids = new Set(next.runs.map((r) => r.id));
     if (view.hidden.some((id) => !ids.has(id))) setView({ hidden: view.hidden.filter((id) => ids.has(id)) });

@@ -13,7 +13,7 @@ export interface PlotHost {
   paramOf(runId: number, param: string): string | undefined;
   /** The metric's value of a run by the view's aggregate (last or best), or null. */
   metricValue(runId: number, metric: string): number | null;
-  /** Params to show as axes: the differing ones, else all. */
+  /** Params to show as axes: those that vary among the runs. */
   axisParams(): string[];
   highlight(runId: number | null): void;
   report(report: RenderedReport): void;
@@ -237,6 +237,7 @@ export class ParallelPlot {
       drawLine(line, theme.background, 5);
       drawLine(line, rgba(host.colorOf(line.runId)), 3);
     }
+    this.canvas.setAttribute('aria-label', `Parallel coordinates. Axes: ${axes.map((a) => a.label).join(', ')}. Arrow keys move the highlight between runs.`);
     this.caption.textContent = `${runIds.length} runs over ${params.length} param${params.length === 1 ? '' : 's'}${metric ? ` and ${metric}` : ''}. Click a line to highlight its run.`;
     host.report({ view: 'parallel', metric, requestId: null, series: this.lines.map((l) => ({ runId: l.runId, group: null, points: l.points.filter(Boolean).length })), ms: performance.now() - started });
   }

@@ -1,4 +1,4 @@
-import type { CellValue, Direction, TableColumn, TableData, ViewState } from '../../src/shared/compareProtocol.ts';
+import { describeNonFinite, FAILED_STATUSES, type CellValue, type Direction, type NonFinitePoint, type TableColumn, type TableData, type ViewState } from '../../src/shared/compareProtocol.ts';
 import { clear, formatValue, h, icon } from './dom.ts';
 import { rgba, type Rgb } from './theme.ts';
 
@@ -11,6 +11,8 @@ export interface TableHost {
   codeDiff(a: number, b: number): void;
   exportCsv(): void;
   setOnlyDiffering(only: boolean): void;
+  /** Where a run's metric first went NaN or ±Infinity, if it did. */
+  nonfiniteOf(runId: number, metric: string): NonFinitePoint | undefined;
 }
 
 const cellText = (v: CellValue, column: TableColumn): string =>
@@ -114,8 +116,12 @@ export class RunTable {
     }
 
     const tbody = h('tbody');
+    const statusColumn = data.columns.findIndex((c) => c.id === 'run.status');
     for (const row of rows) {
-      const tr = h('tr', { tabindex: 0, 'data-run': row.runId, class: row.runId === view.highlight ? 'highlighted' : null, 'aria-selected': row.runId === view.highlight ? 'true' : 'false' });
+      // A failed or crashed run is set apart (and the host never ranks it best).
+      const failed = FAILED_STATUSES.includes(String(row.cells[statusColumn]));
+      const classes = [row.runId === view.highlight ? 'highlighted' : '', failed ? 'failed' : ''].filter(Boolean).join(' ');
+      const tr = h('tr', { tabindex: 0, 'data-run': row.runId, class: classes || null, 'aria-selected': row.runId === view.highlight ? 'true' : 'false' });
       const box = h('input', { type: 'checkbox', 'aria-label': `Select run ${row.runId} for code diff` });
       box.checked = this.selected.has(row.runId);
       box.addEventListener('click', (e) => e.stopPropagation());
@@ -136,7 +142,11 @@ export class RunTable {
       for (const { c, i } of visible) {
         const v = row.cells[i]!;
         const best = c.best.includes(row.runId);
-        const td = h('td', { class: `${c.kind}${c.differing ? ' differing' : ''}${c.numeric ? ' numeric' : ''}${best ? ' best' : ''}` });
+        const nonfinite = c.metric ? this.host.nonfiniteOf(row.runId, c.metric) : undefined;
+        const td = h('td', {
+          class: `${c.kind}${c.differing ? ' differing' : ''}${c.numeric ? ' numeric' : ''}${best ? ' best' : ''}${nonfinite ? ' nonfinite' : ''}`,
+          title: nonfinite ? describeNonFinite(c.metric!, nonfinite) : null,
+        });
         if (c.id === 'run.name') {
           const swatch = h('span', { class: 'swatch', 'aria-hidden': 'true' });
           swatch.style.backgroundColor = rgba(this.host.colorOf(row.runId));
@@ -144,6 +154,7 @@ export class RunTable {
         }
         td.append(h('span', { text: cellText(v, c) }));
         if (best) td.append(icon('star-full'), h('span', { class: 'sr-only', text: ' (best)' }));
+        if (nonfinite) td.append(icon('warning'), h('span', { class: 'sr-only', text: ` (${describeNonFinite(c.metric!, nonfinite)})` }));
         tr.append(td);
       }
       const toggle = () => this.host.highlight(view.highlight === row.runId ? null : row.runId);

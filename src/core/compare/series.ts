@@ -1,7 +1,7 @@
 import type { Store } from '../store/store.ts';
 import { MAX_TIER, MIN_TIER } from '../store/metrics.ts';
 import type { EnvelopeBucket, Run, SeriesPoint } from '../store/types.ts';
-import { DEFAULT_POINTS, MAX_POINTS } from './constants.ts';
+import { DEFAULT_POINTS, MAX_POINTS, NO_GROUP, orderGroups } from './constants.ts';
 import { own } from '../own.ts';
 import type { GroupSeries, RunSeries, SeriesData, SeriesQuery, XAxis, XRange } from '../../shared/compareProtocol.ts';
 import { EPOCH_METRIC } from './table.ts';
@@ -295,7 +295,7 @@ export function groupSeries(
   if (!extent) return [];
   const byGroup = new Map<string, RunSeries[]>();
   for (const s of series) {
-    const key = own(paramsOf(s.runId), groupBy) ?? '(none)';
+    const key = own(paramsOf(s.runId), groupBy) ?? NO_GROUP;
     let list = byGroup.get(key);
     if (!list) byGroup.set(key, (list = []));
     list.push(s);
@@ -307,11 +307,7 @@ export function groupSeries(
   const cells = Math.max(1, xAxis === 'step' ? Math.ceil((span + 1) / width) : points);
   const cellX = (c: number) => (xAxis === 'step' ? lo + c * width + (width - 1) / 2 : lo + (c + 0.5) * width);
 
-  const keys = [...byGroup.keys()];
-  const numeric = keys.every((k) => k !== '(none)' && Number.isFinite(Number(k)));
-  keys.sort((a, b) => (numeric ? Number(a) - Number(b) : a.localeCompare(b)));
-
-  return keys.map((group) => {
+  return orderGroups(byGroup.keys()).map((group) => {
     const members = byGroup.get(group)!;
     const sum = new Float64Array(cells);
     const sumSq = new Float64Array(cells);

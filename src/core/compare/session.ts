@@ -7,6 +7,7 @@ import { X_AXES } from './constants.ts';
 import { buildTable, compareState, defaultMetrics, loadRuns, snapshot, tableCsv, type RunSnapshot } from './table.ts';
 import { clampPoints, SeriesReader, seriesCsv } from './series.ts';
 import { runEvaluations } from './evaluation.ts';
+import { gateMetrics } from './gateMetrics.ts';
 
 /** What the session needs from whoever shows the webview (the VS Code panel, or a test page). */
 export interface ComparePort {
@@ -24,6 +25,8 @@ export interface CompareSessionOptions {
   refreshMs?: number;
   /** While a shown run is running, the store is also polled this often for writes made by other processes (default 2000). */
   pollMs?: number;
+  /** The workspace whose profiles' gate metrics are charted first on a fresh panel ('' or absent: none). */
+  workspace?: string;
 }
 
 /** Messages kept while the webview is not ready; everything else is rebuilt on `ready`. */
@@ -40,6 +43,7 @@ export class CompareSession implements Disposable {
   private readonly reader: SeriesReader;
   private readonly refreshMs: number;
   private readonly pollMs: number;
+  private readonly workspace: string;
   private runIds: number[];
   private runs: Run[] = [];
   private snaps: RunSnapshot[] = [];
@@ -67,6 +71,7 @@ export class CompareSession implements Disposable {
     this.reader = new SeriesReader(store);
     this.refreshMs = options.refreshMs ?? 1000;
     this.pollMs = options.pollMs ?? 2000;
+    this.workspace = options.workspace ?? '';
     this.runIds = [...runIds];
     this.reload();
     this.subscription = store.onDidChange((change) => this.onStoreChange(change));
@@ -227,7 +232,8 @@ export class CompareSession implements Disposable {
 
   private sendInit(): void {
     const state = compareState(this.snaps, this.overrides);
-    this.post({ type: 'init', state, defaultMetrics: defaultMetrics(state.metrics) });
+    const gates = gateMetrics(this.workspace, this.runs.map((r) => r.profile));
+    this.post({ type: 'init', state, defaultMetrics: defaultMetrics(state.metrics, gates) });
     this.post({ type: 'table', table: buildTable(this.snaps, state.directions) });
   }
 
@@ -294,7 +300,7 @@ export class CompareSession implements Disposable {
     if (!this.ready || this.disposed) return;
     try {
       for (const run of loadRuns(this.store, this.runIds)) {
-        const sig = signature({ run, params: {}, summaries: this.store.summaries(run.id) });
+        const sig = signature({ run, summaries: this.store.summaries(run.id) });
         const before = this.signatures.get(run.id);
         if (before === sig) continue;
         if (before?.split('|')[1] !== sig.split('|')[1]) {
@@ -316,7 +322,7 @@ export class CompareSession implements Disposable {
 }
 
 /** A run's status and how many points it has: a change means a refresh. */
-function signature(s: RunSnapshot): string {
+function signature(s: Pick<RunSnapshot, 'run' | 'summaries'>): string {
   let points = 0;
   let lastStep = 0;
   for (const m of Object.values(s.summaries)) {

@@ -70,6 +70,17 @@ function typedGrid(profile: Profile, grid: Record<string, ParamValue[]>): Record
   );
 }
 
+/**
+ * A sweep's runs named by the values that vary between its points (`lr=0.03 seed=1`), so the
+ * tree and the compare panel say what each run tried instead of run-7…run-12. Undefined (the
+ * default name) when nothing varies. Sampled numbers are cut to four significant digits.
+ */
+export function sweepRunNames(points: readonly Point[]): (string | undefined)[] {
+  const keys = [...new Set(points.flatMap((p) => Object.keys(p)))].filter((k) => new Set(points.map((p) => String(p[k]))).size > 1);
+  const show = (v: ParamValue) => (typeof v === 'number' && !Number.isInteger(v) ? String(+v.toPrecision(4)) : String(v));
+  return points.map((p) => (keys.length ? keys.filter((k) => Object.hasOwn(p, k)).map((k) => `${k}=${show(p[k]!)}`).join(' ') : undefined));
+}
+
 /** Every combination, the first param varying slowest. */
 export function gridPoints(grid: Record<string, readonly ParamValue[]>): Point[] {
   return Object.entries(grid).reduce<Point[]>((points, [name, values]) => points.flatMap((p) => values.map((v) => ({ ...p, [name]: v }))), [{}]);
@@ -169,8 +180,11 @@ export function startSweep(store: Store, options: SweepOptions, output: SweepOut
   const description = { points: plan.points.length, parallel: plan.parallel, seed: plan.seed, grid: plan.grid, random: sampled };
   store.setTags(parent.id, { [LAUNCHER_TAG]: process.pid, [SWEEP_TAG]: JSON.stringify(description) });
   claimRun(store, parent.id);
+  const names = sweepRunNames(plan.points);
   const children = specs.map((spec, i) => {
-    const child = queueRun(store, { ...spec, parentId: parent.id, name: options.name ? `${options.name}-${i + 1}` : undefined });
+    const varying = names[i];
+    const name = options.name ? (varying ? `${options.name} ${varying}` : `${options.name}-${i + 1}`) : varying;
+    const child = queueRun(store, { ...spec, parentId: parent.id, name });
     specs[i] = { ...spec, parentId: parent.id, runId: child.id };
     return child;
   });

@@ -39,8 +39,13 @@ export interface RunQuery {
   /** Every condition must hold (AND). */
   params?: readonly ParamCondition[];
   metrics?: readonly MetricCondition[];
-  /** Leaves out a sweep's runs, which are listed under the sweep. */
+  /**
+   * Leaves out a sweep's runs, which are listed under the sweep. A sweep then matches when it or
+   * one of its runs does: a filter on a metric only its runs log still finds it.
+   */
   topLevelOnly?: boolean;
+  /** Only the runs of this sweep. */
+  parentId?: number;
   sort: RunSort;
   limit: number;
   offset: number;
@@ -186,7 +191,22 @@ function where(query: RunQuery): Filter {
     conditions.push('e.name = @experiment');
     args.experiment = query.experiment;
   }
-  if (query.topLevelOnly) conditions.push('r.parent_id IS NULL');
+  if (query.parentId !== undefined) {
+    conditions.push('r.parent_id = @parentId');
+    args.parentId = query.parentId;
+  }
+  const matches = matchConditions(query, args);
+  if (query.topLevelOnly) {
+    conditions.push('r.parent_id IS NULL');
+    // The subquery's `r` is the child (it shadows the outer one); uncorrelated, it runs once.
+    if (matches.length) conditions.push(`(${matches.join(' AND ')} OR r.id IN (SELECT r.parent_id FROM runs r WHERE r.parent_id IS NOT NULL AND ${matches.join(' AND ')}))`);
+  } else conditions.push(...matches);
+  return { where: conditions.length ? conditions.join(' AND ') : '1', args };
+}
+
+/** What a run itself must satisfy (status, name, params, metrics), on the alias `r`. */
+function matchConditions(query: RunQuery, args: Record<string, unknown>): string[] {
+  const conditions: string[] = [];
   if (query.statuses?.length) {
     conditions.push(`r.status IN (${query.statuses.map((_, i) => `@status${i}`).join(', ')})`);
     query.statuses.forEach((s, i) => (args[`status${i}`] = s));
@@ -216,7 +236,7 @@ function where(query: RunQuery): Filter {
     conditions.push(`EXISTS (SELECT 1 FROM metric_summaries s WHERE s.run_id = r.id
       AND s.key_id = (SELECT id FROM metric_keys WHERE name = @metricKey${i}) AND s.last ${SQL_OP[m.op]} @metricValue${i})`);
   });
-  return { where: conditions.length ? conditions.join(' AND ') : '1', args };
+  return conditions;
 }
 
 /** Sort keys as (expression, direction); the run id, newest first, breaks ties. (By metric: RunQueries.metricSortedRows.) */

@@ -6,7 +6,7 @@ import type { Store } from '../../../core/store/store.ts';
 import type { Run } from '../../../core/store/types.ts';
 import { settings } from '../../settings.ts';
 import type { Container } from '../../container.ts';
-import { RunTerminal } from '../../runTerminal.ts';
+import { RunTerminal, terminalName } from '../../runTerminal.ts';
 
 export interface LaunchPresentation {
   /** Create a terminal with the live output (default true). */
@@ -48,7 +48,7 @@ export async function launchTracked(container: Container, start: (output: RunOut
   pty.info(`run ${run.id} (${run.name}): ${run.command.join(' ')}`);
   pty.onInterrupt = (count) => void handle.stop(count === 1 ? settings.stopGraceMs() : 0);
   container.runs.add({ runId: run.id, kind: 'run', stop: (graceMs) => handle.stop(graceMs), done: handle.done });
-  if (presentation.terminal !== false) container.runs.openTerminal(run.id, `Runboard: ${run.name}`, pty, presentation.interactive === true);
+  if (presentation.terminal !== false) container.runs.openTerminal(run.id, terminalName(run), pty, presentation.interactive === true);
   handle.done.then(
     (ended) => {
       pty.end(ended);
@@ -82,7 +82,7 @@ export function launchSweepTracked(container: Container, start: (output: SweepOu
   pty.info(`sweep ${parent.id} (${parent.name}): ${children.length} runs`);
   pty.onInterrupt = (count) => void sweep.stop(count === 1 ? settings.stopGraceMs() : 0);
   container.runs.add({ runId: parent.id, kind: 'sweep', stop: (graceMs) => sweep.stop(graceMs), done: sweep.done });
-  if (presentation.terminal !== false) container.runs.openTerminal(parent.id, `Runboard: ${parent.name}`, pty, presentation.interactive === true);
+  if (presentation.terminal !== false) container.runs.openTerminal(parent.id, terminalName(parent), pty, presentation.interactive === true);
   sweep.done.then(
     (ended) => pty.end(ended),
     (err: Error) => log.error(`Sweep ${parent.id} failed to finish`, err),

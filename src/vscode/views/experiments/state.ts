@@ -31,23 +31,34 @@ export const DEFAULT_SORT: SortState = { by: 'created', descending: true };
  * shape (older workspaces hold it), so it is mapped here rather than stored as a RunQuery.
  */
 export function runQuery(state: ViewState, experiment: string, page: { limit: number; offset: number }): RunQuery {
-  const { filter, sort } = state;
+  const { sort } = state;
   return {
     experiment,
-    // A sweep's runs are listed under the sweep, not again beside it.
+    // A sweep's runs are listed under the sweep, not again beside it (the sweep matches when one of them does).
     topLevelOnly: true,
-    ...(filter.statuses?.length ? { statuses: filter.statuses } : {}),
-    ...(filter.text ? { text: filter.text } : {}),
-    ...(filter.param ? { params: [{ key: filter.param.key, op: '=', value: filter.param.value }] } : {}),
-    ...(filter.metric ? { metrics: [filter.metric] } : {}),
+    ...filterConditions(state.filter),
     sort: sort.by === 'metric' ? { by: 'metric', key: sort.metric, descending: sort.descending } : { by: sort.by, descending: sort.descending },
     ...page,
   };
 }
 
-/** The metric shown beside each run: the sorted-by one, else the configured key metric. */
-export function preferredMetric(state: ViewState, configured: string): string | undefined {
-  return state.sort.by === 'metric' ? state.sort.metric : configured || undefined;
+/** A sweep's runs that match the filter, oldest first (all of them: a sweep is not paged). */
+export function sweepRunsQuery(state: ViewState, parentId: number): RunQuery {
+  return { parentId, ...filterConditions(state.filter), sort: { by: 'created', descending: false }, limit: -1, offset: 0 };
+}
+
+function filterConditions(filter: RunFilterState): Pick<RunQuery, 'statuses' | 'text' | 'params' | 'metrics'> {
+  return {
+    ...(filter.statuses?.length ? { statuses: filter.statuses } : {}),
+    ...(filter.text ? { text: filter.text } : {}),
+    ...(filter.param ? { params: [{ key: filter.param.key, op: '=', value: filter.param.value }] } : {}),
+    ...(filter.metric ? { metrics: [filter.metric] } : {}),
+  };
+}
+
+/** The metric shown beside each run: the sorted-by one, else the configured key metric, else the profiles' first gate metric. */
+export function preferredMetric(state: ViewState, configured: string, gateMetric?: string): string | undefined {
+  return state.sort.by === 'metric' ? state.sort.metric : configured || gateMetric;
 }
 
 export const isFiltered = (filter: RunFilterState): boolean =>

@@ -4,14 +4,31 @@ import { formatBytes } from '../../../core/format.ts';
 import { SWEEP_TAG } from '../../../core/launch/lifecycle.ts';
 import type { StoreChange } from '../../../core/store/changes.ts';
 import type { Store } from '../../../core/store/store.ts';
-import type { Run } from '../../../core/store/types.ts';
+import type { ArtifactKind, Run } from '../../../core/store/types.ts';
 import type { Container } from '../../container.ts';
 import { settings } from '../../settings.ts';
 import { displayPath, formatDuration, formatNumber, formatTime, SafeMarkdown, statusIcon } from '../format.ts';
 import type { ExperimentNode, ExperimentsNode, GroupKind, GroupNode, MoreNode, RunNode } from './nodes.ts';
 import type { RunPageRow } from '../../../core/store/runQuery.ts';
-import { describeState, isFiltered, preferredMetric, runQuery, sanitizeFilter, sanitizeSort, sanitizeState, type RunFilterState, type SortState, type ViewState } from './state.ts';
+import {
+  describeState,
+  isFiltered,
+  preferredMetric,
+  runQuery,
+  sanitizeFilter,
+  sanitizeSort,
+  sanitizeState,
+  sweepRunsQuery,
+  type RunFilterState,
+  type SortState,
+  type ViewState,
+} from './state.ts';
 import { Disposable } from '../../lifecycle.ts';
+import { describeNonFinite } from '../../../core/compare/constants.ts';
+import { firstNonFinite } from '../../../core/compare/nonfinite.ts';
+import { failureText, nonFiniteNotes } from './runProblems.ts';
+import { guessDirection } from '../../../core/compare/direction.ts';
+import { gateMetrics } from '../../../core/compare/gateMetrics.ts';
 
 export const EXPERIMENTS_VIEW = 'runboard.experiments';
 const STATE_KEY = 'runboard.experiments.state';
@@ -260,7 +277,7 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
   private page(store: Store, experiment: ExperimentNode): { runs: RunPageRow[]; matching: number } {
     const limit = settings.pageSize() * (this.pages.get(experiment.name) ?? 1);
     const { runs, total } = store.runPage(runQuery(this.viewState, experiment.name, { limit, offset: 0 }), {
-      keyMetric: preferredMetric(this.viewState, settings.keyMetric()),
+      keyMetric: this.preferredMetric(),
     });
     return { runs, matching: total };
   }
@@ -273,7 +290,7 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
   /** The metric shown beside a run, chosen as the page query chooses it: the preferred one, else the first by name. */
   private keyMetric(store: Store, runId: number): RunNode['keyMetric'] {
     const summaries = store.summaries(runId);
-    const preferred = preferredMetric(this.viewState, settings.keyMetric());
+    const preferred = this.preferredMetric();
     const key = preferred !== undefined && summaries[preferred] ? preferred : Object.keys(summaries).sort()[0];
     return key === undefined ? undefined : { key, value: summaries[key]!.last };
   }
@@ -282,7 +299,8 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
     const run = node.run;
     const group = (kind: GroupKind, count: number): GroupNode => ({ kind: 'group', id: `${node.id}/${kind}`, group: kind, run, count });
     const groups: GroupNode[] = [];
-    if (node.children > 0) groups.push(group('runs', node.children));
+    // Filtered, a sweep shows as the context of its matching runs: only those are listed.
+    if (node.children > 0) groups.push(group('runs', isFiltered(this.viewState.filter) ? store.runPage({ ...sweepRunsQuery(this.viewState, run.id), limit: 0 }).total : node.children));
     groups.push(
       group('params', Object.keys(store.params(run.id)).length),
       group('metrics', Object.keys(store.summaries(run.id)).length),
@@ -298,11 +316,10 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
     const runId = node.run.id;
     const prefix = node.id;
     switch (node.group) {
-      case 'runs':
-        return store
-          .runs({ parentId: runId })
-          .reverse()
-          .map((child) => this.keep(this.runNodes, `${prefix}/${child.id}`, this.readRunNode(store, child, `${prefix}/${child.id}`)));
+      case 'runs': {
+        const runs = isFiltered(this.viewState.filter) ? store.runPage(sweepRunsQuery(this.viewState, runId)).runs : store.runs({ parentId: runId }).reverse();
+        return runs.map((child) => this.keep(this.runNodes, `${prefix}/${child.id}`, this.readRunNode(store, child, `${prefix}/${child.id}`)));
+      }
       case 'params':
         return Object.entries(store.params(runId)).map(([key, value]) => ({ kind: 'param', id: `${prefix}/${key}`, runId, key, value }));
       case 'metrics':
@@ -372,7 +389,14 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
         item.iconPath = statusIcon(run.status);
         const parts: string[] = [];
         if (node.children > 0) parts.push(`sweep of ${plural(node.children, 'run')}`);
-        if (node.keyMetric) parts.push(`${node.keyMetric.key} ${formatNumber(node.keyMetric.value)}`);
+        const best = this.bestChild(node);
+        if (best) parts.push(best);
+        const diverged = this.divergence(node);
+        if (diverged) {
+          // A finished run whose key metric went NaN is no success: not a green tick beside "loss NaN".
+          parts.push(diverged);
+          if (run.status === 'finished') item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+        } else if (node.keyMetric) parts.push(`${node.keyMetric.key} ${formatNumber(node.keyMetric.value)}`);
         const duration = runDuration(run);
         if (duration) parts.push(duration);
         if (run.status !== 'finished' && run.status !== 'running') parts.push(run.status);
@@ -427,13 +451,10 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
         item.id = node.id;
         item.description = `${node.artifactKind} · ${formatBytes(node.artifact.size)}`;
         item.contextValue = `artifact.${node.artifactKind}`;
-        if (node.file) {
-          item.resourceUri = vscode.Uri.file(node.file);
-          item.iconPath = vscode.ThemeIcon.File;
-          item.command = { command: 'vscode.open', title: 'Open Artifact', arguments: [vscode.Uri.file(node.file)] };
-        } else {
-          item.iconPath = new vscode.ThemeIcon('file');
-        }
+        // No resourceUri: run folders sit in git-ignored `.runboard/`, and the git decoration would
+        // grey every artifact out as if it were disabled. The icon says the kind instead.
+        item.iconPath = new vscode.ThemeIcon(ARTIFACT_ICONS[node.artifactKind]);
+        if (node.file) item.command = { command: 'vscode.open', title: 'Open Artifact', arguments: [vscode.Uri.file(node.file)] };
         item.tooltip = new SafeMarkdown().field('path', node.file ?? node.artifact.path).field('kind', node.artifactKind).field('size', formatBytes(node.artifact.size)).field('sha256', node.artifact.sha256).md;
         return item;
       }
@@ -478,6 +499,34 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
     }
   }
 
+  /** The metric beside each run: sorted-by, configured, else what the profiles' gates test. */
+  private preferredMetric(): string | undefined {
+    return preferredMetric(this.viewState, settings.keyMetric(), gateMetrics(this.container.workspace)[0]);
+  }
+
+  /**
+   * A sweep's best finished run by the key metric (its direction guessed from the name): the
+   * answer a sweep is run for. One page query, only for sweep rows.
+   */
+  private bestChild(node: RunNode): string | undefined {
+    const key = this.preferredMetric();
+    const store = this.container.openStore;
+    if (node.children === 0 || !key || !store) return undefined;
+    const descending = guessDirection(key) === 'max';
+    const [best] = store.runPage({ parentId: node.run.id, statuses: ['finished'], sort: { by: 'metric', key, descending }, limit: 1, offset: 0 }, { keyMetric: key }).runs;
+    return best?.keyMetric?.key === key && Number.isFinite(best.keyMetric.value) ? `best ${best.name} (${key} ${formatNumber(best.keyMetric.value)})` : undefined;
+  }
+
+  /** `loss went NaN at step 15` when the key metric's last value is NaN or ±Infinity (read only then). */
+  private divergence(node: RunNode): string | undefined {
+    const key = node.keyMetric;
+    const store = this.container.openStore;
+    if (!key || Number.isFinite(key.value) || !store) return undefined;
+    const summary = store.summaries(node.run.id)[key.key];
+    const point = summary && firstNonFinite(store, node.run.id, key.key, summary);
+    return point ? describeNonFinite(key.key, point) : undefined;
+  }
+
   /** Run tooltips need params, commit and metrics: read on hover, not for every row. */
   async resolveTreeItem(item: vscode.TreeItem, node: ExperimentsNode): Promise<vscode.TreeItem> {
     if (node.kind !== 'run' || item.tooltip) return item;
@@ -511,6 +560,8 @@ function runDuration(run: Run): string {
   return formatDuration((run.endedAt ?? Date.now()) - run.startedAt);
 }
 
+const ARTIFACT_ICONS: Record<ArtifactKind, string> = { model: 'package', data: 'database', plot: 'graph', other: 'file' };
+
 const plural = (n: number, word: string): string => `${n.toLocaleString()} ${word}${n === 1 ? '' : 's'}`;
 
 export function runTooltip(store: Store, run: Run, workspace: string): vscode.MarkdownString {
@@ -526,7 +577,10 @@ export function runTooltip(store: Store, run: Run, workspace: string): vscode.Ma
   const code = store.codeState(run.id);
   if (code) md.field('Commit', `${code.commit ? code.commit.slice(0, 12) : 'none'}${code.branch ? ` on ${code.branch}` : ''}${code.dirty ? ' + uncommitted changes' : ''}`);
   if (run.runDir) md.field('Output', displayPath(workspace, run.runDir));
-  if (run.error) md.field('Error', run.error);
+  const failure = failureText(run);
+  if (failure?.includes('\n')) md.raw('**Error:**\n').code(failure);
+  else if (failure) md.field('Error', failure);
+  for (const note of nonFiniteNotes(store, run.id)) md.raw('$(warning) ').text(note).raw('  \n');
   const params = Object.entries(store.params(run.id));
   if (params.length) {
     md.raw('\n**Params**  \n');

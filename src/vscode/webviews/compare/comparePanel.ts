@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import { join } from 'node:path';
+import { exportFolder } from '../../../core/compare/exportFolder.ts';
 import { CompareSession } from '../../../core/compare/session.ts';
 import type { Store } from '../../../core/store/store.ts';
 import type { HostMessage, RenderedReport, ViewState, WebviewMessage } from '../../../shared/compareProtocol.ts';
@@ -63,7 +65,7 @@ export class ComparePanel extends Disposable {
           await vscode.commands.executeCommand(COMMANDS.showCodeDiff, a, b);
         },
         log: (level, message) => container.log[level](message),
-      }),
+      }, { workspace: container.workspace }),
     );
     this._register(host.onDidReceiveMessage((message) => void this.session.handle(message)));
     this._register(host.onDidHide(() => this.session.webviewHidden()));
@@ -102,7 +104,9 @@ export class ComparePanel extends Disposable {
 
   private async save(file: { suggestedName: string; data: Uint8Array; kind: 'csv' | 'png' }): Promise<string | undefined> {
     const uri = await vscode.window.showSaveDialog({
-      defaultUri: vscode.Uri.joinPath(vscode.Uri.file(this.container.workspace), file.suggestedName),
+      defaultUri: this.container.workspace
+        ? vscode.Uri.file(join(exportFolder(this.container.workspace), file.suggestedName))
+        : vscode.Uri.file(file.suggestedName),
       filters: file.kind === 'csv' ? { CSV: ['csv'] } : { 'PNG image': ['png'] },
       title: file.kind === 'csv' ? 'Export CSV' : 'Save chart as PNG',
     });
