@@ -66,7 +66,10 @@ export function caretLine(text: string, position: number): string {
 /** The run a filter is evaluated on in memory (the table): metrics hold last values, NaN as null or NaN. */
 export interface FilterableRun {
   id: number;
+  /** MLflow's run id (`run_id`); without it, run_id is the integer id as text. */
   mlflowId?: string | null;
+  /** MLflow's `user_id`. */
+  user?: string | null;
   name: string;
   experiment: string;
   status: FilterStatus;
@@ -563,7 +566,7 @@ function targetValue(target: FilterTarget, run: FilterableRun, now: number): str
     case 'run_id':
       return run.mlflowId ?? String(run.id);
     case 'user_id':
-      return own(run.tags, 'mlflow.user');
+      return run.user ?? undefined;
     case 'id':
       return run.id;
     case 'start_time':

@@ -122,7 +122,8 @@ const run = (overrides: Partial<FilterableRun> = {}): FilterableRun => ({
   endedAt: 61_000,
   params: { lr: '0.010', opt: 'adam' },
   metrics: { acc: 0.9, loss: null, div: Number.NaN, inf: Infinity },
-  tags: { 'mlflow.user': 'ana' },
+  tags: {},
+  user: 'ana',
   ...overrides,
 });
 const holds = (text: string, r = run()) => compileRunFilter(parseRunFilter(text))(r);

@@ -20,7 +20,8 @@ function generatedRuns(count: number): { store: Store; rows: FilterableRun[] } {
     for (const key of ['lr', 'opt', 'note']) if (random() < 0.7) params[key] = pick(PARAM_VALUES);
     const series: Record<string, number[]> = {};
     for (const key of ['acc', 'loss']) if (random() < 0.7) series[key] = [pick(METRIC_VALUES), pick(METRIC_VALUES)];
-    const run = buildRun(store, { experiment: pick(['vision', 'nlp']), name: pick(NAMES), params, series });
+    const user = random() < 0.5 ? pick(['ana', 'bo']) : undefined;
+    const run = buildRun(store, { experiment: pick(['vision', 'nlp']), name: pick(NAMES), params, series, ...(user ? { user } : {}) });
     const tags: Record<string, string> = {};
     if (random() < 0.5) tags['mlflow.user'] = pick(['ana', 'bo']);
     if (random() < 0.5) tags.stage = pick(PARAM_VALUES);
@@ -35,6 +36,8 @@ function generatedRuns(count: number): { store: Store; rows: FilterableRun[] } {
   }
   const rows = store.runPage({ sort: { by: 'created', descending: false }, limit: -1, offset: 0 }).runs.map((run): FilterableRun => ({
     id: run.id,
+    mlflowId: run.mlflowId,
+    user: run.user,
     name: run.name,
     experiment: run.experiment,
     status: run.status,
@@ -105,8 +108,7 @@ const FILTERS = [
   'duration >= 60',
   'duration < 30',
   'id <= 10',
-  "run_id = '3'",
-  "run_id IN ('1', '2', '40')",
+  "run_id LIKE '%a%'",
   'run_id > 5',
 ];
 
@@ -122,6 +124,8 @@ test('the store (SQL) and compileRunFilter (in memory) answer every filter alike
     if (inMemory.length > 0 && inMemory.length < rows.length) nonEmpty++;
   };
   for (const text of FILTERS) check(text);
+  check(`run_id = '${rows[3]!.mlflowId}'`);
+  check(`run_id IN ('${rows[5]!.mlflowId}', '${rows[8]!.mlflowId}', 'nothing')`, { strict: 'mlflow' });
   for (const text of ["status = 'FAILED'", "params.opt = 'adam'", "run_id IN ('1', '2')", "tags.stage LIKE '%a%'"]) check(text, { strict: 'mlflow' });
   // Two clauses together, drawn from the list.
   const random = seededRandom(3);

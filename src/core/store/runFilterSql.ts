@@ -20,8 +20,8 @@ interface Column {
 const ATTRIBUTE_COLUMNS: Record<TextAttribute | NumberAttribute, Column> = {
   name: { sql: 'r.name', numeric: false },
   experiment: { sql: 'e.name', numeric: false },
-  run_id: { sql: 'CAST(r.id AS TEXT)', numeric: false },
-  user_id: { sql: "(SELECT t.value FROM tags t WHERE t.run_id = r.id AND t.key = 'mlflow.user')", numeric: false },
+  run_id: { sql: 'r.mlflow_id', numeric: false },
+  user_id: { sql: 'r.user', numeric: false },
   id: { sql: 'r.id', numeric: true },
   start_time: { sql: 'r.started_at', numeric: true },
   end_time: { sql: 'r.ended_at', numeric: true },
