@@ -2,6 +2,7 @@
 // alongside it; the last line is one JSON object for tools to read. `--quick` for a short run.
 import { benchCapture } from './capture.bench.ts';
 import { benchCompare } from './compare.bench.ts';
+import { benchFilter } from './filter.bench.ts';
 import { benchRefresh } from './refresh.bench.ts';
 import { benchLineReader } from './lineReader.bench.ts';
 import { benchStore } from './store.bench.ts';
@@ -21,6 +22,7 @@ log(
 );
 Object.assign(results, reader);
 Object.assign(results, benchTree(log));
+Object.assign(results, benchFilter(log));
 Object.assign(results, await benchRefresh(log, quick ? 2 : 5));
 Object.assign(results, await benchCompare(log, quick ? { runs: 20, steps: 100_000 } : {}));
 console.log(JSON.stringify(results));
