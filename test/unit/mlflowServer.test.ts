@@ -213,6 +213,10 @@ test('update ends a run; delete hides it from lists and refuses writes until res
   assert.equal((updated.json.run_info as { status: string }).status, 'FINISHED');
   assert.equal(store.run(run.id)!.status, 'finished');
   assert.equal(store.run(run.id)!.endedAt, 1_700_000_009_000);
+  assert.equal((await call('POST', 'runs/update', { run_id: id, status: 2 })).status, 200, "protobuf's JSON may name the status by number");
+  assert.equal(store.run(run.id)!.status, 'queued');
+  assert.equal((await call('POST', 'runs/update', { run_id: id, status: 'DONE' })).json.message, "Invalid run status: 'DONE'");
+  await call('POST', 'runs/update', { run_id: id, status: 'FINISHED', end_time: 1_700_000_009_000 });
   const listed = () => store.runPage({ sort: { by: 'created', descending: true }, limit: 10, offset: 0 }).runs.map((r) => r.id);
   assert.deepEqual(listed(), [run.id]);
   assert.equal((await call('POST', 'runs/delete', { run_id: id })).status, 200);
