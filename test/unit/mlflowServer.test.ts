@@ -200,6 +200,7 @@ test('bodies: 1 MB is accepted, beyond the limit is 413, malformed JSON is 400, 
   assert.match(String(malformed.json.message), /^Malformed JSON request body/);
   const missing = await call('POST', 'runs/log-metric', { key: 'm', value: 1, timestamp: 1 });
   assert.equal(missing.json.message, "Missing value for required parameter 'run_uuid'. See the API docs for more information about request parameters.");
+  assert.equal((await call('GET', '/api/2.0/mlflow/runs/get%E0%A4%A')).status, 400, 'a malformed path is the client\'s error');
   const nowhere = await call('GET', 'runs/nowhere');
   assert.equal(nowhere.status, 404);
   assert.equal(nowhere.json.error_code, 'ENDPOINT_NOT_FOUND');
