@@ -32,6 +32,16 @@ export const RUN_COLUMNS = `r.id, r.experiment_id, e.name AS experiment, r.name,
   r.profile, r.run_dir, r.parent_id, r.created_at, r.started_at, r.ended_at, r.exit_code, r.signal, r.error,
   r.malformed_lines, r.mlflow_id, r.deleted_at, r.user`;
 
+/**
+ * A run's tags as MLflow sees them, for `FROM ${RUN_TAGS} g` with the run as `r`: its own, and the
+ * fields MLflow keeps as tags (src/core/mlflow/tracking.ts stores them only in their fields).
+ */
+export const RUN_TAGS = `(SELECT key, value FROM tags WHERE run_id = r.id
+  UNION ALL SELECT 'mlflow.runName', r.name
+  UNION ALL SELECT 'mlflow.user', r.user WHERE r.user IS NOT NULL
+  UNION ALL SELECT 'mlflow.parentRunId', pr.mlflow_id FROM runs pr WHERE pr.id = r.parent_id
+  UNION ALL SELECT 'mlflow.source.git.commit', cs.git_commit FROM code_states cs WHERE cs.run_id = r.id AND cs.git_commit IS NOT NULL)`;
+
 const END_COLUMNS = 'status = ?, exit_code = ?, signal = ?, error = ?, ended_at = ?, pid = NULL';
 
 /** Experiments and the runs table: creation, the lifecycle's conditional updates, listing. */
@@ -67,6 +77,7 @@ export class RunRepository {
       byMlflowId: sql.prepare(`SELECT ${RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.mlflow_id = ?`),
       setDeleted: sql.lazy('UPDATE runs SET deleted_at = ? WHERE id = ?'),
       setUser: sql.lazy('UPDATE runs SET user = ? WHERE id = ?'),
+      setParent: sql.lazy('UPDATE runs SET parent_id = ? WHERE id = ?'),
       setStatus: sql.lazy('UPDATE runs SET status = ?, ended_at = ? WHERE id = ?'),
     };
   }
@@ -190,6 +201,11 @@ export class RunRepository {
   /** Soft delete (`deletedAt` set) or restore (null). */
   setDeleted(id: number, deletedAt: number | null): void {
     this.changedIf(id, this.s.setDeleted().run(deletedAt, id).changes);
+  }
+
+  /** Call inside a transaction: the store adds the lineage edge. */
+  setParent(id: number, parentId: number): void {
+    this.changedIf(id, this.s.setParent().run(parentId, id).changes);
   }
 
   /** A status set by an MLflow client, which may reopen an ended run or end it at a given time. */
