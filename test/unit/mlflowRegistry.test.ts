@@ -100,8 +100,8 @@ test('search, get, latest versions and update over the registry, with models Run
   const found = like.json.registered_models as { name: string; latest_versions: { source: string; run_id: string }[] }[];
   assert.deepEqual(found.map((m) => [m.name, m.latest_versions[0]!.source, m.latest_versions[0]!.run_id]), [['runboard-made', source(run), run.mlflowId]]);
   const paged = await call('GET', '/api/2.0/mlflow/registered-models/search?max_results=1');
-  assert.equal(paged.json.next_page_token, '1');
-  const rest = await call('GET', '/api/2.0/mlflow/registered-models/search?max_results=1&page_token=1');
+  assert.equal(Buffer.from(paged.json.next_page_token as string, 'base64').toString(), '{"offset":1}', "MLflow's own token shape");
+  const rest = await call('GET', `/api/2.0/mlflow/registered-models/search?max_results=1&page_token=${encodeURIComponent(paged.json.next_page_token as string)}`);
   assert.deepEqual([(rest.json.registered_models as { name: string }[])[0]!.name, rest.json.next_page_token], ['runboard-made', undefined]);
   assert.equal((await call('GET', `/api/2.0/mlflow/registered-models/search?filter=${encodeURIComponent('tags.x = 1')}`)).json.error_code, 'INVALID_PARAMETER_VALUE');
 

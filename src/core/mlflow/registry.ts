@@ -4,6 +4,7 @@ import type { RegisteredModelRecord } from '../store/models.ts';
 import type { Store } from '../store/store.ts';
 import { runArtifactFolder, REGISTRY_ARTIFACTS_ROOT, safeArtifactPath } from './artifacts.ts';
 import { mlflowExperimentId, runOf } from './ids.ts';
+import { decodePageToken, encodePageToken, maxResults } from './paging.ts';
 import { API, MlflowError, optionalString, requiredString, type MlflowContext, type MlflowReply, type MlflowRequest, type MlflowRoute } from './routes.ts';
 
 /**
@@ -105,28 +106,18 @@ function nameMatcher(filter: string | undefined): (name: string) => boolean {
   return (name) => pattern.test(name);
 }
 
-function maxResults(request: MlflowRequest, fallback: number, ceiling: number): number {
-  const raw = request.fields.max_results;
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw invalid(`Invalid value for max_results. It must be a positive integer, but got ${String(raw)}`);
-  if (value > ceiling) throw invalid(`Invalid value for request parameter max_results. It must be at most ${ceiling}, but got value ${value}`);
-  return value;
-}
-
-/** Offset paging: the token is the offset of the next page, as text. */
-function page<T>(items: T[], request: MlflowRequest, size: number): { items: T[]; next?: string } {
-  const token = optionalString(request, 'page_token');
-  const offset = token ? Number(token) : 0;
-  if (!Number.isInteger(offset) || offset < 0) throw invalid(`Invalid page token "${token}"`);
-  return { items: items.slice(offset, offset + size), ...(offset + size < items.length ? { next: String(offset + size) } : {}) };
+/** One page of `items` from the request's page_token (MLflow's offset token), and the next page's token. */
+function page<T>(items: T[], request: MlflowRequest, byDefault: number, most: number): { items: T[]; next?: string } {
+  const size = maxResults(request.fields.max_results, byDefault, most, 'Invalid value for max_results. It must be a positive integer,');
+  const offset = decodePageToken(optionalString(request, 'page_token'));
+  return { items: items.slice(offset, offset + size), ...(offset + size < items.length ? { next: encodePageToken(offset + size) } : {}) };
 }
 
 function searchModels(request: MlflowRequest, { store }: MlflowContext): MlflowReply {
   const matches = nameMatcher(optionalString(request, 'filter'));
   const registry = new Registry(store);
   const models = store.models.registeredModels().filter((m) => matches(m.name));
-  const { items, next } = page(models, request, maxResults(request, 100, 1000));
+  const { items, next } = page(models, request, 100, 1000);
   return { json: { ...(items.length ? { registered_models: items.map((m) => modelJson(store, registry, m)) } : {}), ...(next ? { next_page_token: next } : {}) } };
 }
 
@@ -182,7 +173,7 @@ function searchVersions(request: MlflowRequest, { store }: MlflowContext): Mlflo
     const [, key, , value] = match as unknown as [string, string, string, string];
     versions = versions.filter((v) => (key === 'name' ? v.name === value : v.runId !== null && store.run(v.runId)?.mlflowId === value));
   }
-  const { items, next } = page(versions, request, maxResults(request, 10_000, 200_000));
+  const { items, next } = page(versions, request, 10_000, 200_000);
   return { json: { ...(items.length ? { model_versions: items.map((v) => versionJson(store, v)) } : {}), ...(next ? { next_page_token: next } : {}) } };
 }
 
