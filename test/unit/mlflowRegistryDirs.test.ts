@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { Deployments } from '../../src/core/deploy/deployments.ts';
+import { loadsAsPickle, pickleWarning } from '../../src/core/registry/pickles.ts';
 import { hashModel, Registry } from '../../src/core/registry/registry.ts';
 import { hashTree } from '../../src/core/registry/modelTree.ts';
 import { tempStore } from './helpers.ts';
+import { trainModels } from './registryFixtures.ts';
 
 /** A finished run whose folder holds an MLflow-style model folder, artifacts/model/. */
 function setup() {
@@ -52,4 +55,37 @@ test('a folder the run recorded (log-model records its manifest sha256) must sti
   assert.equal(registry.register({ name: 'iris', run: run.id, artifact: 'artifacts/model' }).snapshot.artifact?.recorded, true);
   writeFileSync(join(model, 'model.pkl'), 'other bytes');
   assert.throws(() => registry.register({ name: 'iris', run: run.id, artifact: 'artifacts/model' }), /changed since the run recorded it/);
+});
+
+test('a model folder holding a pickle counts as one: unvouched, it gets the pickle warning', () => {
+  const { model } = setup();
+  assert.equal(loadsAsPickle(model), true);
+  assert.match(pickleWarning(model, false) ?? '', /model is a pickle that no Runboard run wrote/);
+  writeFileSync(join(model, 'model.pkl'), '');
+  const plain = join(model, '..', 'plain');
+  mkdirSync(plain);
+  writeFileSync(join(plain, 'weights.onnx'), 'onnx');
+  assert.equal(loadsAsPickle(plain), false);
+});
+
+test("an MLflow model folder deploys to the local server, which loads the pickle its MLmodel names", { timeout: 60_000 }, async () => {
+  const { store, workspace, run, model, registry } = setup();
+  const expected = trainModels(workspace);
+  copyFileSync(join(workspace, 'model_a.pkl'), join(model, 'model.pkl'));
+  writeFileSync(join(model, 'MLmodel'), 'flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n  sklearn:\n    pickled_model: model.pkl\n    serialization_format: cloudpickle\n');
+  registry.register({ name: 'iris', run: run.id, artifact: 'artifacts/model' });
+  const deployments = new Deployments(store, { settings: {} });
+  const { deployment, token } = await deployments.deploy('iris@1');
+  try {
+    assert.equal(deployment.status, 'running', deployment.error ?? '');
+    const res = await fetch(`${deployment.url}/predict`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ instances: expected.rows }) });
+    assert.deepEqual(((await res.json()) as { predictions: number[] }).predictions, expected.a.predictions);
+  } finally {
+    await deployments.stop(deployment.id);
+  }
+
+  writeFileSync(join(model, 'MLmodel'), 'flavors:\n  pytorch: {}\n');
+  registry.register({ name: 'torchy', run: run.id, artifact: 'artifacts/model' });
+  const refused = await deployments.deploy('torchy@1');
+  assert.match(refused.deployment.error ?? '', /an MLflow model without a scikit-learn pickle; serve it with a custom deploy target/);
 });
