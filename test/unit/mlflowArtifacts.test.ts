@@ -9,7 +9,7 @@ import { MLFLOW_ROUTES } from '../../src/core/mlflow/routeTable.ts';
 import { MlflowError } from '../../src/core/mlflow/routes.ts';
 import { hashModel } from '../../src/core/registry/registry.ts';
 import { tempDir } from './helpers.ts';
-import { artifactUrl, serveTemp } from './mlflowHarness.ts';
+import { artifactUrl, serveTemp } from './mlflowArtifactsHarness.ts';
 
 const sha256 = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');
 

@@ -1,35 +1,36 @@
 import { after } from 'node:test';
-import { startMlflowServer } from '../../src/core/mlflow/server.ts';
-import type { MlflowRoute } from '../../src/core/mlflow/routes.ts';
-import type { Run } from '../../src/core/store/types.ts';
+import { startMlflowServer, type MlflowServer } from '../../src/core/mlflow/server.ts';
+import type { Store } from '../../src/core/store/store.ts';
 import { tempStore } from './helpers.ts';
 
-/** A real `runboard serve` over a temporary workspace, closed when the test file ends. */
-export async function serveTemp(routes?: readonly MlflowRoute[]) {
-  const { store, workspace } = tempStore();
-  const server = await startMlflowServer({ store, ...(routes ? { routes } : {}) });
-  after(() => server.close());
-  const auth = { Authorization: `Bearer ${server.token}` };
-  /** A request with the token; `body` an object is sent as JSON. */
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const json = body !== undefined && !(body instanceof Uint8Array) && typeof body !== 'string';
-    const response = await fetch(`${server.url}${path}`, {
-      method,
-      headers: { ...auth, ...(json ? { 'Content-Type': 'application/json' } : {}), ...headers },
-      ...(body !== undefined ? { body: json ? JSON.stringify(body) : (body as BodyInit) } : {}),
-    });
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    return { status: response.status, text, json: parsed as Record<string, unknown> & { error_code?: string; message?: string }, headers: response.headers };
-  };
-  return { store, workspace, server, auth, call };
+export interface Answer {
+  status: number;
+  json: Record<string, unknown>;
 }
 
-/** Where MLflow's client PUTs a run's artifact `path`. */
-export const artifactUrl = (run: Run, path: string): string =>
-  `/api/2.0/mlflow-artifacts/artifacts/${run.experiment === 'Default' ? '0' : run.experimentId}/${run.mlflowId}/artifacts/${path}`;
+/** A real `runboard serve` server over a fresh store, and a caller speaking MLflow's REST API. */
+export async function mlflowServer(): Promise<{ store: Store; server: MlflowServer; call: Caller }> {
+  const { store } = tempStore();
+  const server = await startMlflowServer({ store });
+  after(() => server.close());
+  return { store, server, call: caller(server) };
+}
+
+export type Caller = (method: string, path: string, fields?: Record<string, unknown> | string, headers?: Record<string, string>) => Promise<Answer>;
+
+/** GET sends `fields` as a query string, anything else as a JSON body (or `fields` as the raw body when a string). */
+export function caller(server: MlflowServer): Caller {
+  return async (method, path, fields = {}, headers = {}) => {
+    const url = new URL(path.startsWith('/api/') ? path : `/api/2.0/mlflow/${path}`, server.url);
+    const init: RequestInit = { method, headers: { Authorization: `Bearer ${server.token}`, ...headers } };
+    if (method === 'GET' && typeof fields !== 'string') {
+      for (const [key, value] of Object.entries(fields)) for (const v of [value].flat()) url.searchParams.append(key, String(v));
+    } else {
+      init.body = typeof fields === 'string' ? fields : JSON.stringify(fields);
+      (init.headers as Record<string, string>)['Content-Type'] = 'application/json';
+    }
+    const response = await fetch(url, init);
+    const text = await response.text();
+    return { status: response.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  };
+}

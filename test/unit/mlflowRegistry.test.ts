@@ -6,7 +6,7 @@ import { MLflowBase } from 'mlflow/lib/mlflow.js';
 import { Registry } from '../../src/core/registry/registry.ts';
 import type { Store } from '../../src/core/store/store.ts';
 import type { Run } from '../../src/core/store/types.ts';
-import { artifactUrl, serveTemp } from './mlflowHarness.ts';
+import { artifactUrl, serveTemp } from './mlflowArtifactsHarness.ts';
 
 /** The registry calls the package lacks, made the way its own Runs and Artifacts classes make theirs. */
 class ModelRegistryClient extends MLflowBase {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { serveTemp } from './mlflowHarness.ts';
+import { serveTemp } from './mlflowArtifactsHarness.ts';
 
 /**
  * The real MLflow 2.12.2 server's answers to the real client's artifact, log-inputs, log-model
