@@ -3,9 +3,10 @@
 Artifacts logged, listed and downloaded; `mlflow.sklearn.autolog()` with the model logged and
 loaded back through `runs:/`; `mlflow.register_model`, an alias, and `models:/name@alias` and
 `models:/name/1` loaded, every load predicting what the trained model predicts. One line per
-check on stdout; the first failure raises (a non-zero exit).
+check on stdout, then a JSON report as the last line; the first failure raises (a non-zero exit).
 """
 import filecmp
+import json
 import os
 import sys
 import tempfile
@@ -18,9 +19,14 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
 
+checks = 0
+
+
 def check(what, ok):
+    global checks
     if not ok:
         raise AssertionError(what)
+    checks += 1
     print("ok", what, flush=True)
 
 
@@ -52,6 +58,7 @@ with mlflow.start_run() as run:
 
 # Autolog: params, metrics, the dataset, the model folder (MLmodel, model.pkl, …) and log-model.
 X, y = make_classification(n_samples=200, n_features=4, n_informative=3, n_redundant=0, random_state=3)
+files_run = run.info.run_id
 mlflow.sklearn.autolog()
 with mlflow.start_run() as run:
     model = LogisticRegression(C=0.5, max_iter=200).fit(X, y)
@@ -83,5 +90,5 @@ second = mlflow.register_model(f"runs:/{run_id}/model", name)
 check(f"registering again makes version {second.version}", second.version == "2")
 client.delete_registered_model_alias(name, "champion")
 check("the alias is gone after delete_registered_model_alias", client.get_registered_model(name).aliases == {})
-print("all artifact and registry checks passed", flush=True)
+print(json.dumps({"files_run": files_run, "autolog_run": run_id, "model": name, "checks": checks}))
 sys.exit(0)
