@@ -169,7 +169,7 @@ test('a big artifact streams to disk as it arrives (a hidden temporary file grow
   const whole = Buffer.concat(chunks);
   let seenWhileUploading = 0;
   const reply = await chunkedPut(`${server.url}${artifactUrl(run, 'weights.bin')}`, server.token, chunks, async () => {
-    for (let i = 0; i < 200 && seenWhileUploading < chunks[0]!.length; i++) {
+    for (let i = 0; i < 1000 && seenWhileUploading < chunks[0]!.length; i++) {
       await new Promise((r) => setTimeout(r, 10));
       const temp = readdirSync(dir).find((n) => /^\.weights\.bin\.upload-[0-9a-f]{8}$/.test(n));
       seenWhileUploading = temp ? statSync(join(dir, temp)).size : 0;
