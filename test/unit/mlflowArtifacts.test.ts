@@ -43,6 +43,8 @@ test('PUT writes into the run folder and records the artifact; GET streams it ba
 
   const tracking = await call('GET', `/api/2.0/mlflow/artifacts/list?run_id=${run.mlflowId}&path=sub`);
   assert.deepEqual(tracking.json, { root_uri: `mlflow-artifacts:/0/${run.mlflowId}/artifacts`, files: [{ path: 'sub/d.json', is_dir: false, file_size: 10 }] });
+  assert.equal((await call('PUT', artifactUrl(run, '100%25.txt'), 'percent')).status, 200);
+  assert.equal((await call('GET', artifactUrl(run, '100%25.txt'))).text, 'percent');
 });
 
 test('the npm mlflow client lists a run\'s artifacts through the tracking API', async () => {
@@ -64,6 +66,7 @@ test('paths are checked as MLflow checks them: "..", encoded "..", absolute, bac
     assert.throws(() => safeArtifactPath(bad), (e: Error) => e instanceof MlflowError && e.errorCode === 'INVALID_PARAMETER_VALUE' && e.message === 'Invalid path', bad);
   }
   assert.equal(safeArtifactPath('0/abc/artifacts/./sub//f%20g.txt'), '0/abc/artifacts/sub/f g.txt');
+  assert.equal(safeArtifactPath('0/abc/artifacts/100%.txt'), '0/abc/artifacts/100%.txt', 'a lone % is text, as Python\'s unquote leaves it');
 });
 
 test('traversal over HTTP is refused with 400 INVALID_PARAMETER_VALUE and writes nothing outside the run folder', async () => {

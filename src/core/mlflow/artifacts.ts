@@ -41,7 +41,8 @@ export function safeArtifactPath(raw: string): string {
     try {
       decoded = decodeURIComponent(path);
     } catch {
-      throw INVALID_PATH();
+      // A lone "%" (a file named 100%.txt) is text, as Python's unquote leaves it.
+      break;
     }
     if (decoded === path) break;
     if (i === 10) throw INVALID_PATH();
@@ -62,8 +63,8 @@ export interface Location {
   run?: Run;
 }
 
-/** `<experiment>/<run>/artifacts/…` or `models/<name>/<version>/…`, checked against the store. */
-function locate(store: Store, path: string): Location {
+/** `<experiment>/<run>/artifacts/…` or `models/<name>/<version>/…` (a checked path), looked up in the store. */
+export function locate(store: Store, path: string): Location {
   const parts = path === '' ? [] : path.split('/');
   if (parts[0] === REGISTRY_ARTIFACTS_ROOT) return locateVersion(store, parts);
   const [experimentId, runId, folder, ...rest] = parts;

@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { Registry, validateName, type ModelVersion } from '../registry/registry.ts';
 import type { RegisteredModelRecord } from '../store/models.ts';
 import type { Store } from '../store/store.ts';
-import { runArtifactFolder, REGISTRY_ARTIFACTS_ROOT, safeArtifactPath } from './artifacts.ts';
+import { locate, runArtifactFolder, REGISTRY_ARTIFACTS_ROOT, RUN_ARTIFACTS_FOLDER, safeArtifactPath, type Location } from './artifacts.ts';
 import { mlflowExperimentId, runOf } from './ids.ts';
 import { decodePageToken, encodePageToken, maxResults } from './paging.ts';
 import { API, MlflowError, optionalString, requiredString, type MlflowContext, type MlflowReply, type MlflowRequest, type MlflowRoute } from './routes.ts';
@@ -121,32 +121,25 @@ function searchModels(request: MlflowRequest, { store }: MlflowContext): MlflowR
   return { json: { ...(items.length ? { registered_models: items.map((m) => modelJson(store, registry, m)) } : {}), ...(next ? { next_page_token: next } : {}) } };
 }
 
-/** `mlflow-artifacts:/<exp>/<run>/artifacts/<path>` (with or without a host) or `runs:/<run>/<path>`: the run and the path in its folder. */
-function parseSource(store: Store, source: string): { runId: string; artifactPath: string } {
-  const artifacts = /^mlflow-artifacts:(?:\/\/[^/]*)?\/+([^/]+)\/([^/]+)\/artifacts\/(.+)$/.exec(source);
-  if (artifacts) {
-    const [, experimentId, runId, path] = artifacts as unknown as [string, string, string, string];
-    const run = runOf(store, runId);
-    if (mlflowExperimentId({ id: run.experimentId, name: run.experiment }) !== experimentId) {
-      throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Run with id=${runId} is not in experiment ${experimentId}`);
-    }
-    return { runId, artifactPath: path };
-  }
+/** `mlflow-artifacts:/<exp>/<run>/artifacts/<path>` (with or without a host) or `runs:/<run>/<path>`: where it lies in the run's folder. */
+function sourceLocation(store: Store, source: string): Location {
+  const artifacts = /^mlflow-artifacts:(?:\/\/[^/]*)?\/+(.+)$/.exec(source);
   const runs = /^runs:\/([^/]+)\/(.+)$/.exec(source);
-  if (runs) return { runId: runs[1]!, artifactPath: runs[2]! };
-  throw invalid(`Invalid model version source: '${source}'. Runboard registers models from its runs' artifacts: mlflow-artifacts:/<experiment>/<run>/artifacts/<path> or runs:/<run>/<path>`);
+  const at = artifacts ? locate(store, safeArtifactPath(artifacts[1]!)) : runs ? runArtifactFolder(store, runOf(store, runs[1]!), runs[2]!) : undefined;
+  if (!at?.run || at.rel === RUN_ARTIFACTS_FOLDER) {
+    throw invalid(`Invalid model version source: '${source}'. Runboard registers models from its runs' artifacts: mlflow-artifacts:/<experiment>/<run>/artifacts/<path> or runs:/<run>/<path>`);
+  }
+  return at;
 }
 
 function createVersion(request: MlflowRequest, { store }: MlflowContext): MlflowReply {
   const name = requiredString(request, 'name');
   const source = requiredString(request, 'source');
-  const { runId, artifactPath } = parseSource(store, source);
+  const at = sourceLocation(store, source);
   const given = optionalString(request, 'run_id');
-  if (given && given !== runId) throw invalid(`Invalid model version source: '${source}' is not an artifact of run ${given}`);
+  if (given && given !== at.run!.mlflowId) throw invalid(`Invalid model version source: '${source}' is not an artifact of run ${given}`);
   modelRecord(store, name);
-  const run = runOf(store, runId);
-  const at = runArtifactFolder(store, run, safeArtifactPath(artifactPath));
-  const version = new Registry(store).register({ name, run: run.id, artifact: at.rel });
+  const version = new Registry(store).register({ name, run: at.run!.id, artifact: at.rel });
   return { json: { model_version: versionJson(store, version) } };
 }
 
