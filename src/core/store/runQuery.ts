@@ -1,7 +1,7 @@
 import { UserError } from '../errors.ts';
 import type { Connection } from './connection.ts';
 import type { Statement } from './db.ts';
-import { RUN_COLUMNS, toRun, type RunRow } from './runs.ts';
+import { NOT_DELETED, RUN_COLUMNS, toRun, type RunRow } from './runs.ts';
 import type { Run, RunStatus } from './types.ts';
 
 export const COMPARISONS = ['<', '<=', '>', '>=', '=', '!='] as const;
@@ -85,8 +85,8 @@ export class RunQueries {
           FROM metric_summaries s JOIN metric_keys k ON k.id = s.key_id
           WHERE s.run_id IN (SELECT value FROM json_each(@ids)))
         WHERE rank = 1`),
-      childCounts: sql.lazy(`SELECT parent_id AS id, count(*) AS children FROM runs
-        WHERE parent_id IS NOT NULL AND parent_id IN (SELECT value FROM json_each(?)) GROUP BY parent_id`),
+      childCounts: sql.lazy(`SELECT parent_id AS id, count(*) AS children FROM runs r
+        WHERE ${NOT_DELETED} AND parent_id IS NOT NULL AND parent_id IN (SELECT value FROM json_each(?)) GROUP BY parent_id`),
     };
   }
 
@@ -181,7 +181,8 @@ interface Filter {
 
 function where(query: RunQuery): Filter {
   const args: Record<string, unknown> = {};
-  const conditions: string[] = [];
+  // Runs an MLflow client deleted are hidden until restored.
+  const conditions: string[] = [NOT_DELETED];
   if (query.experiment !== undefined) {
     conditions.push('e.name = @experiment');
     args.experiment = query.experiment;
@@ -216,7 +217,7 @@ function where(query: RunQuery): Filter {
     conditions.push(`EXISTS (SELECT 1 FROM metric_summaries s WHERE s.run_id = r.id
       AND s.key_id = (SELECT id FROM metric_keys WHERE name = @metricKey${i}) AND s.last ${SQL_OP[m.op]} @metricValue${i})`);
   });
-  return { where: conditions.length ? conditions.join(' AND ') : '1', args };
+  return { where: conditions.join(' AND '), args };
 }
 
 /** Sort keys as (expression, direction); the run id, newest first, breaks ties. (By metric: RunQueries.metricSortedRows.) */
