@@ -65,7 +65,9 @@ const updateRule: Rule = (handle) => (request, context: MlflowContext) => {
   if (runId === undefined || typeof status !== 'string' || !TERMINAL_STATUSES.has(status) || !launcherRecordsEnd(context.store, runId)) {
     return handle(request, context);
   }
-  const { status: _status, end_time: _endTime, ...fields } = request.fields;
+  const fields = { ...request.fields };
+  delete fields.status;
+  delete fields.end_time;
   return handle({ ...request, fields }, context);
 };
 
