@@ -22,12 +22,3 @@ export const requestStop = (store: Store, runId: number, signal: NodeJS.Signals)
 /** Ends a run unless something else already did; true when this call decided its status. */
 export const endRun = (store: Store, runId: number, end: RunEnd & { endedAt?: number }, onlyIfQueued = false): boolean =>
   store.markEndedIfActive(runId, end, onlyIfQueued);
-
-/**
- * Whether a launcher records this run's end from its process's exit, so a client's own end (MLflow's
- * `end_run()`, which its atexit hook sends as FINISHED even after an exception) must not decide it.
- */
-export function launcherRecordsEnd(store: Store, runId: number): boolean {
-  const run = store.run(runId);
-  return run !== undefined && (run.status === 'queued' || run.status === 'running') && store.tags(runId)[LAUNCHER_TAG] !== undefined;
-}

@@ -1,9 +1,8 @@
-import { launcherRecordsEnd } from '../launch/lifecycle.ts';
 import type { Store } from '../store/store.ts';
 import { runOf } from './ids.ts';
 import type { MlflowLaunches } from './launchEnv.ts';
 import { MLFLOW_ROUTES } from './routeTable.ts';
-import { API, runIdField, type MlflowContext, type MlflowReply, type MlflowRequest, type MlflowRoute } from './routes.ts';
+import { API, runIdField, type MlflowReply, type MlflowRequest, type MlflowRoute } from './routes.ts';
 import { startMlflowServer, type MlflowServer } from './server.ts';
 
 type Handle = MlflowRoute['handle'];
@@ -52,35 +51,18 @@ const metricsRule =
     }
   };
 
-const TERMINAL_STATUSES = new Set(['FINISHED', 'FAILED', 'KILLED']);
-
-/**
- * The process's exit decides how a launched run ends, not the client's `end_run()`: its atexit
- * hook sends FINISHED even after an exception. So while a launcher looks after the run, an
- * update's end (status and end_time) is dropped; its name still applies.
- */
-const updateRule: Rule = (handle) => (request, context: MlflowContext) => {
-  const runId = runOfRequest(context.store, request);
-  const status = request.fields.status;
-  if (runId === undefined || typeof status !== 'string' || !TERMINAL_STATUSES.has(status) || !launcherRecordsEnd(context.store, runId)) {
-    return handle(request, context);
-  }
-  const fields = { ...request.fields };
-  delete fields.status;
-  delete fields.end_time;
-  return handle({ ...request, fields }, context);
-};
-
 const keyStrings = (items: unknown): string[] =>
   Array.isArray(items) ? items.flatMap((item) => (typeof (item as { key?: unknown } | null)?.key === 'string' ? [(item as { key: string }).key] : [])) : [];
 
 const RULES: Record<string, Rule> = {
   [`POST ${API}/runs/log-metric`]: metricsRule((fields) => (typeof fields.key === 'string' ? [fields.key] : [])),
   [`POST ${API}/runs/log-batch`]: metricsRule((fields) => keyStrings(fields.metrics)),
-  [`POST ${API}/runs/update`]: updateRule,
 };
 
-/** The routes a server of launches serves: the same, with the rules above for launched runs. */
+/**
+ * The routes a server of launches serves: the same, with the metrics rule for launched runs. (The
+ * end of a launched run is the tracking routes' own rule: its process's exit decides.)
+ */
 export function launchRoutes(routes: readonly MlflowRoute[], launches: MlflowLaunches): MlflowRoute[] {
   return routes.map((route) => {
     const rule = RULES[`${route.method} ${route.path}`];
