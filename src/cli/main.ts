@@ -27,7 +27,7 @@ function help(): string {
   return [
     'runboard — record, compare and ship machine-learning runs',
     '',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary.split('\n')[0]}`),
     '',
     'Every command takes --db FILE (default: RUNBOARD_DB, else the nearest .runboard/runboard.db).',
     "Run 'runboard COMMAND --help' for a command's options.",

@@ -67,6 +67,7 @@ export class RunRepository {
       byMlflowId: sql.prepare(`SELECT ${RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.mlflow_id = ?`),
       setDeleted: sql.lazy('UPDATE runs SET deleted_at = ? WHERE id = ?'),
       setUser: sql.lazy('UPDATE runs SET user = ? WHERE id = ?'),
+      setParent: sql.lazy('UPDATE runs SET parent_id = ? WHERE id = ?'),
       setStatus: sql.lazy('UPDATE runs SET status = ?, ended_at = ? WHERE id = ?'),
     };
   }
@@ -190,6 +191,11 @@ export class RunRepository {
   /** Soft delete (`deletedAt` set) or restore (null). */
   setDeleted(id: number, deletedAt: number | null): void {
     this.changedIf(id, this.s.setDeleted().run(deletedAt, id).changes);
+  }
+
+  /** Call inside a transaction: the store adds the lineage edge. */
+  setParent(id: number, parentId: number): void {
+    this.changedIf(id, this.s.setParent().run(parentId, id).changes);
   }
 
   /** A status set by an MLflow client, which may reopen an ended run or end it at a given time. */

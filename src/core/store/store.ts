@@ -15,6 +15,7 @@ import { ParamRepository } from './params.ts';
 import { ProvenanceRepository } from './provenance.ts';
 import { RunQueries, type RunPage, type RunPageOptions, type RunQuery } from './runQuery.ts';
 import { RunRepository, type RunEnd, type RunFilter } from './runs.ts';
+import { RunSearches, type RunSearch } from './runSearch.ts';
 import type {
   Artifact,
   ArtifactKind,
@@ -52,6 +53,7 @@ export class Store {
   readonly onDidChange: Event<StoreChange>;
   private readonly sql: Connection;
   private readonly queries: RunQueries;
+  private readonly searches: RunSearches;
   private readonly external: ExternalChanges;
   readonly captureReaders: CaptureReaders;
   readonly ingest: IngestRepository;
@@ -74,6 +76,7 @@ export class Store {
     this.models = new ModelRepository(this.sql, this.lineage);
     this.deployments = new DeploymentRepository(this.sql, this.lineage);
     this.queries = new RunQueries(this.sql);
+    this.searches = new RunSearches(this.sql);
     this.external = new ExternalChanges(this.sql);
     this.captureReaders = new CaptureReaders(this.sql);
     this.ingest = new IngestRepository(this.sql, this.metrics, this.runRecords, this.captureReaders);
@@ -124,6 +127,11 @@ export class Store {
     return this.experimentRecords.byId(id);
   }
 
+  /** Every experiment, oldest first. */
+  experimentList(): Experiment[] {
+    return this.experimentRecords.list();
+  }
+
   experimentByName(name: string): Experiment | undefined {
     return this.experimentRecords.byName(name);
   }
@@ -172,6 +180,14 @@ export class Store {
     this.runRecords.setUser(id, user);
   }
 
+  /** Makes a run the child of another (an MLflow client's `mlflow.parentRunId` tag set later). */
+  setRunParent(id: number, parentId: number): void {
+    this.sql.transaction(() => {
+      this.runRecords.setParent(id, parentId);
+      this.lineage.addEdge({ srcKind: 'run', srcId: parentId, dstKind: 'run', dstId: id, relation: 'child' });
+    });
+  }
+
   /** Sets the status as given, even on an ended run (an MLflow client's update). */
   setRunStatus(id: number, status: RunStatus, endedAt: number | null): void {
     this.runRecords.setStatus(id, status, endedAt);
@@ -199,6 +215,11 @@ export class Store {
    */
   runPage(query: RunQuery, options: RunPageOptions = {}): RunPage {
     return this.queries.page(query, options);
+  }
+
+  /** MLflow's search_runs: runs of some experiments, filtered, sorted, one page. */
+  searchRuns(query: RunSearch): Run[] {
+    return this.searches.search(query);
   }
 
   markStarted(id: number, pid: number | null): void {
@@ -280,6 +301,11 @@ export class Store {
 
   tags(runId: number): Record<string, string> {
     return this.paramRecords.tags(runId);
+  }
+
+  /** False when the run has no such tag. */
+  deleteTag(runId: number, key: string): boolean {
+    return this.paramRecords.deleteTag(runId, key);
   }
 
   /** A run with this tag value, if any. */
