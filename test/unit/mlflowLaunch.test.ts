@@ -202,3 +202,38 @@ test('a sweep shares one server: every run gets the same URI and token, and its 
     store.close();
   }
 });
+
+test('a batch the server refuses takes nothing from capture: the printed series stays whole', () => {
+  const ws = tempDir();
+  writeFileSync(
+    join(ws, 'train.py'),
+    `
+import json, os, time, urllib.error, urllib.request
+run_id = os.environ["MLFLOW_RUN_ID"]
+for epoch in range(3):
+    print(f"epoch {epoch} loss {1.0 / (epoch + 1)}", flush=True)
+time.sleep(0.5)  # capture stores the printed points before the batch arrives
+body = {"run_id": run_id, "metrics": [{"key": "loss", "value": 0.1, "timestamp": 1, "step": 30}], "params": [{"key": "p", "value": "1"}, {"key": "p", "value": "2"}], "tags": []}
+request = urllib.request.Request(os.environ["MLFLOW_TRACKING_URI"] + "/api/2.0/mlflow/runs/log-batch", data=json.dumps(body).encode(), method="POST",
+    headers={"Authorization": "Bearer " + os.environ["MLFLOW_TRACKING_TOKEN"], "Content-Type": "application/json"})
+try:
+    urllib.request.urlopen(request)
+    raise SystemExit("the duplicate param keys were accepted")
+except urllib.error.HTTPError as refused:
+    assert refused.code == 400, refused.code
+print("epoch 3 loss 0.2", flush=True)
+`,
+  );
+  const result = cli(['run', '--', PY, 'train.py'], { cwd: ws });
+  assert.equal(result.code, 0, result.stderr);
+  const store = openDb(ws);
+  try {
+    const run = store.runs({})[0]!;
+    assert.deepEqual(
+      store.series(run.id, 'loss').map((p) => p.step),
+      [0, 1, 2, 3],
+    );
+  } finally {
+    store.close();
+  }
+});
