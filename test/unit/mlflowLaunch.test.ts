@@ -237,3 +237,31 @@ print("epoch 3 loss 0.2", flush=True)
     store.close();
   }
 });
+
+test('a nested run still active when the process dies ends with the launched run', () => {
+  const ws = tempDir();
+  writeFileSync(
+    join(ws, 'train.py'),
+    `
+import json, os, time, urllib.request
+def call(path, body):
+    request = urllib.request.Request(os.environ["MLFLOW_TRACKING_URI"] + "/api/2.0/mlflow/" + path, data=json.dumps(body).encode(), method="POST",
+        headers={"Authorization": "Bearer " + os.environ["MLFLOW_TRACKING_TOKEN"], "Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read())
+tags = [{"key": "mlflow.parentRunId", "value": os.environ["MLFLOW_RUN_ID"]}]
+call("runs/create", {"experiment_id": os.environ["MLFLOW_EXPERIMENT_ID"], "run_name": "orphan", "start_time": int(time.time() * 1000), "tags": tags})
+os._exit(7)  # no atexit hook ends it
+`,
+  );
+  const result = cli(['run', '--', PY, 'train.py'], { cwd: ws });
+  assert.equal(result.code, 7, result.stderr);
+  const store = openDb(ws);
+  try {
+    const child = store.runs({}).find((r) => r.name === 'orphan')!;
+    assert.equal(child.status, 'failed');
+    assert.match(child.error ?? '', /parent run \d+ ended \(failed\)/);
+  } finally {
+    store.close();
+  }
+});
