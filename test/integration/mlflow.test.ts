@@ -1,10 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import type { ReportedError } from '../../src/vscode/reporter.ts';
 import type { RunNode } from '../../src/vscode/views/experiments/nodes.ts';
-import { runboard, waitFor } from './helpers.ts';
+import { runboard, store, waitFor } from './helpers.ts';
 
 async function mlflowCall(url: string, path: string, token: string | undefined, body?: unknown): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const response = await fetch(`${url}/api/2.0/mlflow/${path}`, {
@@ -75,5 +76,39 @@ describe('MLflow tracking server of the window', () => {
       return (await tree.getChildren(experimentNode)).find((n): n is RunNode => n.kind === 'run' && n.run.name === 'from-a-terminal');
     });
     assert.equal(node.run.status, 'running');
+  });
+
+  it("a run launched from the editor gets the window's server and its own MLflow run id", async () => {
+    assert.ok(url, 'the first test found the server');
+    const script = join(vscode.workspace.workspaceFolders![0]!.uri.fsPath, 'mlflow_env.py');
+    writeFileSync(
+      script,
+      'import json, os\nwith open(os.path.join(os.environ["RUNBOARD_RUN_DIR"], "mlflow_env.json"), "w") as f:\n    json.dump({k: v for k, v in os.environ.items() if k.startswith("MLFLOW_")}, f)\n',
+    );
+    try {
+      const result = await vscode.commands.executeCommand<{ runId: number; run: { status: string } }>('runboard.launchRun', { file: script, experiment: 'mlflow-env', wait: true });
+      assert.equal(result?.run.status, 'finished');
+      const run = (await store()).run(result.runId)!;
+      const env = JSON.parse(readFileSync(join(run.runDir!, 'mlflow_env.json'), 'utf8')) as Record<string, string>;
+      assert.deepEqual(env, { MLFLOW_TRACKING_URI: url, MLFLOW_TRACKING_TOKEN: token, MLFLOW_RUN_ID: run.mlflowId, MLFLOW_EXPERIMENT_ID: String(run.experimentId) });
+    } finally {
+      rmSync(script, { force: true });
+    }
+  });
+
+  it('Copy MLflow Tracking URI is refused in Restricted Mode, with the reason', async () => {
+    const api = await runboard();
+    const errors: ReportedError[] = [];
+    const sub = api.onDidReportError((e) => errors.push(e));
+    api.testing.simulateUntrusted(true);
+    try {
+      assert.equal(await vscode.commands.executeCommand('runboard.copyMlflowTrackingUri', { quiet: true }), undefined);
+    } finally {
+      api.testing.simulateUntrusted(false);
+      sub.dispose();
+    }
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0]!.trust, true);
+    assert.match(errors[0]!.message, /cannot start the MLflow tracking server in Restricted Mode/);
   });
 });
