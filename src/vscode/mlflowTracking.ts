@@ -52,8 +52,12 @@ export class MlflowTracking extends Disposable {
 
   /** Starts the server without waiting for a need, when the workspace already records runs. */
   startIfUsed(): void {
-    if (!settings.mlflowEnabled() || !this.host.trust.trusted || !this.host.hasDatabase()) return;
-    this.launches.endpoint().catch((err: Error) => this.host.log.warn(`The MLflow tracking server did not start: ${err.message}`));
+    if (!settings.mlflowEnabled() || !this.host.trust.trusted || !this.host.hasDatabase() || this.launches.started) return;
+    // Soon, not now: activation never opens the database itself.
+    const timer = setTimeout(() => {
+      this.launches.endpoint().catch((err: Error) => this.host.log.warn(`The MLflow tracking server did not start: ${err.message}`));
+    }, 0);
+    this._register(toDisposable(() => clearTimeout(timer)));
   }
 
   /** `runboard.mlflow.enabled` changed: terminals get the variables, or lose them. */

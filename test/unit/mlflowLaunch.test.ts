@@ -162,11 +162,13 @@ test('--no-mlflow and a profile with "mlflow": false leave the user\'s own MLFLO
   assert.equal(profile.code, 0, profile.stderr);
   assert.deepEqual(seen('profile.json'), own);
 
-  const given = cli(['run', '--', PY, 'env.py', join(out, 'given.json')], { cwd: ws, env: own });
+  const given = cli(['run', '--', PY, 'env.py', join(out, 'given.json')], { cwd: ws, env: { ...own, MLFLOW_TRACKING_USERNAME: 'me', MLFLOW_TRACKING_PASSWORD: 'team' } });
   assert.equal(given.code, 0, given.stderr);
   const env = seen('given.json');
   assert.match(env.MLFLOW_TRACKING_URI!, /^http:\/\/127\.0\.0\.1:\d+$/, 'without the opt-out a launch points MLflow at Runboard');
   assert.notEqual(env.MLFLOW_TRACKING_TOKEN, 'mine');
+  assert.equal(env.MLFLOW_TRACKING_USERNAME, undefined, "a username and password would make the client send them instead of Runboard's token");
+  assert.equal(env.MLFLOW_TRACKING_PASSWORD, undefined);
   const store = openDb(ws);
   try {
     const run = store.runs({}).find((r) => r.command.includes(join(out, 'given.json')))!;

@@ -6,7 +6,7 @@ import type { Store } from '../store/store.ts';
 import type { Run, RunStatus } from '../store/types.ts';
 import { UserError } from '../errors.ts';
 import { mlflowExperimentId } from '../mlflow/ids.ts';
-import { mlflowRunEnv, type MlflowLaunches } from '../mlflow/launchEnv.ts';
+import { mlflowRunEnv, OTHER_SERVER_AUTH, type MlflowLaunches } from '../mlflow/launchEnv.ts';
 import { pythonDir } from '../paths.ts';
 import { RunCapture } from '../tracking/capture.ts';
 import { compileRegex, type ReaderSwitches } from '../tracking/lineParser.ts';
@@ -232,6 +232,7 @@ async function giveMlflowEnv(store: Store, runId: number, mlflow: MlflowLaunches
     const endpoint = await mlflow.endpoint();
     const run = store.run(runId)!;
     Object.assign(env, mlflowRunEnv(endpoint, { mlflowId: run.mlflowId, mlflowExperimentId: mlflowExperimentId({ id: run.experimentId, name: run.experiment }) }));
+    for (const name of OTHER_SERVER_AUTH) delete env[name];
   } catch (err) {
     warn(`the MLflow tracking server did not start, so MLflow's client is not pointed at this run: ${(err as Error).message}`);
   }

@@ -19,6 +19,12 @@ export const MLFLOW_ENV = {
   experimentId: 'MLFLOW_EXPERIMENT_ID',
 } as const;
 
+/**
+ * Credentials the client would send instead of the token (a username and password make it use Basic
+ * auth), meant for the user's own server: a launch pointed at Runboard goes without them.
+ */
+export const OTHER_SERVER_AUTH = ['MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD', 'MLFLOW_TRACKING_AUTH', 'MLFLOW_TRACKING_AWS_SIGV4'] as const;
+
 /** For a shell of the user's (an editor terminal): logs into the workspace, new runs as MLflow makes them. */
 export function mlflowClientEnv(endpoint: MlflowEndpoint): Record<string, string> {
   return { [MLFLOW_ENV.uri]: endpoint.url, [MLFLOW_ENV.token]: endpoint.token };
