@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { LAUNCHER_TAG } from '../../src/core/launch/lifecycle.ts';
+import { reconcile } from '../../src/core/launch/reconcile.ts';
 import { Store } from '../../src/core/store/store.ts';
 import { cli, json } from './cliHarness.ts';
 import { tempDir } from './helpers.ts';
@@ -263,6 +266,26 @@ os._exit(7)  # no atexit hook ends it
     const child = store.runs({}).find((r) => r.name === 'orphan')!;
     assert.equal(child.status, 'failed');
     assert.match(child.error ?? '', /parent run \d+ ended \(failed\)/);
+  } finally {
+    store.close();
+  }
+});
+
+test('crash reconciliation ends the nested runs of a run whose recorder and process died', async () => {
+  const ws = tempDir();
+  const store = Store.open(join(ws, 'runboard.db'));
+  try {
+    const gone = spawnSync(PY, ['-c', 'pass']).pid!;
+    const parent = store.createRun({ experiment: 'e', status: 'queued', command: [PY, 'train.py'] });
+    store.setTags(parent.id, { [LAUNCHER_TAG]: gone });
+    store.claimRun(parent.id);
+    store.setRunPid(parent.id, gone);
+    const nested = store.createRun({ experiment: 'e', status: 'running', parentId: parent.id, name: 'nested' });
+    const { ended } = await reconcile(store);
+    assert.deepEqual(ended.map((r) => r.id), [parent.id]);
+    const child = store.run(nested.id)!;
+    assert.equal(child.status, 'crashed');
+    assert.match(child.error ?? '', new RegExp(`parent run ${parent.id} ended \\(crashed\\)`));
   } finally {
     store.close();
   }

@@ -11,7 +11,7 @@ import { pythonDir } from '../paths.ts';
 import { RunCapture } from '../tracking/capture.ts';
 import { compileRegex, type ReaderSwitches } from '../tracking/lineParser.ts';
 import { defaultRunDir, makeRunDir, workspaceOf } from '../workspace.ts';
-import { claimRun, endRun, LAUNCHER_TAG, requestStop, setRunPid } from './lifecycle.ts';
+import { claimRun, endActiveChildren, endRun, LAUNCHER_TAG, requestStop, setRunPid } from './lifecycle.ts';
 import { signalGroup } from './process.ts';
 import { expandProfile, getProfile, outputsFor, resolveParams, type ParamValue, type Profile } from './profiles.ts';
 import { captureCodeState, fingerprintInput, pythonEnvironment, systemEnvironment, type PythonEnvironment } from './snapshot.ts';
@@ -198,7 +198,7 @@ export function launch(store: Store, spec: LaunchSpec, output: RunOutput = {}): 
     });
     const requested = stopSignal ?? (store.run(runId)?.signal as NodeJS.Signals | null) ?? null;
     endRun(store, runId, outcomeToEnd(outcome, spec.command[0]!, requested));
-    if (spec.mlflow) endMlflowChildren(store, store.run(runId)!);
+    if (spec.mlflow) endActiveChildren(store, store.run(runId)!);
     return store.run(runId)!;
   })();
 
@@ -235,17 +235,6 @@ async function giveMlflowEnv(store: Store, runId: number, mlflow: MlflowLaunches
     for (const name of OTHER_SERVER_AUTH) delete env[name];
   } catch (err) {
     warn(`the MLflow tracking server did not start, so MLflow's client is not pointed at this run: ${(err as Error).message}`);
-  }
-}
-
-/**
- * Runs the script made with `mlflow.start_run(nested=True)` and left active when its process
- * ended (a crash, a kill) end with it: nothing else would ever end them.
- */
-function endMlflowChildren(store: Store, parent: Run): void {
-  for (const child of store.runs({ parentId: parent.id })) {
-    if (child.status !== 'running' && child.status !== 'queued') continue;
-    endRun(store, child.id, { status: parent.status, error: `Its parent run ${parent.id} ended (${parent.status}) while it was still active` });
   }
 }
 
