@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { LAUNCHER_TAG } from '../../src/core/launch/lifecycle.ts';
 import { reconcile } from '../../src/core/launch/reconcile.ts';
+import { exportLine, mlflowClientEnv, MlflowLaunches } from '../../src/core/mlflow/launchEnv.ts';
+import { startLaunchServer } from '../../src/core/mlflow/launchRoutes.ts';
 import { Store } from '../../src/core/store/store.ts';
 import { cli, json } from './cliHarness.ts';
 import { tempDir } from './helpers.ts';
@@ -289,4 +291,35 @@ test('crash reconciliation ends the nested runs of a run whose recorder and proc
   } finally {
     store.close();
   }
+});
+
+test("a process's launches share one server, started on first need; a failed start is tried again; close stops it", async () => {
+  const store = Store.open(join(tempDir(), 'runboard.db'));
+  let starts = 0;
+  const launches = new MlflowLaunches((self) => {
+    starts++;
+    return starts === 1 ? Promise.reject(new Error('no port today')) : startLaunchServer(store, self);
+  });
+  try {
+    assert.equal(launches.started, undefined);
+    await assert.rejects(launches.endpoint(), /no port today/);
+    const [first, second] = await Promise.all([launches.endpoint(), launches.endpoint()]);
+    assert.equal(first, second);
+    assert.equal(starts, 2);
+    const experiment = `${first.url}/api/2.0/mlflow/experiments/get?experiment_id=0`;
+    assert.equal((await fetch(experiment, { headers: { Authorization: `Bearer ${first.token}` } })).status, 200);
+    await launches.close();
+    await assert.rejects(fetch(experiment, { headers: { Authorization: `Bearer ${first.token}` } }));
+    await assert.rejects(launches.endpoint(), /closed/);
+  } finally {
+    await launches.close();
+    store.close();
+  }
+});
+
+test('the export line Copy MLflow Tracking URI offers survives a POSIX shell whatever the values hold', () => {
+  const tricky = "it's $HOME `id` \\ done";
+  const line = exportLine(mlflowClientEnv({ url: 'http://127.0.0.1:1', token: tricky }));
+  const shell = spawnSync('/bin/sh', ['-c', `${line}; printf '%s|%s' "$MLFLOW_TRACKING_URI" "$MLFLOW_TRACKING_TOKEN"`], { encoding: 'utf8' });
+  assert.equal(shell.stdout, `http://127.0.0.1:1|${tricky}`);
 });

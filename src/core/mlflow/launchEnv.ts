@@ -63,10 +63,14 @@ export class MlflowLaunches implements Disposable {
   /** The server, started now if no launch needed it yet. */
   endpoint(): Promise<MlflowEndpoint> {
     if (this.closed) return Promise.reject(new Error('the MLflow server of this process is closed'));
-    this.server ??= this.startServer(this);
+    if (this.server) return this.server;
+    const starting = this.startServer(this);
+    this.server = starting;
     // A failed start is not remembered: the next launch tries again.
-    this.server.catch(() => (this.server = undefined));
-    return this.server;
+    starting.catch(() => {
+      if (this.server === starting) this.server = undefined;
+    });
+    return starting;
   }
 
   /** The server if one was started; never starts it. */
