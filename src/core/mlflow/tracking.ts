@@ -1,3 +1,4 @@
+import { parseOrderBy, parseRunFilter, RunFilterSyntaxError, type RunFilterAst, type RunOrderKey } from '../../shared/runFilter.ts';
 import type { Store } from '../store/store.ts';
 import { isTerminal, type Experiment, type Run, type RunStatus } from '../store/types.ts';
 import { experimentArtifactLocation, experimentOf, mlflowExperimentId, runArtifactUri, runOf } from './ids.ts';
@@ -403,6 +404,16 @@ const searchRuns: Handler = (request, { store }) => {
     },
   };
 };
+
+/** MLflow's filter and order_by, read as its server reads them (`strict: 'mlflow'`). */
+function searchFilter(filter: string, orderBy: readonly string[]): { filter?: RunFilterAst; order: RunOrderKey[] } {
+  try {
+    return { ...(filter.trim() ? { filter: parseRunFilter(filter, { strict: 'mlflow' }) } : {}), order: parseOrderBy(orderBy, { strict: 'mlflow' }) };
+  } catch (err) {
+    if (err instanceof RunFilterSyntaxError) throw new MlflowError('INVALID_PARAMETER_VALUE', err.message);
+    throw err;
+  }
+}
 
 const getMetricHistory: Handler = (request, { store }) => {
   const run = runOf(store, runIdField(request));

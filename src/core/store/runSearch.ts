@@ -1,5 +1,7 @@
+import type { RunFilterAst } from '../../shared/runFilter.ts';
 import type { Connection } from './connection.ts';
 import type { Statement } from './db.ts';
+import { runFilterSql } from './runFilterSql.ts';
 import { RUN_COLUMNS, toRun, type RunRow } from './runs.ts';
 import type { Run } from './types.ts';
 
@@ -15,8 +17,7 @@ export interface RunSearch {
   experimentIds: readonly number[];
   /** MLflow's view type: runs not deleted, deleted ones, or both. */
   lifecycle: 'active' | 'deleted' | 'all';
-  /** A WHERE fragment over `runs r JOIN experiments e` and its named values (runFilterSql). */
-  filter?: { where: string; args: Record<string, unknown> };
+  filter?: RunFilterAst;
   order: readonly SearchOrderKey[];
   limit: number;
   offset: number;
@@ -43,11 +44,12 @@ export class RunSearches {
   }
 
   search(query: RunSearch): Run[] {
-    const args: Record<string, unknown> = { ...query.filter?.args, limit: query.limit, offset: query.offset, experiments: JSON.stringify(query.experimentIds) };
+    const filter = query.filter?.clauses.length ? runFilterSql(query.filter) : undefined;
+    const args: Record<string, unknown> = { ...filter?.args, limit: query.limit, offset: query.offset, experiments: JSON.stringify(query.experimentIds) };
     const conditions = ['r.experiment_id IN (SELECT value FROM json_each(@experiments))'];
     if (query.lifecycle === 'active') conditions.push('r.deleted_at IS NULL');
     if (query.lifecycle === 'deleted') conditions.push('r.deleted_at IS NOT NULL');
-    if (query.filter?.where) conditions.push(`(${query.filter.where})`);
+    if (filter) conditions.push(`(${filter.where})`);
     // MLflow's order: the keys asked for, runs lacking a key last either way, then newest start first
     // and the run id breaking ties.
     const order = query.order.flatMap((key, i) => {
