@@ -266,6 +266,11 @@ test("runs/search: MLflow's filter over metrics, params, tags and attributes, or
   assert.deepEqual(await names({ filter: 'metrics.acc > 0.55' }), ['r2', 'r1']);
   assert.deepEqual(await names({ filter: "params.lr = '0.1'" }), ['r0']);
   assert.deepEqual(await names({ filter: "tags.kind = 'try' and attributes.run_name LIKE 'r%'" }), ['r2', 'r0']);
+  assert.deepEqual(await names({ filter: "tags.mlflow.runName = 'r1'" }), ['r1'], "MLflow's tags kept in Runboard's fields are searched as tags");
+  const r0 = ((await call('POST', 'runs/search', { experiment_ids: [experiment], filter: "attributes.run_name = 'r0'" })).json.runs as { info: { run_id: string } }[])[0]!.info.run_id;
+  const child = await newRun(call, { experiment_id: experiment, run_name: 'c', tags: [{ key: 'mlflow.parentRunId', value: r0 }] });
+  assert.deepEqual(await names({ filter: `tags.mlflow.parentRunId = '${r0}'` }), ['c'], 'child runs are found by their parent, as MLflow clients look for them');
+  await call('POST', 'runs/delete', { run_id: child });
   assert.deepEqual(await names({ order_by: ['metrics.acc ASC'] }), ['r0', 'r1', 'r2']);
   assert.deepEqual(await names({ order_by: ['params.lr DESC'] }), ['r0', 'r1', 'r2']);
   const first = await call('POST', 'runs/search', { experiment_ids: [experiment], max_results: 2 });

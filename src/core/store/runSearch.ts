@@ -2,7 +2,7 @@ import type { RunFilterAst } from '../../shared/runFilter.ts';
 import type { Connection } from './connection.ts';
 import type { Statement } from './db.ts';
 import { runFilterSql } from './runFilterSql.ts';
-import { RUN_COLUMNS, toRun, type RunRow } from './runs.ts';
+import { RUN_COLUMNS, RUN_TAGS, toRun, type RunRow } from './runs.ts';
 import type { Run } from './types.ts';
 
 /** What a sort key names: a metric's last value, a param, a tag, a run attribute, or the status. */
@@ -49,7 +49,8 @@ export class RunSearches {
     const conditions = ['r.experiment_id IN (SELECT value FROM json_each(@experiments))'];
     if (query.lifecycle === 'active') conditions.push('r.deleted_at IS NULL');
     if (query.lifecycle === 'deleted') conditions.push('r.deleted_at IS NOT NULL');
-    if (filter) conditions.push(`(${filter.where})`);
+    // MLflow's own tags live in Runboard's fields (name, user, parent, commit); its search reads them as tags.
+    if (filter) conditions.push(`(${filter.where.replaceAll('FROM tags g WHERE g.run_id = r.id AND', `FROM ${RUN_TAGS} g WHERE`)})`);
     // MLflow's order: the keys asked for, runs lacking a key last either way, then newest start first
     // and the run id breaking ties.
     const order = query.order.flatMap((key, i) => {
@@ -89,6 +90,6 @@ function orderExpression(target: SearchTarget, name: string, args: Record<string
       return `(SELECT p.value FROM params p WHERE p.run_id = r.id AND p.key = @${name})`;
     case 'tag':
       args[name] = target.key;
-      return `(SELECT g.value FROM tags g WHERE g.run_id = r.id AND g.key = @${name})`;
+      return `(SELECT g.value FROM ${RUN_TAGS} g WHERE g.key = @${name})`;
   }
 }

@@ -32,6 +32,16 @@ export const RUN_COLUMNS = `r.id, r.experiment_id, e.name AS experiment, r.name,
   r.profile, r.run_dir, r.parent_id, r.created_at, r.started_at, r.ended_at, r.exit_code, r.signal, r.error,
   r.malformed_lines, r.mlflow_id, r.deleted_at, r.user`;
 
+/**
+ * A run's tags as MLflow sees them, for `FROM ${RUN_TAGS} g` with the run as `r`: its own, and the
+ * fields MLflow keeps as tags (src/core/mlflow/tracking.ts stores them only in their fields).
+ */
+export const RUN_TAGS = `(SELECT key, value FROM tags WHERE run_id = r.id
+  UNION ALL SELECT 'mlflow.runName', r.name
+  UNION ALL SELECT 'mlflow.user', r.user WHERE r.user IS NOT NULL
+  UNION ALL SELECT 'mlflow.parentRunId', pr.mlflow_id FROM runs pr WHERE pr.id = r.parent_id
+  UNION ALL SELECT 'mlflow.source.git.commit', cs.git_commit FROM code_states cs WHERE cs.run_id = r.id AND cs.git_commit IS NOT NULL)`;
+
 const END_COLUMNS = 'status = ?, exit_code = ?, signal = ?, error = ?, ended_at = ?, pid = NULL';
 
 /** Experiments and the runs table: creation, the lifecycle's conditional updates, listing. */
