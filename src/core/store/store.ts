@@ -323,6 +323,11 @@ export class Store {
     return this.metrics.log(runId, points);
   }
 
+  /** Removes one metric series of a run (capture's points for a key that MLflow's client now logs). */
+  deleteMetricSeries(runId: number, key: string): boolean {
+    return this.metrics.deleteSeries(runId, key);
+  }
+
   summaries(runId: number): Record<string, MetricSummary> {
     return this.metrics.summaries(runId);
   }
