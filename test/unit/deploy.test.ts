@@ -205,6 +205,6 @@ test('CLI end to end: deploy prints the token once, the server outlives the CLI,
   assert.equal(json(again).status, 'running', again.stderr);
   assert.equal(json(again).url, back.url);
   const undeployed = run('undeploy', String(json(again).id));
-  assert.match(undeployed.stdout, /clf@2, local\): stopped/);
+  assert.match(undeployed.stdout, /clf@1, local\): stopped/, 'NAME alone deploys the champion (v1), not the latest');
   assert.equal(run('undeploy', '999').code, 2);
 });

@@ -9,7 +9,8 @@ const manifest = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '
 
 test("the Explorer's Register and Deploy menus match exactly the model file kinds", () => {
   const entries: { command: string; when: string }[] = manifest.contributes.menus['explorer/context'];
-  const onModels = entries.filter((e) => e.when.includes('resourceExtname'));
+  const onModels = entries.filter((e) => e.when.includes('resourceExtname =~'));
+  assert.deepEqual(entries.filter((e) => e.when.includes('resourceExtname == .py')).map((e) => e.command), ['runboard.createProfile']);
   assert.deepEqual(onModels.map((e) => e.command).sort(), ['runboard.deployModel', 'runboard.registerModel']);
   for (const entry of onModels) {
     const [, source, flags] = /resourceExtname =~ \/(.+?)\/(\w*)/.exec(entry.when)!;
