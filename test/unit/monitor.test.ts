@@ -197,3 +197,36 @@ test('a symlink planted in the monitoring folder stops the server at start inste
   await assert.rejects(startServer(dir, ['--monitor-dir', monitorDir]), /cannot start monitoring/);
   assert.equal(readFileSync(join(dir, 'victim.txt'), 'utf8'), 'keep me');
 });
+
+test('log_reference keeps a seeded sample of at most 10,000 rows: DataFrame names and categories, arrays as f0…, NaN as null', { timeout: 60_000 }, () => {
+  const dir = tempDir();
+  const code = `
+import json, os, sys
+import numpy as np, pandas as pd
+import runboard
+frame = pd.DataFrame({"age": [31.0, np.nan, 45.5], "plan": ["pro", "free", None], "visits": np.array([3, 4, 5])})
+runboard.log_reference(frame, y=[1, 0, 1])
+first = json.load(open(os.path.join(runboard.run_dir(), "artifacts", "reference.json")))
+big = np.arange(25000 * 2, dtype=float).reshape(25000, 2)
+runboard.log_reference(big)
+second = json.load(open(os.path.join(runboard.run_dir(), "artifacts", "reference.json")))
+runboard.log_reference(big)
+third = json.load(open(os.path.join(runboard.run_dir(), "artifacts", "reference.json")))
+try:
+    runboard.log_reference([[1, 2], [3]])
+except ValueError as exc:
+    error = str(exc)
+print(json.dumps({"first": first, "features": second["features"], "rows": len(second["rows"]), "total": second["total"],
+                  "same": second["rows"] == third["rows"], "distinct": len({r[0] for r in second["rows"]}), "error": error}))
+`;
+  const out = spawnSync(SYSTEM_PYTHON, ['-c', code], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: pythonDir(), RUNBOARD_RUN_DIR: dir } });
+  assert.equal(out.status, 0, out.stderr);
+  const result = JSON.parse(out.stdout);
+  assert.deepEqual(result.first.features, ['age', 'plan', 'visits']);
+  assert.deepEqual(result.first.rows, [[31, 'pro', 3], [null, 'free', 4], [45.5, null, 5]]);
+  assert.deepEqual(result.first.labels, [1, 0, 1]);
+  assert.deepEqual(result.features, ['f0', 'f1']);
+  assert.deepEqual([result.rows, result.total, result.same, result.distinct], [10_000, 25_000, true, 10_000]);
+  assert.match(result.error, /rows of X differ in length/);
+  assert.match(readFileSync(join(dir, 'artifacts.jsonl'), 'utf8'), /"path": "artifacts\/reference.json", "kind": "data"/);
+});
