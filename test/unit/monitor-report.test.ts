@@ -39,7 +39,10 @@ function fixture(): { store: Store; id: number; workspace: string; dir: string }
     index: k, from: 1000 * k, to: 1000 * k + 999, firstId: 10 * k + 1, lastId: 10 * k + 10, rows: 10, requests: 2, errors: k === 2 ? 1 : 0,
     latency: { 100: 2 }, ...w,
   }));
-  writeFileSync(join(dir, 'windows.jsonl'), windows.map((w) => JSON.stringify(w)).join('\n') + '\n');
+  // A line cut short by a crash sits between whole ones, and is skipped.
+  const lines = windows.map((w) => JSON.stringify(w));
+  lines.splice(1, 0, lines[1]!.slice(0, 40));
+  writeFileSync(join(dir, 'windows.jsonl'), lines.join('\n') + '\n');
   const open = [31, 32, 33, 34, 35].map((rowId, i) => JSON.stringify({ id: rowId, t: 5000 + i, x: [i === 0 ? null : 9, 'a'], y: 1 }));
   writeFileSync(join(dir, 'rows.jsonl'), open.join('\n') + '\n');
   const labels = [[1, 0], [2, 1], [33, 1], [34, 0]].map(([rowId, label]) => JSON.stringify({ id: rowId, t: 0, label, prediction: rowId === 1 ? 0 : 1 }));
@@ -48,7 +51,7 @@ function fixture(): { store: Store; id: number; workspace: string; dir: string }
 }
 
 test('windows by rows: open rows one by one, older ones as whole server windows; by time; all', () => {
-  const { store, id } = fixture();
+  const { store, id, dir } = fixture();
   const last3 = monitorDeployment(store, id, { windowRows: 3 });
   assert.deepEqual(last3.window, { rows: 3, requests: 0, from: 5002, to: 5004 });
   assert.deepEqual(last3.notes, []);
@@ -62,6 +65,8 @@ test('windows by rows: open rows one by one, older ones as whole server windows;
   assert.equal(monitorDeployment(store, id, { since: 2000 }).window.rows, 15);
   assert.equal(all.history.points.length, 4, 'three closed windows and the open one');
   assert.deepEqual(all.history.points.map((p) => p.labeled), [2, 0, 0, 2]);
+  writeFileSync(join(dir, 'profile.json'), '{"source": "training", ');
+  assert.throws(() => monitorDeployment(store, id), /profile\.json is not a monitoring profile/);
 });
 
 test('data quality and categorical drift: unseen categories, missing and out-of-range values', () => {

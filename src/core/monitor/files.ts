@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { UserError } from '../errors.ts';
 import type { ReferenceSource } from './report.ts';
 
 /**
@@ -107,7 +108,11 @@ export const monitorFiles = (dir: string) => ({
 export function readProfile(dir: string): MonitorProfile | null {
   const file = monitorFiles(dir).profile;
   if (!existsSync(file)) return null;
-  return JSON.parse(readFileSync(file, 'utf8')) as MonitorProfile;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as MonitorProfile;
+  } catch (err) {
+    throw new UserError(`${file} is not a monitoring profile (${(err as Error).message}); the model server writes it whole, so something else changed it`);
+  }
 }
 
 /** Whole lines of a capped file and its older part (`.1`), oldest first; a line being written is skipped. */
@@ -119,7 +124,12 @@ function readLines<T>(file: string, withOlder: boolean): T[] {
     const end = text.lastIndexOf('\n');
     if (end < 0) continue;
     for (const line of text.slice(0, end).split('\n')) {
-      if (line) out.push(JSON.parse(line) as T);
+      if (!line) continue;
+      try {
+        out.push(JSON.parse(line) as T);
+      } catch {
+        // A line cut by a crash mid-write: the rest of the file is still good.
+      }
     }
   }
   return out;

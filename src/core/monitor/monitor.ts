@@ -28,6 +28,8 @@ import { readRecords } from './requestLog.ts';
 import { chiSquare, holm, jensenShannon, ks, psi } from './stats.ts';
 
 export const DEFAULT_HISTORY_POINTS = 200;
+/** The open window's requests are the newest lines of the request log: its end is enough (a window is at most 1,000 rows). */
+const OPEN_WINDOW_LOG_BYTES = 4 * 1024 * 1024;
 
 /** The deployment's monitoring folder, when its server keeps one. */
 export function monitorDirOf(config: Record<string, unknown>): string | undefined {
@@ -54,7 +56,7 @@ export function monitorDeployment(store: Store, deploymentId: number | string, o
   const lastClosed = windows.at(-1);
   const openRows = dir ? readRows(dir, lastClosed?.lastId ?? 0) : [];
   const log = typeof config.requestLog === 'string' ? config.requestLog : undefined;
-  const openRequests = log ? readRecords(log).records.filter((r) => r.path === '/predict' && r.window !== undefined && r.window > (lastClosed?.index ?? -1)) : [];
+  const openRequests = log ? readRecords(log, { maxBytes: OPEN_WINDOW_LOG_BYTES }).records.filter((r) => r.path === '/predict' && r.window !== undefined && r.window > (lastClosed?.index ?? -1)) : [];
   const feedback = dir ? latestLabels(readFeedback(dir)) : new Map<number, FeedbackRecord>();
 
   const selection = select(windows, openRows, options);
