@@ -143,6 +143,11 @@ test('monitoring end to end: ids and feedback, live accuracy, exactly the shifte
   assert.equal(drifted.performance, null, 'no labels for the shifted rows');
   const tenure = drifted.quality.find((q: { name: string }) => q.name === 'tenure');
   assert.ok(tenure.outOfRange > 0, 'tripled values leave the reference range');
+  const text = run('monitor', String(d.id), '--window', '300');
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /Drift: DRIFTED/);
+  assert.match(text.stdout, /^income\s.*psi [\d.]+ >= 0\.2/m);
+  assert.match(text.stderr, /FAIL {2}drift in income, tenure/);
   const checked = run('check', `deployment:${d.id}`, '--drift', '--window', '300', '--json');
   assert.equal(checked.code, 1, checked.stderr);
   assert.equal(json(checked).ok, false);

@@ -65,6 +65,8 @@ test('windows by rows: open rows one by one, older ones as whole server windows;
   assert.equal(monitorDeployment(store, id, { since: 2000 }).window.rows, 15);
   assert.equal(all.history.points.length, 4, 'three closed windows and the open one');
   assert.deepEqual(all.history.points.map((p) => p.labeled), [2, 0, 0, 2]);
+  const merged = monitorDeployment(store, id, { historyPoints: 3 }).history.points;
+  assert.deepEqual(merged.map((p) => [p.rows, p.labeled]), [[20, 2], [10, 0], [5, 2]], 'closed windows merged pairwise, the open one kept');
   writeFileSync(join(dir, 'profile.json'), '{"source": "training", ');
   assert.throws(() => monitorDeployment(store, id), /profile\.json is not a monitoring profile/);
 });

@@ -372,7 +372,8 @@ function historyOf(
 ): History {
   const groups: Aggregate[] = [];
   const ranges: [number, number][] = [];
-  const per = Math.max(1, Math.ceil((windows.length + 1) / points));
+  // The open window takes one point of its own.
+  const per = Math.max(1, Math.ceil(windows.length / Math.max(1, points - 1)));
   for (let i = 0; i < windows.length; i += per) {
     const agg = emptyAggregate(profile);
     const group = windows.slice(i, i + per);
