@@ -108,3 +108,20 @@ test('a launch profile may carry monitor thresholds, checked with the profile', 
   assert.throws(() => parseProfiles(profiles({ psi: 0.2, drift: true })), /monitor\.drift is unknown/);
   assert.throws(() => parseProfiles(profiles({ gates: ['accuracy'] })), /Cannot read the condition "accuracy"/);
 });
+
+test('a deployment without monitoring data reports the traffic of its request log', () => {
+  const { store, workspace } = fixture();
+  const log = join(workspace, 'requests.jsonl');
+  writeFileSync(log, [
+    { time: 1000, method: 'POST', path: '/predict', status: 200, latency_ms: 2, batch: 3 },
+    { time: 2000, method: 'POST', path: '/predict', status: 400, latency_ms: 4, batch: 0 },
+  ].map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const version = store.models.list()[0]!;
+  const id = store.deployments.create({ modelVersionId: version.id, target: 'local', port: null, config: '{}', forced: null, replacesId: null, createdAt: 0 }, () => workspace);
+  store.deployments.recordOutcome(id, { status: 'stopped', url: null, port: null, pid: null, config: JSON.stringify({ requestLog: log }), error: null });
+  const report = monitorDeployment(store, id);
+  assert.deepEqual(report.window, { rows: 3, requests: 2, from: null, to: 2000 });
+  assert.deepEqual(report.traffic, { requests: 2, errors: 1, errorRate: 0.5, p50Ms: 2, p95Ms: 4 });
+  assert.deepEqual([report.reference, report.drift, report.performance], [null, null, null]);
+  assert.match(report.notes[0]!, /keeps no monitoring data/);
+});

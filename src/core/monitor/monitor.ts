@@ -24,7 +24,7 @@ import type {
   PerformanceReport,
   TrafficStats,
 } from './report.ts';
-import { readRecords } from './requestLog.ts';
+import { readRecords, requestStats } from './requestLog.ts';
 import { chiSquare, holm, jensenShannon, ks, psi } from './stats.ts';
 
 export const DEFAULT_HISTORY_POINTS = 200;
@@ -79,8 +79,7 @@ export function monitorDeployment(store: Store, deploymentId: number | string, o
     model: record.model,
     version: record.version,
     generatedAt: Date.now(),
-    window: { rows: current.rows, requests: current.requests, from: current.from, to: current.to },
-    traffic: trafficOf(current),
+    ...(dir || !log ? { window: { rows: current.rows, requests: current.requests, from: current.from, to: current.to }, traffic: trafficOf(current) } : logTraffic(log, options)),
     reference: dir ? referenceOf(profile, openRows.length) : null,
     drift,
     quality: profile && current.features ? qualityOf(profile, current) : [],
@@ -90,6 +89,15 @@ export function monitorDeployment(store: Store, deploymentId: number | string, o
     histograms: profile && current.features ? profile.features.map((f, j) => histogramOf(f, current.features![j]!)) : [],
     prediction: predictionHistogram(profile, current),
     notes,
+  };
+}
+
+/** Without monitoring data (a deployment from before monitoring), the request log's traffic, as the Deployments view shows it. */
+function logTraffic(log: string, options: MonitorOptions): Pick<MonitorReport, 'window' | 'traffic'> {
+  const stats = requestStats(log, { sinceMs: options.since });
+  return {
+    window: { rows: stats.rows, requests: stats.requests, from: null, to: stats.lastAt },
+    traffic: { requests: stats.requests, errors: stats.errors, errorRate: stats.errorRate, p50Ms: stats.p50, p95Ms: stats.p95 },
   };
 }
 
