@@ -18,8 +18,6 @@ export interface LocalSettings {
   /** Interpreter when neither the deploy options nor the model's run name one. */
   python?: string;
   healthTimeoutMs?: number;
-  /** See DeployOptions.baselineRows. */
-  baselineRows?: number;
 }
 
 /** The interpreter the model's run used, when it was recorded and still exists. */
@@ -44,7 +42,7 @@ export function localTarget(settings: LocalSettings = {}): DeployTarget {
       const reference = versionReference(req.model.storedPath);
       const argv = [python, serverScript(), '--model', req.modelPath, '--name', req.model.name, '--version', String(req.model.version),
         '--port', String(req.port), '--log', requestLog, '--token-sha256-fd', String(TOKEN_FD),
-        '--monitor-dir', monitorDir, '--baseline-rows', String(req.options.baselineRows ?? settings.baselineRows ?? DEFAULT_BASELINE_ROWS),
+        '--monitor-dir', monitorDir, '--baseline-rows', String(req.options.baselineRows ?? DEFAULT_BASELINE_ROWS),
         ...(reference ? ['--reference', reference] : [])];
       const out = openNoFollow(outFile);
       const err = openNoFollow(errFile);
