@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -202,4 +202,35 @@ test('without a reference, the first rows served become the baseline, reported a
   assert.equal(report.quality[0].count, 300, 'drift compares the rows after the baseline, also those of the request that completed it');
   assert.equal(report.drift.drifted, false, JSON.stringify(report.drift));
   assert.equal(run('deploy', 'nobase', '--baseline-rows', '0').code, 2);
+});
+
+test("the profile's monitor gates apply to its deployments, and --promote refuses a model whose gates fail, leaving the deployment serving", { timeout: 180_000 }, async () => {
+  writeFileSync(join(workspace, 'train.py'), TRAIN);
+  mkdirSync(join(workspace, '.runboard'), { recursive: true });
+  writeFileSync(join(workspace, '.runboard', 'profiles.json'), JSON.stringify({
+    profiles: { gated: { command: ['${interpreter}', 'train.py'], interpreter: SYSTEM_PYTHON, gates: ['accuracy>=2'], monitor: { gates: ['accuracy>=0.99'] } } },
+  }));
+  const trained = run('run', '--name', 'gated', '--profile', 'gated');
+  assert.equal(trained.code, 0, trained.stderr);
+  const runId = Number(/run (\d+)/.exec(trained.stderr)![1]);
+  assert.equal(run('models', 'register', String(runId), 'model.pkl', '--name', 'gated', '--force').code, 0);
+  const d = json(run('deploy', 'gated', '--force', '--json'));
+  assert.equal(d.status, 'running', d.error);
+  const traffic = JSON.parse(readFileSync(join(workspace, '.runboard', 'runs', String(runId), 'traffic.json'), 'utf8')) as Traffic;
+  const answer = await post(`${d.url}/predict`, d.token, { instances: traffic.live });
+  await post(`${d.url}/feedback`, d.token, { ids: answer.body.ids, labels: traffic.labels });
+
+  const checked = run('check', `deployment:${d.id}`, '--json');
+  assert.equal(checked.code, 1, 'live accuracy is below the profile\'s 0.99');
+  assert.deepEqual(json(checked).results.map((r: { condition: string }) => r.condition), ['accuracy>=0.99']);
+  assert.equal(json(run('monitor', String(d.id), '--json')).gates.source, 'profile gated');
+
+  const retrained = run('retrain', String(d.id), '--promote', '--json');
+  assert.equal(retrained.code, 0, retrained.stderr);
+  const result = json(retrained);
+  assert.equal(result.promoted, null);
+  assert.match(result.reason, /promotion gate of profile "gated" failed: accuracy>=2/);
+  const still = json(run('deployments', '--json')).find((x: { id: number }) => x.id === d.id);
+  assert.equal(still.status, 'running', 'the deployment keeps serving');
+  assert.equal(json(run('models', 'gated', '--json')).length, 1, 'nothing was registered');
 });
