@@ -6,6 +6,7 @@ import { benchFilter } from './filter.bench.ts';
 import { benchRefresh } from './refresh.bench.ts';
 import { benchLineReader } from './lineReader.bench.ts';
 import { benchMlflow } from './mlflow.bench.ts';
+import { benchMonitor } from './monitor.bench.ts';
 import { benchStore } from './store.bench.ts';
 import { benchTree } from './tree.bench.ts';
 
@@ -27,4 +28,5 @@ Object.assign(results, benchFilter(log));
 Object.assign(results, await benchRefresh(log, quick ? 2 : 5));
 Object.assign(results, await benchCompare(log, quick ? { runs: 20, steps: 100_000 } : {}));
 Object.assign(results, await benchMlflow(log, quick));
+Object.assign(results, await benchMonitor(log, quick ? { windows: 200, requests: 400 } : {}));
 console.log(JSON.stringify(results));

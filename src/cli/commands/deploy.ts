@@ -61,7 +61,7 @@ export function warnOfPickle(ctx: CliContext, warning: string | undefined): void
 
 export const deployCommand: CliCommand = {
   name: 'deploy',
-  usage: 'runboard deploy NAME[@VERSION|@ALIAS] [--target local|docker|kubernetes|CUSTOM] [--port P] [--python PATH] [--image IMAGE] [--namespace NS] [--force] [--json]',
+  usage: 'runboard deploy NAME[@VERSION|@ALIAS] [--target local|docker|kubernetes|CUSTOM] [--port P] [--python PATH] [--image IMAGE] [--namespace NS] [--baseline-rows N] [--force] [--json]',
   summary: 'Serve a registered model (prints its bearer token once)',
   async run(ctx) {
     const { values, positionals } = parse(ctx, deployCommand, {
@@ -71,9 +71,12 @@ export const deployCommand: CliCommand = {
       image: { type: 'string' },
       namespace: { type: 'string' },
       force: { type: 'boolean', default: false },
+      'baseline-rows': { type: 'string' },
     });
     requirePositional(positionals, 1, deployCommand);
     if (values.port !== undefined && !/^\d+$/.test(values.port)) throw new UserError(`--port takes a number, not "${values.port}"`);
+    const baselineRows = values['baseline-rows'];
+    if (baselineRows !== undefined && !/^[1-9]\d*$/.test(baselineRows)) throw new UserError(`--baseline-rows takes a number of rows (1 or more), not "${baselineRows}"`);
     const store = openStore(ctx, values.db);
     try {
       const token = ctx.env[TOKEN_ENV] || undefined;
@@ -88,6 +91,7 @@ export const deployCommand: CliCommand = {
         namespace: values.namespace,
         force: values.force,
         token,
+        baselineRows: baselineRows === undefined ? undefined : Number(baselineRows),
       });
       return report(ctx, result, values.json, token !== undefined);
     } finally {

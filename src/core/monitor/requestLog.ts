@@ -8,8 +8,11 @@ export interface RequestRecord {
   status: number;
   latency_ms: number;
   batch: number;
-  inputs?: number[][];
+  /** Numbers; null for a missing value, strings in categorical columns (servers with a reference). */
+  inputs?: (number | string | null)[][];
   inputs_truncated?: boolean;
+  /** The monitoring window the request was counted in (servers with monitoring on). */
+  window?: number;
 }
 
 export interface RequestStats {

@@ -10,6 +10,7 @@ import { countHardLinks, ensureRealDir, isInside, realDirExists } from '../io/sa
 import { copyTree, hashTree, treeFiles, type ModelTree } from './modelTree.ts';
 import { dataDirOf, workspaceOf } from '../workspace.ts';
 import { findProfile } from '../launch/profiles.ts';
+import { runReference, VERSION_REFERENCE } from '../monitor/reference.ts';
 
 /** What was known about the model's run when it was registered; kept even if the run is deleted. */
 export interface ModelSnapshot {
@@ -157,6 +158,9 @@ export class Registry {
     try {
       if (tree) copyTree(source.path, join(staging, file), tree.files, this.copy);
       else this.copy(source.path, join(staging, file));
+      // The run's monitoring reference travels with the version, so a deployment has it after the run is gone.
+      const reference = runReference(source.run?.runDir ?? null);
+      if (reference && file !== VERSION_REFERENCE) copyFileSync(reference, join(staging, VERSION_REFERENCE));
       const storedSha = hashModel(join(staging, file)).sha256;
       if (storedSha !== sha256) throw new UserError(`The registry's copy of ${source.path} does not match it (sha256 ${storedSha} ≠ ${sha256})`);
       let placed: string | undefined;
