@@ -16,6 +16,8 @@ Files of a run folder:
 * ``artifacts/NAME``: copies made by ``log_artifact``; ``artifacts.jsonl`` holds one
   ``{"path": "artifacts/NAME", "kind": "model"}`` per artifact logged with an explicit kind.
 * ``run.json`` (outside a run only): name, command, cwd, started/ended (epoch ms), status.
+* ``artifacts/reference.json``: the sample of training inputs ``log_reference`` keeps, which a
+  deployment of the run's model compares its traffic with.
 
 Cost: ``log`` appends to three lists; once a second a background thread hands the records to a
 helper process (``python -I -S -B``, started on first use, ended with this process) that formats
@@ -37,9 +39,11 @@ import time
 from itertools import chain, repeat
 from operator import itemgetter, mul
 
-__all__ = ["log", "log_params", "log_artifact", "log_evaluation", "set_tags", "flush", "run_dir"]
+__all__ = ["log", "log_params", "log_artifact", "log_evaluation", "log_reference", "set_tags", "flush", "run_dir"]
 
 ARTIFACT_KINDS = ("model", "data", "plot", "other")
+REFERENCE_MAX_ROWS = 10000
+REFERENCE_SEED = 0
 FLUSH_INTERVAL_S = 1.0
 
 _run = None
@@ -169,6 +173,80 @@ def log_evaluation(y_true, y_pred, labels=None, name=None, title=None):
     with run.lock:
         _write_json_atomically(target, report)
     return target
+
+
+def log_reference(X, y=None, feature_names=None):
+    """Keeps a sample of the training inputs (and their labels) as the run's reference, the data a
+    deployment of its model is compared with to notice drift. Returns the file's path
+    (``artifacts/reference.json``).
+
+    ``X``: a pandas DataFrame (its column names become the feature names), a numpy array or a list
+    of rows; other names are ``f0``, ``f1``, ... unless ``feature_names`` is given. String columns
+    are kept as categories; missing values (None, NaN) as null. At most 10,000 rows are kept, a
+    seeded random sample of them when there are more, so the same data gives the same reference.
+    """
+    names, rows = _reference_rows(X, feature_names)
+    labels = None if y is None else [_plain(v) for v in _as_list(y)]
+    if labels is not None and len(labels) != len(rows):
+        raise ValueError("runboard.log_reference: X has %d rows but y has %d" % (len(rows), len(labels)))
+    total = len(rows)
+    if total > REFERENCE_MAX_ROWS:
+        import random
+
+        keep = sorted(random.Random(REFERENCE_SEED).sample(range(total), REFERENCE_MAX_ROWS))
+        rows = [rows[i] for i in keep]
+        labels = None if labels is None else [labels[i] for i in keep]
+    reference = {"format": "runboard.reference/1", "features": names, "rows": rows, "labels": labels, "total": total, "seed": REFERENCE_SEED}
+    run = _current()
+    folder = os.path.join(run.dir, "artifacts")
+    os.makedirs(folder, exist_ok=True)
+    with run.lock:
+        line = json.dumps({"path": "artifacts/reference.json", "kind": "data"}) + "\n"
+        _append(os.path.join(run.dir, "artifacts.jsonl"), line.encode("utf-8"))
+        target = os.path.join(folder, "reference.json")
+        partial = os.path.join(folder, ".reference.json.%d.tmp" % os.getpid())
+        with open(partial, "w", encoding="utf-8") as file:
+            json.dump(reference, file, separators=(",", ":"), allow_nan=False)
+        os.replace(partial, target)
+    return target
+
+
+def _reference_rows(X, feature_names):
+    """(names, rows of plain JSON values) of a DataFrame, array or list of rows."""
+    columns = getattr(X, "columns", None)
+    if columns is not None and hasattr(X, "itertuples"):
+        names = [str(c) for c in columns]
+        rows = [list(row) for row in X.itertuples(index=False, name=None)]
+    else:
+        rows = [_as_list(row) for row in _as_list(X)]
+        names = None
+    if not rows:
+        raise ValueError("runboard.log_reference: X has no rows")
+    width = len(rows[0])
+    if any(len(row) != width for row in rows):
+        raise ValueError("runboard.log_reference: the rows of X differ in length")
+    if feature_names is not None:
+        names = [str(n) for n in feature_names]
+        if len(names) != width:
+            raise ValueError("runboard.log_reference: %d feature names for %d columns" % (len(names), width))
+    if names is None:
+        names = ["f%d" % j for j in range(width)]
+    return names, [[_plain(v) for v in row] for row in rows]
+
+
+def _as_list(value):
+    return value.tolist() if hasattr(value, "tolist") else list(value)
+
+
+def _plain(value):
+    """A JSON value: numpy scalars as Python numbers, NaN and None as null, other objects as text."""
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return value if value == value and value not in (float("inf"), float("-inf")) else None
+    return str(value)
 
 
 def flush():

@@ -16,6 +16,11 @@ closes the one that has waited longest without ever showing the token. Predictio
 threads. Only requests that carry the token get a line in the request log; the others are counted
 and summed up in one line a minute, so strangers can neither grow the log nor push real traffic out
 of the part that the stats read. The log is capped at --log-max-bytes, with one older file (.1).
+
+With --monitor-dir, every answered row gets an id (the answer's "ids") and is kept for monitoring
+(monitoring.py: a ring of recent rows, per-window aggregates on the reference's bins); POST
+/feedback {"ids": [...], "labels": [...]} records the truth for served rows. The reference comes
+from --reference (a file of `runboard.log_reference`), else the first --baseline-rows rows served.
 """
 
 import argparse
@@ -30,6 +35,11 @@ import signal
 import sys
 import time
 from http import HTTPStatus
+
+if __package__:
+    from . import monitoring
+else:  # run as a script: its folder is on sys.path
+    import monitoring
 
 MAX_BODY = 32 * 1024 * 1024
 # Bytes read from a request that is refused anyway (no token) before the connection is dropped instead.
@@ -92,6 +102,7 @@ class PickleModel:
         if not callable(getattr(self.model, "predict", None)):
             raise TypeError("the unpickled object (%s) has no predict method" % type(self.model).__name__)
         self.has_proba = callable(getattr(self.model, "predict_proba", None))
+        self.task = "classification" if hasattr(self.model, "classes_") or self.has_proba else "regression"
 
     def predict(self, rows):
         out = {"predictions": jsonable(self.model.predict(rows))}
@@ -101,6 +112,8 @@ class PickleModel:
 
 
 class TorchScriptModel:
+    task = "regression"
+
     def __init__(self, path):
         import torch
 
@@ -115,6 +128,8 @@ class TorchScriptModel:
 
 
 class OnnxModel:
+    task = "regression"
+
     def __init__(self, path):
         import numpy
         import onnxruntime
@@ -128,6 +143,7 @@ class OnnxModel:
         out = {"predictions": jsonable(outputs[0])}
         # Classifiers converted from scikit-learn give (label, probabilities).
         if len(outputs) > 1:
+            self.task = "classification"
             out["probabilities"] = jsonable(outputs[1])
         return out
 
@@ -144,7 +160,9 @@ def reject_constant(name):
     raise BadInput("%s is not allowed in instances" % name)
 
 
-def parse_instances(body):
+def parse_instances(body, categorical=frozenset()):
+    """The rows of a /predict body. Values are finite numbers; null is a missing value (given to the
+    model as NaN); strings only in the columns the reference has as categorical."""
     try:
         payload = json.loads(body.decode("utf-8"), parse_constant=reject_constant)
     except BadInput:
@@ -160,7 +178,9 @@ def parse_instances(body):
     for i, row in enumerate(rows):
         if not isinstance(row, list) or not row:
             raise BadInput("instances[%d] must be a non-empty list of numbers" % i)
-        for value in row:
+        for j, value in enumerate(row):
+            if value is None or (j in categorical and isinstance(value, str)):
+                continue
             # bool is an int in Python; a JSON true is not a feature value.
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise BadInput("instances[%d] holds %r, which is not a finite number" % (i, value))
@@ -169,6 +189,31 @@ def parse_instances(body):
         elif len(row) != width:
             raise BadInput("instances[%d] has %d values; instances[0] has %d" % (i, len(row), width))
     return rows
+
+
+def model_input(rows):
+    """Rows as the model takes them: a missing value (null) as NaN."""
+    if not any(None in row for row in rows):
+        return rows
+    return [[float("nan") if v is None else v for v in row] for row in rows]
+
+
+def parse_feedback(body):
+    try:
+        payload = json.loads(body.decode("utf-8"), parse_constant=reject_constant)
+    except BadInput:
+        raise
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadInput("the body is not valid JSON: %s" % exc)
+    if not isinstance(payload, dict) or not isinstance(payload.get("ids"), list) or not isinstance(payload.get("labels"), list):
+        raise BadInput('expected a JSON object {"ids": [...], "labels": [...]}')
+    ids, labels = payload["ids"], payload["labels"]
+    if len(ids) != len(labels):
+        raise BadInput('"ids" has %d items but "labels" has %d' % (len(ids), len(labels)))
+    for i, label in enumerate(labels):
+        if isinstance(label, (dict, list)) or label is None:
+            raise BadInput("labels[%d] must be a number, a string or a boolean" % i)
+    return ids, labels
 
 
 class RequestLog:
@@ -293,8 +338,9 @@ def content_length(request):
 
 
 class ModelServer:
-    def __init__(self, model, meta, token_sha256, log, header_timeout, max_connections):
+    def __init__(self, model, meta, token_sha256, log, header_timeout, max_connections, monitor=None):
         self.model = model
+        self.monitor = monitor
         self.meta = meta
         self.token_sha256 = token_sha256
         self.log = log
@@ -359,7 +405,7 @@ class ModelServer:
             return await self.send(writer, 200, dict(self.meta, status="ok"), request.keep_alive)
         if not self.authorized(request):
             await self.drain(request, reader)
-            if request.method == "POST" and request.path == "/predict":
+            if request.method == "POST" and request.path in ("/predict", "/feedback"):
                 self.unlogged.count("401")
                 return await self.send(writer, 401, {"error": "missing or wrong bearer token"}, request.keep_alive)
             self.unlogged.count("404")
@@ -367,9 +413,10 @@ class ModelServer:
         conn.trusted = True
         # Only a token holder's request keeps its connection from being closed for capacity.
         conn.busy = True
-        if request.method != "POST" or request.path != "/predict":
+        handler = {"/predict": self.predict, "/feedback": self.feedback}.get(request.path) if request.method == "POST" else None
+        if handler is None or (handler == self.feedback and self.monitor is None):
             await self.drain(request, reader)
-            return await self.answer(writer, request, 404, {"error": "unknown path %s; use POST /predict or GET /health" % request.path[:MAX_LOGGED_PATH]})
+            return await self.answer(writer, request, 404, {"error": "unknown path %s; use POST /predict, POST /feedback or GET /health" % request.path[:MAX_LOGGED_PATH]})
         length = content_length(request)
         if length < 0:
             request.keep_alive = False
@@ -378,15 +425,26 @@ class ModelServer:
             request.keep_alive = False
             return await self.answer(writer, request, 413, {"error": "the body is larger than %d bytes" % MAX_BODY})
         body = await asyncio.wait_for(reader.readexactly(length), BODY_TIMEOUT)
-        status, payload, rows = await asyncio.get_running_loop().run_in_executor(None, self.predict, body)
+        status, payload, rows = await asyncio.get_running_loop().run_in_executor(None, handler, body)
         return await self.answer(writer, request, status, payload, rows)
+
+    def feedback(self, body):
+        """On a worker thread: records labels of served rows; unknown ids are listed, the rest kept."""
+        try:
+            ids, labels = parse_feedback(body)
+        except BadInput as exc:
+            return 400, encode({"error": str(exc)}), None
+        recorded, unknown = self.monitor.feedback(ids, labels)
+        return 200, encode({"recorded": recorded, "unknown": unknown}), None
 
     def predict(self, body):
         """On a worker thread: (status, encoded answer, rows) for a /predict body."""
         rows = None
         try:
-            rows = parse_instances(body)
-            status, payload = 200, self.model.predict(rows)
+            rows = parse_instances(body, self.monitor.categorical_columns() if self.monitor else frozenset())
+            status, payload = 200, self.model.predict(model_input(rows))
+            if self.monitor is not None:
+                payload["ids"] = self.monitor.record_rows(rows, payload["predictions"], payload.get("probabilities"))
         except BadInput as exc:
             status, payload = 400, {"error": str(exc)}
         except (ValueError, TypeError) as exc:
@@ -420,6 +478,8 @@ class ModelServer:
             "latency_ms": round((time.perf_counter() - request.started) * 1000, 3),
             "batch": len(rows) if rows is not None else 0,
         }
+        if self.monitor is not None and request.path == "/predict":
+            record["window"] = self.monitor.record_request(record["latency_ms"], status < 400)
         if rows is not None:
             if sum(len(r) for r in rows) <= MAX_LOGGED_VALUES:
                 record["inputs"] = rows
@@ -437,6 +497,11 @@ class ModelServer:
         while True:
             await asyncio.sleep(SUMMARY_INTERVAL)
             self.unlogged.flush()
+
+    async def close_old_windows(self):
+        while True:
+            await asyncio.sleep(1.0)
+            self.monitor.tick()
 
 
 def response(status, payload, keep_alive):
@@ -482,9 +547,19 @@ def expected_token_sha256(fd):
     return hashlib.sha256(token.encode("utf-8")).hexdigest() if token else ""
 
 
-async def serve(args, model, meta, token_sha256):
+def start_monitor(args, model):
+    """The monitor of --monitor-dir (None without one), its reference read and binned."""
+    if not args.monitor_dir:
+        return None
+    reference = monitoring.read_reference(args.reference) if args.reference else None
+    return monitoring.Monitor(args.monitor_dir, reference=reference, baseline_rows=args.baseline_rows, window_rows=args.window_rows,
+                              window_seconds=args.window_seconds, predict=lambda rows: model.predict(model_input(rows))["predictions"],
+                              task=getattr(model, "task", "regression"))
+
+
+async def serve(args, model, meta, token_sha256, monitor):
     log = RequestLog(args.log, args.log_max_bytes)
-    server = ModelServer(model, meta, token_sha256, log, args.header_timeout, connection_limit(args.max_connections))
+    server = ModelServer(model, meta, token_sha256, log, args.header_timeout, connection_limit(args.max_connections), monitor)
     try:
         listener = await asyncio.start_server(server.serve, args.host, args.port, limit=MAX_HEAD, backlog=1024)
     except OSError as exc:
@@ -499,12 +574,17 @@ async def serve(args, model, meta, token_sha256):
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, request_stop)
-    summaries = asyncio.ensure_future(server.summarize())
+    timers = [asyncio.ensure_future(server.summarize())]
+    if monitor is not None:
+        timers.append(asyncio.ensure_future(server.close_old_windows()))
     emit({"event": "listening", "host": args.host, "port": listener.sockets[0].getsockname()[1], "pid": os.getpid()})
     await stop.wait()
     listener.close()
-    summaries.cancel()
+    for timer in timers:
+        timer.cancel()
     server.unlogged.flush()
+    if monitor is not None:
+        monitor.close()
     return 0
 
 
@@ -522,6 +602,11 @@ def main(argv=None):
                         help="seconds a connection has to send a whole request head (also the longest it may idle between requests)")
     parser.add_argument("--max-connections", type=int, default=4096, help="connections open at once")
     parser.add_argument("--token-sha256-fd", type=int, default=None, help="inherited file descriptor to read the token's SHA-256 from")
+    parser.add_argument("--monitor-dir", default="", help="folder for monitoring data (rows ring, window aggregates, feedback); off without one")
+    parser.add_argument("--reference", default="", help="reference file written by runboard.log_reference")
+    parser.add_argument("--baseline-rows", type=int, default=500, help="without a reference, the first rows served that become one")
+    parser.add_argument("--window-rows", type=int, default=1000, help="rows per monitoring window")
+    parser.add_argument("--window-seconds", type=float, default=60.0, help="longest a monitoring window stays open")
     args = parser.parse_args(argv)
 
     token_sha256 = expected_token_sha256(args.token_sha256_fd)
@@ -537,7 +622,12 @@ def main(argv=None):
     except Exception as exc:  # reported to the deployer as one line
         emit({"event": "error", "message": "cannot load %s: %s: %s" % (args.model, type(exc).__name__, exc)})
         return 2
-    return asyncio.run(serve(args, model, {"name": args.name, "version": args.version, "flavor": flavor}, token_sha256))
+    try:
+        monitor = start_monitor(args, model)
+    except Exception as exc:  # reported to the deployer as one line
+        emit({"event": "error", "message": "cannot start monitoring: %s: %s" % (type(exc).__name__, exc)})
+        return 2
+    return asyncio.run(serve(args, model, {"name": args.name, "version": args.version, "flavor": flavor}, token_sha256, monitor))
 
 
 if __name__ == "__main__":
