@@ -7,11 +7,11 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import type { MonitorView } from '../../src/shared/monitorProtocol.ts';
+import type { HostMessage } from '../../src/shared/monitorProtocol.ts';
 import { monitorHtml } from '../../src/vscode/webviews/monitor/html.ts';
 import { launchChromium } from './compareHarness.ts';
 import { openMonitorPage, type MonitorPage } from './monitorHarness.ts';
-import { monitorView } from './monitorViews.ts';
+import { monitorReport } from './monitorViews.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SHOTS = join(ROOT, 'test-results', 'screenshots');
@@ -30,9 +30,9 @@ after(async () => {
 });
 
 /** Delivers a view and resolves with the render report it caused. */
-async function show(mp: MonitorPage, view: MonitorView) {
+async function show(mp: MonitorPage, message: HostMessage) {
   mp.sent.length = 0;
-  await mp.deliver({ type: 'report', view });
+  await mp.deliver(message);
   return (await mp.waitFor('rendered')).report;
 }
 
@@ -44,7 +44,7 @@ async function noProblems(mp: MonitorPage): Promise<void> {
 test('a drifted report: one heatmap cell per feature and window, only the drifted features marked; dark and light', async () => {
   for (const light of [false, true]) {
     const mp = await openMonitorPage(browser, { light });
-    const report = await show(mp, monitorView({ drifted: ['petal_length', 'petal_width'], windows: 8 }));
+    const report = await show(mp, monitorReport({ drifted: ['petal_length', 'petal_width'], windows: 8 }));
     assert.equal(report.cells, 4 * 8);
     assert.equal(report.driftedCells, 2 * 4, 'the two drifted features in the later four windows');
     const driftedRows = await mp.page.$$eval('.heatmap tbody tr', (rows) => rows.filter((r) => r.querySelector('td.drifted')).map((r) => r.querySelector('th')!.textContent));
@@ -56,7 +56,8 @@ test('a drifted report: one heatmap cell per feature and window, only the drifte
     // Charts drew: traffic, latency, histogram, prediction and accuracy.
     assert.equal(await mp.page.$$eval('canvas', (cs) => cs.filter((c) => c.width > 0 && c.height > 0).length), 5);
     assert.match(await mp.page.textContent('#section-performance') ?? '', /accuracy0\.7/);
-    assert.match(await mp.page.textContent('#section-thresholds') ?? '', /accuracy>=0\.9: 0\.7 \(failed\)/);
+    assert.match(await mp.page.textContent('#section-thresholds') ?? '', /accuracy>=0\.9: accuracy 0\.70 < 0\.9/);
+    assert.equal(await mp.page.$$eval('#section-thresholds li.failed', (e) => e.length), 1);
     await mp.page.screenshot({ path: join(SHOTS, `monitor-drifted-${light ? 'light' : 'dark'}.png`), fullPage: true });
     await noProblems(mp);
     await mp.close();
@@ -65,7 +66,7 @@ test('a drifted report: one heatmap cell per feature and window, only the drifte
 
 test('the histogram switches by feature from the keyboard, and from a feature name in the heatmap', async () => {
   const mp = await openMonitorPage(browser);
-  await show(mp, monitorView({ drifted: ['petal_width'] }));
+  await show(mp, monitorReport({ drifted: ['petal_width'] }));
   assert.equal((await mp.waitFor('rendered')).report.feature, 'petal_width');
   mp.sent.length = 0;
   await mp.page.focus('#feature-select');
@@ -86,18 +87,23 @@ test('the histogram switches by feature from the keyboard, and from a feature na
 
 test('empty states: no reference, no traffic, no feedback each say so plainly', async () => {
   const mp = await openMonitorPage(browser);
-  const none = await show(mp, monitorView({ reference: false, traffic: false, feedback: false }));
-  assert.deepEqual(none.empty.sort(), ['drift', 'histogram', 'performance', 'prediction', 'traffic']);
+  const none = await show(mp, monitorReport({ reference: false, traffic: false, feedback: false }));
+  assert.deepEqual(none.empty.sort(), ['drift', 'histogram', 'performance', 'prediction', 'quality', 'traffic']);
   assert.equal(none.cells, 0);
   const text = (await mp.page.textContent('main')) ?? '';
   assert.match(text, /No traffic yet/);
-  assert.match(text, /No reference yet: log one in training with runboard\.log_reference/);
+  assert.match(text, /No monitoring data: only a deployment served by Runboard's local model server/);
   assert.match(text, /No feedback yet/);
-  assert.match(text, /no reference/);
-  assert.match(await mp.page.textContent('#section-thresholds') ?? '', /no value yet \(pending\)/);
+  assert.match(await mp.page.textContent('#section-thresholds') ?? '', /accuracy>=0\.9: no feedback yet/);
   await mp.page.screenshot({ path: join(SHOTS, 'monitor-empty-dark.png'), fullPage: true });
 
-  const noFeedback = await show(mp, monitorView({ feedback: false }));
+  const collecting = await show(mp, monitorReport({ reference: 'collecting', feedback: false }));
+  assert.deepEqual(collecting.empty.sort(), ['drift', 'histogram', 'performance']);
+  assert.match(await mp.page.textContent('#section-drift') ?? '', /Collecting a baseline reference: 37 of 500 served rows so far/);
+  assert.match(await mp.page.textContent('header') ?? '', /collecting a baseline/);
+  await mp.page.screenshot({ path: join(SHOTS, 'monitor-baseline-light.png'), fullPage: true });
+
+  const noFeedback = await show(mp, monitorReport({ feedback: false }));
   assert.deepEqual(noFeedback.empty, ['performance']);
   await noProblems(mp);
   await mp.close();
@@ -106,7 +112,7 @@ test('empty states: no reference, no traffic, no feedback each say so plainly', 
 test('64 features with long names: the heatmap scrolls inside its box, names cut but whole in their tooltips', async () => {
   const features = Array.from({ length: 64 }, (_, i) => (i === 7 ? `a_very_long_feature_name_from_a_wide_dataframe_column_${i}_normalised_by_store_and_week` : `f${i}`));
   const mp = await openMonitorPage(browser, { width: 1000 });
-  const report = await show(mp, monitorView({ features, drifted: ['f3', features[7]!, 'f60'], windows: 24 }));
+  const report = await show(mp, monitorReport({ features, drifted: ['f3', features[7]!, 'f60'], windows: 24 }));
   assert.equal(report.cells, 64 * 24);
   assert.equal(report.driftedCells, 3 * 12);
   const box = await mp.page.$eval('.heatmap-scroll', (e) => ({ scrollH: e.scrollHeight, clientH: e.clientHeight, scrollW: e.scrollWidth, clientW: e.clientWidth, page: document.documentElement.scrollWidth, view: window.innerWidth }));
@@ -117,7 +123,7 @@ test('64 features with long names: the heatmap scrolls inside its box, names cut
   // Keyboard: the scroll box takes focus and scrolls with the arrow keys.
   await mp.page.focus('.heatmap-scroll');
   await mp.page.keyboard.press('PageDown');
-  assert.ok((await mp.page.$eval('.heatmap-scroll', (e) => e.scrollTop)) > 0);
+  await mp.page.waitForFunction(() => document.querySelector('.heatmap-scroll')!.scrollTop > 0, undefined, { timeout: 5000 });
   await mp.page.screenshot({ path: join(SHOTS, 'monitor-64-features-dark.png'), fullPage: false });
   await noProblems(mp);
   await mp.close();
@@ -125,10 +131,10 @@ test('64 features with long names: the heatmap scrolls inside its box, names cut
 
 test('user strings are text: a feature named like markup renders as its name and runs nothing', async () => {
   const mp = await openMonitorPage(browser);
-  const view = monitorView({ features: [XSS, 'ok'], drifted: [XSS] });
-  view.deployment.model = `<b>model</b>`;
-  view.notes = [`reference from ${XSS}`];
-  await show(mp, view);
+  const message = monitorReport({ features: [XSS, 'ok'], drifted: [XSS] });
+  message.deployment.model = `<b>model</b>`;
+  message.report.notes = [`reference from ${XSS}`];
+  await show(mp, message);
   assert.equal(await mp.page.$$eval('main img, main b', (e) => e.length), 0);
   assert.equal(await mp.page.textContent('.heatmap tbody tr:first-child button.feature'), XSS);
   assert.equal(await mp.page.textContent('h1'), '<b>model</b>@2');
@@ -150,7 +156,7 @@ test('CSP: every script carries the nonce, nothing inline; buttons post their ac
   assert.doesNotMatch(html, /\son[a-z]+=/i, 'no inline handlers');
 
   const mp = await openMonitorPage(browser);
-  await show(mp, monitorView({ drifted: ['sepal_width'], version: 1 }));
+  await show(mp, monitorReport({ drifted: ['sepal_width'], version: 1 }));
   assert.equal(await mp.page.$('#action-rollback'), null, 'no older version: no Roll Back');
   await mp.page.click('#action-retrain');
   await mp.page.click('#action-lineage');

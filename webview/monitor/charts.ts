@@ -1,5 +1,5 @@
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartConfiguration, type TooltipItem } from 'chart.js';
-import type { Histogram, WindowView } from '../../src/shared/monitorProtocol.ts';
+import type { Histogram, HistoryPoint } from '../../src/core/monitor/report.ts';
 import { formatClock, formatNumber } from '../compare/dom.ts';
 import { rgba, type Theme } from '../compare/theme.ts';
 
@@ -43,14 +43,13 @@ function baseOptions(theme: Theme, yTitle: string, o: AxisOptions = {}): ChartCo
   };
 }
 
-/** "12:04" for a window ending at a time, else its number. */
-export function windowLabels(history: readonly WindowView[]): string[] {
-  const times = history.map((w) => w.to).filter((t): t is number => t !== null);
-  const span = times.length > 1 ? Math.max(...times) - Math.min(...times) : 0;
-  return history.map((w, i) => (w.to === null ? `#${i + 1}` : formatClock(w.to, span)));
+/** "12:04": the time each window ends, with seconds when they all fall within ten minutes. */
+export function windowLabels(history: readonly HistoryPoint[]): string[] {
+  const span = history.length > 1 ? history.at(-1)!.to - history[0]!.from : 0;
+  return history.map((w) => formatClock(w.to, span));
 }
 
-export function trafficChart(canvas: HTMLCanvasElement, history: readonly WindowView[], theme: Theme): void {
+export function trafficChart(canvas: HTMLCanvasElement, history: readonly HistoryPoint[], theme: Theme): void {
   const [blue, , , , red] = theme.palette;
   draw(canvas, {
     type: 'bar',
@@ -65,7 +64,7 @@ export function trafficChart(canvas: HTMLCanvasElement, history: readonly Window
   });
 }
 
-export function latencyChart(canvas: HTMLCanvasElement, history: readonly WindowView[], theme: Theme): void {
+export function latencyChart(canvas: HTMLCanvasElement, history: readonly HistoryPoint[], theme: Theme): void {
   const [blue, orange] = theme.palette;
   const line = (label: string, data: (number | null)[], color: typeof blue) => ({ type: 'line' as const, label, data, borderColor: rgba(color!), backgroundColor: rgba(color!, 0.3), pointRadius: 2, spanGaps: true });
   draw(canvas, {
@@ -78,7 +77,7 @@ export function latencyChart(canvas: HTMLCanvasElement, history: readonly Window
   });
 }
 
-export function accuracyChart(canvas: HTMLCanvasElement, history: readonly WindowView[], theme: Theme): void {
+export function accuracyChart(canvas: HTMLCanvasElement, history: readonly HistoryPoint[], theme: Theme): void {
   const green = theme.palette[2]!;
   draw(canvas, {
     type: 'line',
@@ -96,7 +95,7 @@ export function histogramChart(canvas: HTMLCanvasElement, histogram: Histogram, 
   draw(canvas, {
     type: 'bar',
     data: {
-      labels: histogram.labels,
+      labels: histogram.bins,
       datasets: [
         { label: 'reference', data: histogram.reference, backgroundColor: rgba(blue!, 0.55), borderColor: rgba(blue!), borderWidth: 1 },
         { label: 'current window', data: histogram.current, backgroundColor: rgba(orange!, 0.55), borderColor: rgba(orange!), borderWidth: 1 },
