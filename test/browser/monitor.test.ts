@@ -11,7 +11,7 @@ import type { HostMessage } from '../../src/shared/monitorProtocol.ts';
 import { monitorHtml } from '../../src/vscode/webviews/monitor/html.ts';
 import { launchChromium } from './compareHarness.ts';
 import { openMonitorPage, type MonitorPage } from './monitorHarness.ts';
-import { monitorReport } from './monitorViews.ts';
+import { monitorReport } from '../fixtures/monitorReports.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SHOTS = join(ROOT, 'test-results', 'screenshots');
