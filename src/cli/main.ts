@@ -17,9 +17,11 @@ import { showCommand } from './commands/show.ts';
 import { deployCommand, deploymentsCommand, rollbackCommand, undeployCommand } from './commands/deploy.ts';
 import { lineageCommand } from './commands/lineage.ts';
 import { modelsCommand } from './commands/models.ts';
+import { monitorCommand } from './commands/monitor.ts';
+import { retrainCommand } from './commands/retrain.ts';
 
 export const COMMANDS: CliCommand[] = [runCommand, sweepCommand, stopCommand, rerunCommand, runsCommand, showCommand, metricsCommand, compareCommand, checkCommand, importCommand,
-  deleteCommand, modelsCommand, deployCommand, deploymentsCommand, undeployCommand, rollbackCommand, lineageCommand];
+  deleteCommand, modelsCommand, deployCommand, deploymentsCommand, undeployCommand, rollbackCommand, lineageCommand, monitorCommand, retrainCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -34,7 +36,7 @@ function help(): string {
 }
 
 /** Commands whose stdout relays a training process's output, which its run folder keeps whole anyway. */
-const RELAYS_OUTPUT: ReadonlySet<CliCommand> = new Set([runCommand, rerunCommand]);
+const RELAYS_OUTPUT: ReadonlySet<CliCommand> = new Set([runCommand, rerunCommand, retrainCommand]);
 
 const outputFailures = new Map<NodeJS.WriteStream, NodeJS.ErrnoException>();
 

@@ -159,8 +159,20 @@ export class Deployments {
     const d = this.get(id);
     const previous = this.previousVersion(d);
     if (previous === undefined) throw new UserError(`Nothing to roll back to: ${d.model} has no version older than ${d.version}`);
-    // Checked before anything stops, so a refused rollback leaves the current deployment serving.
-    const plan = this.plan(this.registry.get(d.model, previous)!, {
+    return this.replace(d, this.registry.get(d.model, previous)!, options);
+  }
+
+  /**
+   * Replaces a deployment with another version of its model on the same target and port (a
+   * retrained model rolled out, or a rollback); `keepToken` as for rollback.
+   */
+  rollTo(id: number | string, model: ModelVersion, options: RollbackOptions & { keepToken: true }): Promise<RollbackResult> {
+    return this.replace(this.get(id), model, options);
+  }
+
+  private async replace(d: Deployment, model: ModelVersion, options: RollbackOptions & { keepToken?: boolean }): Promise<RollbackResult> {
+    // Checked before anything stops, so a refused replacement leaves the current deployment serving.
+    const plan = this.plan(model, {
       ...options,
       target: d.target,
       port: d.port ?? 0,

@@ -1,5 +1,6 @@
 import { closeSync, existsSync, readFileSync } from 'node:fs';
-import { openNoFollow } from '../io/safePaths.ts';
+import { ensureRealDir, openNoFollow } from '../io/safePaths.ts';
+import { versionReference } from '../monitor/reference.ts';
 import { join } from 'node:path';
 import { pythonDir } from '../paths.ts';
 import type { ModelVersion } from '../registry/registry.ts';
@@ -7,6 +8,8 @@ import { environmentWithoutTokens, processAlive, sleep, spawnDetached, stopGroup
 import type { DeployOutcome, DeployRequest, DeployTarget, Deployment } from './types.ts';
 
 export const DEFAULT_PYTHON = '/usr/bin/python3';
+/** Rows served first that become the monitoring reference when the model's run logged none. */
+export const DEFAULT_BASELINE_ROWS = 500;
 export const serverScript = (): string => join(pythonDir(), 'runboard_server', 'server.py');
 /** The descriptor `spawnDetached` hands its secret on. */
 const TOKEN_FD = 3;
@@ -15,6 +18,8 @@ export interface LocalSettings {
   /** Interpreter when neither the deploy options nor the model's run name one. */
   python?: string;
   healthTimeoutMs?: number;
+  /** See DeployOptions.baselineRows. */
+  baselineRows?: number;
 }
 
 /** The interpreter the model's run used, when it was recorded and still exists. */
@@ -34,9 +39,13 @@ export function localTarget(settings: LocalSettings = {}): DeployTarget {
       const requestLog = join(req.dir, 'requests.jsonl');
       const outFile = join(req.dir, 'server.out');
       const errFile = join(req.dir, 'server.err');
-      const config = { python, requestLog };
+      const monitorDir = ensureRealDir(req.dir, join(req.dir, 'monitor'));
+      const config = { python, requestLog, monitorDir };
+      const reference = versionReference(req.model.storedPath);
       const argv = [python, serverScript(), '--model', req.modelPath, '--name', req.model.name, '--version', String(req.model.version),
-        '--port', String(req.port), '--log', requestLog, '--token-sha256-fd', String(TOKEN_FD)];
+        '--port', String(req.port), '--log', requestLog, '--token-sha256-fd', String(TOKEN_FD),
+        '--monitor-dir', monitorDir, '--baseline-rows', String(req.options.baselineRows ?? settings.baselineRows ?? DEFAULT_BASELINE_ROWS),
+        ...(reference ? ['--reference', reference] : [])];
       const out = openNoFollow(outFile);
       const err = openNoFollow(errFile);
       let child;

@@ -67,6 +67,8 @@ export interface DeployOptions {
   token?: string;
   /** How long the server may take to answer /health. */
   healthTimeoutMs?: number;
+  /** Without a training reference, the rows served first that become the monitoring baseline (default 500). */
+  baselineRows?: number;
 }
 
 /** Everything a target needs to deploy one model version. */

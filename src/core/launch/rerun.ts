@@ -26,7 +26,12 @@ const short = (commit: string | null): string => (commit ? commit.slice(0, 10) :
  * code differs from what the original recorded, a warning says how; the new run records the code
  * as it is now.
  */
-export async function rerun(store: Store, originalId: number, options: { dbPath: string; workspace: string; name?: string }, output: RunOutput = {}): Promise<RunHandle> {
+export async function rerun(
+  store: Store,
+  originalId: number,
+  options: { dbPath: string; workspace: string; name?: string; env?: Record<string, string>; inputs?: string[] },
+  output: RunOutput = {},
+): Promise<RunHandle> {
   const original = store.run(originalId);
   if (!original) throw new UserError(`No run ${originalId}`);
   if (store.tags(original.id)[SWEEP_TAG] !== undefined) {
@@ -37,6 +42,7 @@ export async function rerun(store: Store, originalId: number, options: { dbPath:
   const difference = codeDifference(store.codeState(original.id), await captureCodeState(cwd));
   if (difference) output.warning?.(`the code differs from run ${original.id}'s: ${difference}. This run records the current code.`);
 
+  const settings = profileSettings(original, store, options.workspace, output);
   const spec: LaunchSpec = {
     dbPath: options.dbPath,
     command: original.command,
@@ -45,9 +51,11 @@ export async function rerun(store: Store, originalId: number, options: { dbPath:
     profile: original.profile ?? undefined,
     experiment: original.experiment,
     name: options.name,
-    inputs: store.inputs(original.id).map((input) => resolve(options.workspace, input.path)),
     workspace: options.workspace,
-    ...profileSettings(original, store, options.workspace, output),
+    ...settings,
+    // A retrain adds the production data: one more input and the variable that names it.
+    inputs: [...store.inputs(original.id).map((input) => resolve(options.workspace, input.path)), ...(options.inputs ?? [])],
+    env: { ...settings.env, ...options.env },
   };
   const handle = launch(store, spec, output);
   store.addEdge({ srcKind: 'run', srcId: original.id, dstKind: 'run', dstId: handle.run.id, relation: 'rerun' });

@@ -10,6 +10,8 @@ export interface RequestRecord {
   batch: number;
   inputs?: number[][];
   inputs_truncated?: boolean;
+  /** The monitoring window the request was counted in (servers with monitoring on). */
+  window?: number;
 }
 
 export interface RequestStats {

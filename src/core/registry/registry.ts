@@ -9,6 +9,7 @@ import type { CodeState, MetricSummary, Run } from '../store/types.ts';
 import { countHardLinks, ensureRealDir, isInside, realDirExists } from '../io/safePaths.ts';
 import { dataDirOf, workspaceOf } from '../workspace.ts';
 import { loadProfiles } from '../launch/profiles.ts';
+import { runReference, VERSION_REFERENCE } from '../monitor/reference.ts';
 
 /** What was known about the model's run when it was registered; kept even if the run is deleted. */
 export interface ModelSnapshot {
@@ -144,6 +145,9 @@ export class Registry {
     const staging = mkdtempSync(join(modelDir, '.incoming-'));
     try {
       this.copy(source.path, join(staging, file));
+      // The run's monitoring reference travels with the version, so a deployment has it after the run is gone.
+      const reference = runReference(source.run?.runDir ?? null);
+      if (reference && file !== VERSION_REFERENCE) copyFileSync(reference, join(staging, VERSION_REFERENCE));
       const storedSha = sha256File(join(staging, file));
       if (storedSha !== sha256) throw new UserError(`The registry's copy of ${source.path} does not match it (sha256 ${storedSha} ≠ ${sha256})`);
       let placed: string | undefined;

@@ -228,7 +228,7 @@ class Monitor:
         self.window_rows = window_rows
         self.window_seconds = window_seconds
         self.task = task
-        self.baseline_rows = baseline_rows
+        self.baseline_rows = max(1, baseline_rows)
         self.baseline = None
         self.profile = None
         self.next_id = 1
