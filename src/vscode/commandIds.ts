@@ -33,6 +33,8 @@ export const COMMANDS = {
   openProfiles: 'runboard.openProfiles',
   openWalkthrough: 'runboard.openWalkthrough',
   showLog: 'runboard.showLog',
+  openMonitor: 'runboard.openMonitor',
+  retrainDeployment: 'runboard.retrainDeployment',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -1,23 +1,39 @@
 import * as vscode from 'vscode';
-import type { Deployment } from '../core/deploy/types.ts';
+import type { Deployments } from '../core/deploy/deployments.ts';
+import { LIVE_STATUSES, type Deployment } from '../core/deploy/types.ts';
+import { UserError } from '../core/errors.ts';
 import { DeploymentWatcher, type DeploymentChange } from '../core/monitor/deploymentWatcher.ts';
+import { monitorDeployment } from '../core/monitor/monitor.ts';
+import type { MonitorReport } from '../core/monitor/report.ts';
 import type { RequestStats } from '../core/monitor/requestLog.ts';
 import type { Container } from './container.ts';
-import { Disposable } from './lifecycle.ts';
+import { Disposable, toDisposable } from './lifecycle.ts';
+import { alertOf, CrossingDetector, type Crossing, type MonitorAlert } from './monitorAlerts.ts';
 
 /**
- * The Deployments view's side of the core's DeploymentWatcher (traffic stats, liveness, the
- * timer): it follows the view's visibility and the database's changes. The watcher is made on
- * first need, once the database is open, since it reads through the window's one Deployments.
+ * The editor's side of the core's DeploymentWatcher (traffic stats, liveness, the timer): it
+ * follows the Deployments view's visibility, the open Monitor panels and the database's changes.
+ * The watcher is made on first need, once the database is open, since it reads through the
+ * window's one Deployments. When a live deployment's traffic moves, its monitoring report is made
+ * again: its alert badges the view, and a threshold newly crossed fires `onDidCross` once.
  */
 export class DeploymentMonitor extends Disposable {
   private readonly emitter = this._register(new vscode.EventEmitter<DeploymentChange>());
   /** Stats of live deployments changed, or servers were found gone (at most once per tick). */
   readonly onDidChange = this.emitter.event;
+  private readonly crossings = this._register(new vscode.EventEmitter<Crossing>());
+  /** A live deployment newly crossed a drift threshold or failed a gate (once per crossing). */
+  readonly onDidCross = this.crossings.event;
   private readonly container: Container;
   private watcher: DeploymentWatcher | undefined;
+  /** The window's Deployments the watcher reads through. */
+  private records: Deployments | undefined;
   private making: Promise<DeploymentWatcher> | undefined;
   private visible = false;
+  /** Open Monitor panels: they keep the watcher looking while the view is hidden. */
+  private holds = 0;
+  private readonly detector = new CrossingDetector();
+  private readonly alerts = new Map<number, MonitorAlert>();
 
   constructor(container: Container) {
     super();
@@ -37,8 +53,66 @@ export class DeploymentMonitor extends Disposable {
 
   setVisible(visible: boolean): void {
     this.visible = visible;
-    // The watcher reads `visible` when it is there, so a quick show-then-hide ends hidden.
-    if (this.watcher || visible) void this.withWatcher((watcher) => watcher.setActive(this.visible));
+    this.activate();
+  }
+
+  /** Keeps the watcher looking while the returned disposable lives (an open Monitor panel). */
+  hold(): vscode.Disposable {
+    this.holds++;
+    this.activate();
+    let released = false;
+    return toDisposable(() => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      this.activate();
+    });
+  }
+
+  /** The monitoring alert of a live deployment at the last look; undefined when all is well or unknown. */
+  alert(id: number): MonitorAlert | undefined {
+    return this.alerts.get(id);
+  }
+
+  /** The monitoring report of a deployment, made now from what its server kept (the database must be open). */
+  report(id: number): MonitorReport {
+    const store = this.container.openStore;
+    if (!store) throw new UserError('The Runboard database is not open');
+    return monitorDeployment(store, id);
+  }
+
+  private get active(): boolean {
+    return this.visible || this.holds > 0;
+  }
+
+  private activate(): void {
+    // The watcher reads `active` when it is there, so a quick show-then-hide ends hidden.
+    if (this.watcher || this.active) void this.withWatcher((watcher) => watcher.setActive(this.active));
+  }
+
+  /** Makes the reports of the deployments whose traffic moved; a failure is logged, never shown. */
+  private judge(change: DeploymentChange): void {
+    const store = this.container.openStore;
+    const deployments = this.records;
+    if (!store || !deployments) return;
+    for (const id of change.ids) {
+      const d = deployments.find(id);
+      if (!d || !LIVE_STATUSES.includes(d.status)) {
+        this.alerts.delete(id);
+        this.detector.forget(id);
+        continue;
+      }
+      try {
+        const report = monitorDeployment(store, id);
+        const alert = alertOf(report);
+        if (alert) this.alerts.set(id, alert);
+        else this.alerts.delete(id);
+        const crossing = this.detector.observe(report);
+        if (crossing) this.crossings.fire(crossing);
+      } catch (err) {
+        this.container.log.warn(`Monitoring deployment ${id}: ${(err as Error).message}`);
+      }
+    }
   }
 
   /** Whether the timer is running (tests). */
@@ -66,10 +140,16 @@ export class DeploymentMonitor extends Disposable {
   private async ready(): Promise<DeploymentWatcher | undefined> {
     if (this.isDisposed || !this.container.hasDatabase()) return undefined;
     this.making ??= this.container.deploymentRecords().then((deployments) => {
+      this.records = deployments;
       const watcher = this._register(new DeploymentWatcher(deployments, { warn: (message) => this.container.log.warn(message) }));
-      this._register(watcher.onDidChange((change) => this.emitter.fire(change)));
+      this._register(
+        watcher.onDidChange((change) => {
+          this.judge(change);
+          this.emitter.fire(change);
+        }),
+      );
       this.watcher = watcher;
-      watcher.setActive(this.visible);
+      watcher.setActive(this.active);
       return watcher;
     });
     try {

@@ -11,12 +11,14 @@ import { focusViewCommand } from './focusView.ts';
 import { launchRunCommand } from './launchRun.ts';
 import { launchSweepCommand } from './launchSweep.ts';
 import { loadMoreRunsCommand } from './loadMoreRuns.ts';
+import { openMonitorCommand } from './openMonitor.ts';
 import { openProfilesCommand } from './openProfiles.ts';
 import { openRunOutputCommand } from './openRunOutput.ts';
 import { openWalkthroughCommand } from './openWalkthrough.ts';
 import { refreshCommand } from './refresh.ts';
 import { registerModelCommand } from './registerModel.ts';
 import { rerunCommand } from './rerun.ts';
+import { retrainDeploymentCommand } from './retrainDeployment.ts';
 import { revealArtifactCommand } from './revealArtifact.ts';
 import { revealLineageCommand } from './revealLineage.ts';
 import { revealRunDirectoryCommand } from './revealRunDirectory.ts';
@@ -65,6 +67,8 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   openProfilesCommand,
   openWalkthroughCommand,
   showLogCommand,
+  openMonitorCommand,
+  retrainDeploymentCommand,
 ];
 
 /**
