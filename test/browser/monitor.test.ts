@@ -9,6 +9,12 @@ import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { HostMessage } from '../../src/shared/monitorProtocol.ts';
 import { monitorHtml } from '../../src/vscode/webviews/monitor/html.ts';
+import { Deployments } from '../../src/core/deploy/deployments.ts';
+import { monitorDeployment } from '../../src/core/monitor/monitor.ts';
+import { Store } from '../../src/core/store/store.ts';
+import { MonitorPresenter } from '../../src/vscode/webviews/monitor/presenter.ts';
+import { deployMonitored, SHIFTED, stopAll } from '../fixtures/monitoredDeployment.ts';
+import { tempDir } from '../unit/helpers.ts';
 import { launchChromium } from './compareHarness.ts';
 import { openMonitorPage, type MonitorPage } from './monitorHarness.ts';
 import { monitorReport } from '../fixtures/monitorReports.ts';
@@ -171,4 +177,44 @@ test('CSP: every script carries the nonce, nothing inline; buttons post their ac
   assert.equal(await mp.page.evaluate(() => (window as unknown as { injected?: boolean }).injected), undefined);
   assert.ok(mp.problems.some((p) => /Content Security Policy|CSP blocked/.test(p)), 'the violation was reported');
   await mp.close();
+});
+
+test('a real deployment: the presenter over a served sklearn model drives the page; the shifted features are the drifted rows', { timeout: 180_000 }, async () => {
+  const workspace = tempDir();
+  const served = await deployMonitored(workspace);
+  const store = Store.open(join(workspace, '.runboard', 'runboard.db'));
+  try {
+    const { ids } = await served.predict(served.traffic.live);
+    await served.feedback(ids, served.traffic.labels);
+    await served.predict(served.traffic.shifted);
+    const deployments = new Deployments(store, { workspace, settings: {} });
+    const mp = await openMonitorPage(browser);
+    const presenter = new MonitorPresenter(
+      {
+        deployment: (id) => {
+          const { model, version, target, status, url } = deployments.get(id);
+          return { id, model, version, target, status, url };
+        },
+        // Every row kept: the labelled in-distribution rows and the shifted ones.
+        report: (id) => monitorDeployment(store, id),
+      },
+      served.id,
+      { post: (m) => void mp.deliver(m), setTitle: () => {}, act: async () => {}, showError: () => {}, log: () => {} },
+    );
+    mp.sent.length = 0;
+    await presenter.handle({ type: 'ready' });
+    const rendered = (await mp.waitFor('rendered')).report;
+    assert.equal(rendered.deployment, served.id);
+    assert.deepEqual(rendered.empty, [], 'traffic, drift, histogram, predictions and feedback all there');
+    const drifted = await mp.page.$$eval('.quality tbody tr.drifted th', (e) => e.map((x) => x.textContent));
+    assert.deepEqual(drifted, SHIFTED);
+    assert.equal(rendered.feature, SHIFTED[0], 'the histogram opens on the first drifted feature');
+    assert.match((await mp.page.textContent('header')) ?? '', new RegExp(`Drift: ${SHIFTED.join(', ')}`));
+    await mp.page.screenshot({ path: join(SHOTS, 'monitor-real-dark.png'), fullPage: true });
+    await noProblems(mp);
+    await mp.close();
+  } finally {
+    await stopAll(store);
+    store.close();
+  }
 });

@@ -171,7 +171,8 @@ function header(d: MonitoredDeployment, r: MonitorReport, features: readonly Fea
       : r.drift.drifted
         ? h('span', { class: 'badge drifted' }, icon('warning'), ` Drift: ${few(drifted) || 'predictions'}`)
         : h('span', { class: 'badge ok' }, icon('pass'), ' No drift');
-  const failed = r.gates.results.filter((g) => !g.ok);
+  // Drift has its own badge: this one counts the live-metric gates.
+  const failed = r.gates.results.filter((g) => !g.ok && g.condition !== 'drift');
   const w = r.window;
   const facts = [
     `deployment ${d.id} · ${d.target} · ${d.status}`,
