@@ -34,6 +34,8 @@ export class DeploymentMonitor extends Disposable {
   private holds = 0;
   private readonly detector = new CrossingDetector();
   private readonly alerts = new Map<number, MonitorAlert>();
+  /** The stats each deployment's alert was last made with. */
+  private readonly judged = new Map<number, RequestStats>();
 
   constructor(container: Container) {
     super();
@@ -90,28 +92,31 @@ export class DeploymentMonitor extends Disposable {
     if (this.watcher || this.active) void this.withWatcher((watcher) => watcher.setActive(this.active));
   }
 
-  /** Makes the reports of the deployments whose traffic moved; a failure is logged, never shown. */
-  private judge(change: DeploymentChange): void {
+  /**
+   * Makes a live deployment's report again when its request log moved since the last one (the
+   * watcher re-reads stats only then, so a new stats object means new traffic or feedback),
+   * whoever noticed first: a tick, or the view drawing its item. A failure is logged, never shown.
+   */
+  private judge(id: number, stats: RequestStats | undefined): void {
     const store = this.container.openStore;
-    const deployments = this.records;
-    if (!store || !deployments) return;
-    for (const id of change.ids) {
-      const d = deployments.find(id);
-      if (!d || !LIVE_STATUSES.includes(d.status)) {
-        this.alerts.delete(id);
-        this.detector.forget(id);
-        continue;
-      }
-      try {
-        const report = monitorDeployment(store, id);
-        const alert = alertOf(report);
-        if (alert) this.alerts.set(id, alert);
-        else this.alerts.delete(id);
-        const crossing = this.detector.observe(report);
-        if (crossing) this.crossings.fire(crossing);
-      } catch (err) {
-        this.container.log.warn(`Monitoring deployment ${id}: ${(err as Error).message}`);
-      }
+    const d = this.records?.find(id);
+    if (!store || !d || !LIVE_STATUSES.includes(d.status) || !stats) {
+      this.alerts.delete(id);
+      this.judged.delete(id);
+      this.detector.forget(id);
+      return;
+    }
+    if (this.judged.get(id) === stats) return;
+    this.judged.set(id, stats);
+    try {
+      const report = monitorDeployment(store, id);
+      const alert = alertOf(report);
+      if (alert) this.alerts.set(id, alert);
+      else this.alerts.delete(id);
+      const crossing = this.detector.observe(report);
+      if (crossing) this.crossings.fire(crossing);
+    } catch (err) {
+      this.container.log.warn(`Monitoring deployment ${id}: ${(err as Error).message}`);
     }
   }
 
@@ -122,7 +127,9 @@ export class DeploymentMonitor extends Disposable {
 
   /** Request stats of a deployment; undefined when its target keeps no request log here. */
   async stats(d: Deployment): Promise<RequestStats | undefined> {
-    return (await this.ready())?.stats(d.id);
+    const stats = (await this.ready())?.stats(d.id);
+    this.judge(d.id, stats);
+    return stats;
   }
 
   /** Looks now, instead of at the next tick. */
@@ -144,7 +151,7 @@ export class DeploymentMonitor extends Disposable {
       const watcher = this._register(new DeploymentWatcher(deployments, { warn: (message) => this.container.log.warn(message) }));
       this._register(
         watcher.onDidChange((change) => {
-          this.judge(change);
+          for (const id of change.ids) this.judge(id, watcher.stats(id));
           this.emitter.fire(change);
         }),
       );
