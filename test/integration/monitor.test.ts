@@ -102,7 +102,7 @@ describe('monitoring in the editor', function () {
       30_000,
     );
     assert.ok(badged.iconPath instanceof vscode.ThemeIcon && badged.iconPath.color, 'a theme colour');
-    assert.match(String(badged.description), /^drift · /);
+    assert.match(String(badged.description), /^127\.0\.0\.1:\d+ · drift · \d+ req/);
     assert.match((badged.tooltip as vscode.MarkdownString).value, new RegExp(`drift in ${SHIFTED.join(', ')}`));
     const drifted = await panel.waitForRendered((r) => r.feature === SHIFTED[0], 30_000);
     assert.deepEqual(panel.currentReport?.drift?.features.filter((f) => f.drifted).map((f) => f.name), SHIFTED);
