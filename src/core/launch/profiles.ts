@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { parseGate } from '../gates.ts';
+import { parseMonitorSection } from '../monitor/thresholds.ts';
+import type { MonitorThresholds } from '../monitor/report.ts';
 import { compileRegex, SWITCHABLE_READERS, type ReaderSwitches } from '../tracking/lineParser.ts';
 
 export type ParamValue = string | number | boolean;
@@ -48,6 +50,8 @@ export interface Profile {
   /** Capture's built-in line readers switched off, e.g. `{ "pairs": false }`. */
   readers?: ReaderSwitches;
   gates: string[];
+  /** Thresholds for monitoring deployments of this profile's models (src/core/monitor/thresholds.ts). */
+  monitor?: Partial<MonitorThresholds>;
   sweep?: SweepConfig;
   experiment?: string;
   description?: string;
@@ -68,7 +72,7 @@ export interface ExpandedProfile {
 export const PROFILES_FILE = join('.runboard', 'profiles.json');
 export const DEFAULT_INTERPRETER = 'python3';
 
-export const PROFILE_FIELDS = ['command', 'cwd', 'env', 'params', 'inputs', 'outputs', 'interpreter', 'regex', 'readers', 'gates', 'sweep', 'experiment', 'description'];
+export const PROFILE_FIELDS = ['command', 'cwd', 'env', 'params', 'inputs', 'outputs', 'interpreter', 'regex', 'readers', 'gates', 'monitor', 'sweep', 'experiment', 'description'];
 export const PARAM_FIELDS = ['name', 'type', 'default', 'description', 'choices'];
 const PARAM_NAME = /^[A-Za-z_][\w.-]*$/;
 const PLACEHOLDER = /\$(\$?)\{([^}]*)\}/g;
@@ -209,6 +213,13 @@ function validateProfile(name: string, raw: unknown): Profile {
     experiment: optionalString('experiment'),
     description: optionalString('description'),
   };
+  if (raw.monitor !== undefined) {
+    try {
+      profile.monitor = parseMonitorSection(raw.monitor);
+    } catch (err) {
+      fail('monitor', (err as Error).message);
+    }
+  }
   if (raw.sweep !== undefined) profile.sweep = validateSweep(raw.sweep, paramByName, profile, fail);
 
   // Placeholders are checked now, so a typo fails when the file is read, not mid-sweep.

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { evaluateGate, parseGate } from '../gates.ts';
+import { DEFAULT_THRESHOLDS, parseMonitorSection } from './thresholds.ts';
 import { loadProfiles } from '../launch/profiles.ts';
 import type { MetricSummary } from '../store/types.ts';
 import type { Store } from '../store/store.ts';
@@ -26,8 +27,6 @@ import type {
 import { readRecords } from './requestLog.ts';
 import { chiSquare, holm, jensenShannon, ks, psi } from './stats.ts';
 
-/** Defaults when neither the deploy settings nor the model's profile say otherwise (README "Monitoring"). */
-export const DEFAULT_THRESHOLDS: MonitorThresholds = { psi: 0.2, ksAlpha: 0.01, gates: [] };
 export const DEFAULT_HISTORY_POINTS = 200;
 
 /** The deployment's monitoring folder, when its server keeps one. */
@@ -340,42 +339,24 @@ function thresholdsFor(store: Store, modelVersionId: number, options: MonitorOpt
   const workspace = workspaceOf(store.file);
   const deployFile = join(workspace, '.runboard', 'deploy.json');
   if (existsSync(deployFile)) {
-    const monitor = readMonitorSection(JSON.parse(readFileSync(deployFile, 'utf8')) as Record<string, unknown>, deployFile);
-    if (monitor) [thresholds, source] = [{ ...thresholds, ...monitor }, 'deploy config'];
+    const settings = JSON.parse(readFileSync(deployFile, 'utf8')) as { monitor?: unknown };
+    if (settings.monitor !== undefined) [thresholds, source] = [{ ...thresholds, ...inFile(deployFile, () => parseMonitorSection(settings.monitor)) }, 'deploy config'];
   }
   const runId = store.models.byId(modelVersionId)?.runId;
   const profileName = runId !== null && runId !== undefined ? store.run(runId)?.profile : null;
-  if (profileName) {
-    const profile = loadProfiles(workspace).get(profileName) as { monitor?: unknown } | undefined;
-    const monitor = profile && readMonitorSection(profile, `profile "${profileName}"`);
-    if (monitor) [thresholds, source] = [{ ...thresholds, ...monitor }, `profile ${profileName}`];
-  }
+  const monitor = profileName ? loadProfiles(workspace).get(profileName)?.monitor : undefined;
+  if (monitor) [thresholds, source] = [{ ...thresholds, ...monitor }, `profile ${profileName}`];
   const given = Object.fromEntries(Object.entries(options.thresholds ?? {}).filter(([, v]) => v !== undefined));
   if (Object.keys(given).length) [thresholds, source] = [{ ...thresholds, ...given }, 'options'];
   return { thresholds, source };
 }
 
-/** The `monitor: {psi, ksAlpha, gates}` of a settings object, checked; undefined when absent. */
-export function readMonitorSection(holder: Record<string, unknown>, where: string): Partial<MonitorThresholds> | undefined {
-  const m = holder.monitor;
-  if (m === undefined) return undefined;
-  if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new UserError(`${where}: "monitor" must be an object like {"psi": 0.2, "ksAlpha": 0.01, "gates": ["accuracy>=0.9"]}`);
-  const out: Partial<MonitorThresholds> = {};
-  const { psi: psiLimit, ksAlpha, gates } = m as Record<string, unknown>;
-  if (psiLimit !== undefined) {
-    if (typeof psiLimit !== 'number' || !(psiLimit > 0)) throw new UserError(`${where}: monitor.psi must be a positive number`);
-    out.psi = psiLimit;
+function inFile<T>(file: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    throw new UserError(`${file}: ${(err as Error).message}`);
   }
-  if (ksAlpha !== undefined) {
-    if (typeof ksAlpha !== 'number' || !(ksAlpha > 0 && ksAlpha < 1)) throw new UserError(`${where}: monitor.ksAlpha must be a number between 0 and 1`);
-    out.ksAlpha = ksAlpha;
-  }
-  if (gates !== undefined) {
-    if (!Array.isArray(gates) || !gates.every((g) => typeof g === 'string')) throw new UserError(`${where}: monitor.gates must be a list of conditions like "accuracy>=0.9"`);
-    gates.forEach((g) => parseGate(g));
-    out.gates = gates;
-  }
-  return out;
 }
 
 /** Per server window (merged to at most `points`), plus the open window as the last point. */

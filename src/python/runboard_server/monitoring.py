@@ -156,18 +156,18 @@ class CappedFile:
         self.file = None
         self.size = 0
 
-    def _open(self):
+    def open(self):
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | NOFOLLOW, 0o644)
         self.file = os.fdopen(fd, "ab")
         self.size = self.file.seek(0, os.SEEK_END)
 
     def write(self, data):
         if self.file is None:
-            self._open()
+            self.open()
         if self.size and self.size + len(data) > self.max_bytes:
             self.file.close()
             os.replace(self.path, self.path + ".1")
-            self._open()
+            self.open()
         self.file.write(data)
         self.file.flush()
         self.size += len(data)
@@ -239,6 +239,9 @@ class Monitor:
         self.feedback_log = CappedFile(os.path.join(folder, "feedback.jsonl"), ring_max_bytes)
         self.windows = CappedFile(os.path.join(folder, "windows.jsonl"), 64 * 1024 * 1024)
         self.window_index = 0
+        # Opened now, so a symlink planted in the folder stops the server at start, not a request later.
+        for f in (self.ring, self.feedback_log, self.windows):
+            f.open()
         if reference is not None:
             names, rows = reference
             predictions = predict(rows) if predict is not None and rows else []

@@ -553,7 +553,7 @@ def start_monitor(args, model):
         return None
     reference = monitoring.read_reference(args.reference) if args.reference else None
     return monitoring.Monitor(args.monitor_dir, reference=reference, baseline_rows=args.baseline_rows, window_rows=args.window_rows,
-                              window_seconds=args.window_seconds, predict=lambda rows: model.predict(model_input(rows))["predictions"],
+                              window_seconds=args.window_seconds, ring_max_bytes=args.ring_max_bytes, predict=lambda rows: model.predict(model_input(rows))["predictions"],
                               task=getattr(model, "task", "regression"))
 
 
@@ -607,6 +607,7 @@ def main(argv=None):
     parser.add_argument("--baseline-rows", type=int, default=500, help="without a reference, the first rows served that become one")
     parser.add_argument("--window-rows", type=int, default=1000, help="rows per monitoring window")
     parser.add_argument("--window-seconds", type=float, default=60.0, help="longest a monitoring window stays open")
+    parser.add_argument("--ring-max-bytes", type=int, default=8 * 1024 * 1024, help="size at which the ring of served rows moves to .1")
     args = parser.parse_args(argv)
 
     token_sha256 = expected_token_sha256(args.token_sha256_fd)
