@@ -4,7 +4,7 @@ import { LIVE_STATUSES, type Deployment } from '../core/deploy/types.ts';
 import { UserError } from '../core/errors.ts';
 import { DeploymentWatcher, type DeploymentChange } from '../core/monitor/deploymentWatcher.ts';
 import { monitorDeployment } from '../core/monitor/monitor.ts';
-import type { MonitorReport } from '../core/monitor/report.ts';
+import type { MonitorOptions, MonitorReport } from '../core/monitor/report.ts';
 import type { RequestStats } from '../core/monitor/requestLog.ts';
 import type { Container } from './container.ts';
 import { Disposable, toDisposable } from './lifecycle.ts';
@@ -77,10 +77,10 @@ export class DeploymentMonitor extends Disposable {
   }
 
   /** The monitoring report of a deployment, made now from what its server kept (the database must be open). */
-  report(id: number): MonitorReport {
+  report(id: number, options?: MonitorOptions): MonitorReport {
     const store = this.container.openStore;
     if (!store) throw new UserError('The Runboard database is not open');
-    return monitorDeployment(store, id);
+    return monitorDeployment(store, id, options);
   }
 
   private get active(): boolean {

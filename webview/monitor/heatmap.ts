@@ -3,6 +3,10 @@ import { formatNumber, h } from '../compare/dom.ts';
 import { cssVar, parseColor, rgba } from '../compare/theme.ts';
 import { windowLabels } from './charts.ts';
 
+/** Kept in step with .heatmap th and td.cell in monitor.css. */
+const NAME_WIDTH = '24ch';
+const CELL_WIDTH = '52px';
+
 /**
  * PSI per feature (rows) and window (columns, oldest left), in a table that scrolls both ways
  * with the feature names and window labels kept in sight. Colour grows with PSI up to twice the
@@ -15,7 +19,7 @@ export function heatmap(r: MonitorReport, selected: string | null, onSelect: (fe
   const points = r.history.points;
   const labels = windowLabels(points);
   const driftedNow = new Set((r.drift?.features ?? []).filter((f) => f.drifted).map((f) => f.name));
-  const head = h('tr', {}, h('th', { scope: 'col', class: 'corner', text: 'feature' }), ...labels.map((label, i) => h('th', { scope: 'col', text: label, title: `window ${i + 1}: ${formatNumber(points[i]!.rows)} rows` })));
+  const head = h('tr', {}, h('th', { scope: 'col', class: 'corner', text: 'feature' }), ...labels.map((label, i) => h('th', { scope: 'col', text: label, title: `${label} · window ${i + 1}: ${formatNumber(points[i]!.rows)} rows` })));
   const body = r.history.features.map((feature, fi) => {
     const name = h('button', { type: 'button', class: 'feature', text: feature, title: feature, 'aria-pressed': String(feature === selected), 'aria-label': `Show the histogram of ${feature}${driftedNow.has(feature) ? ', drifted' : ''}` });
     name.addEventListener('click', () => onSelect(feature));
@@ -34,5 +38,8 @@ export function heatmap(r: MonitorReport, selected: string | null, onSelect: (fe
     return row;
   });
   const legend = h('p', { class: 'legend', text: `Cells: PSI of each window against the reference; ▲ and an outline mark PSI ≥ ${threshold}. Click a feature for its histogram.` });
-  return h('div', {}, legend, h('div', { class: 'scroll heatmap-scroll', tabindex: 0, role: 'region', 'aria-label': 'Drift heatmap, scrollable' }, h('table', { class: 'heatmap' }, h('thead', {}, head), h('tbody', {}, ...body))));
+  const table = h('table', { class: 'heatmap' }, h('thead', {}, head), h('tbody', {}, ...body));
+  // A fixed layout (widths from the CSS, not measured from every cell) keeps a large grid cheap to lay out.
+  table.style.width = `calc(${NAME_WIDTH} + ${points.length} * ${CELL_WIDTH})`;
+  return h('div', {}, legend, h('div', { class: 'scroll heatmap-scroll', tabindex: 0, role: 'region', 'aria-label': 'Drift heatmap, scrollable' }, table));
 }
