@@ -131,6 +131,10 @@ test('64 features with long names: the heatmap scrolls inside its box, names cut
   await mp.page.keyboard.press('PageDown');
   await mp.page.waitForFunction(() => document.querySelector('.heatmap-scroll')!.scrollTop > 0, undefined, { timeout: 5000 });
   await mp.page.screenshot({ path: join(SHOTS, 'monitor-64-features-dark.png'), fullPage: false });
+  // A live refresh (one more window) keeps where the reader had scrolled, in the grid and on the page.
+  const before = await mp.page.$eval('.heatmap-scroll', (e) => [e.scrollTop, window.scrollY]);
+  await show(mp, monitorReport({ features, drifted: ['f3', features[7]!, 'f60'], windows: 25 }));
+  assert.deepEqual(await mp.page.$eval('.heatmap-scroll', (e) => [e.scrollTop, window.scrollY]), before);
   await noProblems(mp);
   await mp.close();
 });

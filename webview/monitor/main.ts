@@ -59,6 +59,9 @@ function render(deployment: MonitoredDeployment, r: MonitorReport): void {
   const features = featuresOf(r);
   if (!features.some((f) => f.name === selected)) selected = features.find((f) => f.drift?.drifted)?.name ?? features[0]?.name ?? null;
   saveView({ deployment: deployment.id, feature: selected });
+  // A live refresh redraws everything: where the reader had scrolled stays where it was.
+  const scrolled = [...app.querySelectorAll<HTMLElement>('section .scroll')].map((e) => ({ section: e.closest('section')!.id, top: e.scrollTop, left: e.scrollLeft }));
+  const pageY = window.scrollY;
   destroyCharts();
   clear(app);
   app.setAttribute('aria-busy', 'false');
@@ -148,7 +151,12 @@ function render(deployment: MonitoredDeployment, r: MonitorReport): void {
   app.append(section('quality', 'Data quality', () => (r.quality.length === 0 ? emptyState(empty, 'quality', 'No served rows yet.') : qualityTable(features))));
   app.append(section('thresholds', 'Thresholds and gates', () => thresholds(r)));
 
-  if (focusedId) document.getElementById(focusedId)?.focus();
+  for (const { section, top, left } of scrolled) {
+    const box = document.querySelector<HTMLElement>(`#${section} .scroll`);
+    if (box) [box.scrollTop, box.scrollLeft] = [top, left];
+  }
+  window.scrollTo(window.scrollX, pageY);
+  if (focusedId) document.getElementById(focusedId)?.focus({ preventScroll: true });
   // Charts draw in the microtasks queued above; report once they have.
   queueMicrotask(() => {
     const report: RenderedReport = {
