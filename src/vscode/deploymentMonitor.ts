@@ -24,6 +24,9 @@ export class DeploymentMonitor extends Disposable {
   private readonly crossings = this._register(new vscode.EventEmitter<Crossing>());
   /** A live deployment newly crossed a drift threshold or failed a gate (once per crossing). */
   readonly onDidCross = this.crossings.event;
+  private readonly judgements = this._register(new vscode.EventEmitter<number>());
+  /** A live deployment's report was made again because its traffic or feedback moved (open panels follow). */
+  readonly onDidJudge = this.judgements.event;
   private readonly container: Container;
   private watcher: DeploymentWatcher | undefined;
   /** The window's Deployments the watcher reads through. */
@@ -118,6 +121,7 @@ export class DeploymentMonitor extends Disposable {
     } catch (err) {
       this.container.log.warn(`Monitoring deployment ${id}: ${(err as Error).message}`);
     }
+    this.judgements.fire(id);
   }
 
   /** Whether the timer is running (tests). */

@@ -103,7 +103,8 @@ describe('monitoring in the editor', function () {
     );
     assert.ok(badged.iconPath instanceof vscode.ThemeIcon && badged.iconPath.color, 'a theme colour');
     assert.match(String(badged.description), /^127\.0\.0\.1:\d+ · drift · \d+ req/);
-    assert.match((badged.tooltip as vscode.MarkdownString).value, new RegExp(`drift in ${SHIFTED.join(', ')}`));
+    // The tooltip's text is escaped markdown: spaces come as &nbsp;.
+    assert.match((badged.tooltip as vscode.MarkdownString).value.replace(/&nbsp;/g, ' '), new RegExp(`\\*\\*Monitoring\\*\\* +\\ndrift in ${SHIFTED.join(', ')}\\.`));
     const drifted = await panel.waitForRendered((r) => r.feature === SHIFTED[0], 30_000);
     assert.deepEqual(panel.currentReport?.drift?.features.filter((f) => f.drifted).map((f) => f.name), SHIFTED);
     assert.ok(drifted.driftedCells > 0);

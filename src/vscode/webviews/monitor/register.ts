@@ -22,8 +22,8 @@ export function registerMonitor(container: Container, monitor: DeploymentMonitor
   };
   return [
     registerPanelSerializer(container, MONITOR_VIEW_TYPE, (panel, state) => MonitorPanel.revive(container, monitor, panel, state, act)),
-    // Traffic, feedback and liveness come from the watcher's ticks; a stop or rollback from the database.
-    monitor.onDidChange((change) => refresh(change.ids)),
+    // New traffic or feedback, whoever noticed it (a tick, the view); a stop or rollback from the database.
+    monitor.onDidJudge((id) => refresh([id])),
     container.changes.onDidChange((change) => {
       if (change.everything) refresh();
       else if (change.deployments.length > 0) refresh(change.deployments);
