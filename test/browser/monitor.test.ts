@@ -107,7 +107,9 @@ test('empty states: no reference, no traffic, no feedback each say so plainly', 
   assert.deepEqual(collecting.empty.sort(), ['drift', 'histogram', 'performance']);
   assert.match(await mp.page.textContent('#section-drift') ?? '', /Collecting a baseline reference: 37 of 500 served rows so far/);
   assert.match(await mp.page.textContent('header') ?? '', /collecting a baseline/);
-  await mp.page.screenshot({ path: join(SHOTS, 'monitor-baseline-light.png'), fullPage: true });
+  assert.doesNotMatch(await mp.page.textContent('header') ?? '', /failing/, 'a gate waiting for feedback has not failed');
+  assert.equal(await mp.page.$$eval('#section-thresholds li.pending', (e) => e.length), 1);
+  await mp.page.screenshot({ path: join(SHOTS, 'monitor-baseline-dark.png'), fullPage: true });
 
   const noFeedback = await show(mp, monitorReport({ feedback: false }));
   assert.deepEqual(noFeedback.empty, ['performance']);

@@ -179,8 +179,8 @@ function header(d: MonitoredDeployment, r: MonitorReport, features: readonly Fea
       : r.drift.drifted
         ? h('span', { class: 'badge drifted' }, icon('warning'), ` Drift: ${few(drifted) || 'predictions'}`)
         : h('span', { class: 'badge ok' }, icon('pass'), ' No drift');
-  // Drift has its own badge: this one counts the live-metric gates.
-  const failed = r.gates.results.filter((g) => !g.ok && g.condition !== 'drift');
+  // Drift has its own badge: this one counts the live-metric gates that failed on a value.
+  const failed = r.gates.results.filter((g) => !g.ok && g.condition !== 'drift' && g.actual !== null);
   const w = r.window;
   const facts = [
     `deployment ${d.id} · ${d.target} · ${d.status}`,
@@ -287,7 +287,11 @@ function thresholds(r: MonitorReport): HTMLElement {
   ];
   for (const [label, value] of rows) list.append(h('dt', { text: label }), h('dd', { text: value }));
   const gates = h('ul', { class: 'gates' });
-  for (const g of r.gates.results) gates.append(h('li', { class: g.ok ? 'passed' : 'failed' }, icon(g.ok ? 'pass' : 'error'), ` ${g.condition}: ${g.reason}`));
+  for (const g of r.gates.results) {
+    // A gate without a value yet (no feedback) has not failed: it waits.
+    const state = g.ok ? 'passed' : g.actual === null ? 'pending' : 'failed';
+    gates.append(h('li', { class: state }, icon({ passed: 'pass', pending: 'circle-large-outline', failed: 'error' }[state]), ` ${g.condition}: ${g.reason}`));
+  }
   return h('div', {}, list, r.gates.results.length ? gates : h('p', { class: 'empty', text: 'No gates configured: add monitor.gates to the deploy config or profile, e.g. ["accuracy>=0.9"].' }));
 }
 
