@@ -18,6 +18,7 @@
 // server and the browser are always stopped. Build first (npm run build).
 
 import fs from 'node:fs';
+import path from 'node:path';
 import { FatalError, launchWorkbench, listRuns, prepareWorkspace, runboardCli, runScenario, setupScenario, showRun, StepError, stepTracker, waitUntil } from '../../test/ui/workbench.mjs';
 
 const USAGE = `usage: smoke.mjs [--screenshots DIR] [--timeout SECONDS] [--keep] [--verbose]
@@ -37,10 +38,13 @@ const { opts, timeoutSec, shotsDir, log } = setupScenario({
 
 let wb;
 let workspace;
+/** The Monitor step's model server: stopped whatever happens. */
+let deployment;
 let cleanupPromise;
 
 function cleanup() {
   cleanupPromise ??= (async () => {
+    if (deployment) await runboardCli(workspace, ['undeploy', String(deployment.id)], { timeout: 30_000 }).catch((e) => log(`could not stop deployment ${deployment.id}: ${e.message}`));
     if (wb) await wb.close();
     if (workspace && !opts.keep) fs.rmSync(workspace, { recursive: true, force: true, maxRetries: 3 });
     else if (workspace) log(`workspace kept: ${workspace}`);
@@ -226,6 +230,32 @@ async function main() {
       if (shown.params.lr !== expectLr[r.id]) throw new StepError(`${r.name}: lr is ${shown.params.lr}, expected ${expectLr[r.id]}`);
       log(`${r.name}: ${shown.status}, lr=${shown.params.lr}, ${metrics.length} metrics, val_accuracy ${acc.last}`);
     }
+  });
+
+  await step('deploy a forest from the CLI, serve shifted rows, "Runboard: Open Monitor" draws its Monitor panel', async () => {
+    await runboardCli(workspace, ['run', '--profile', 'train-sklearn']);
+    const trained = (await listRuns(workspace)).find((r) => r.experiment === 'forest' && r.status === 'finished');
+    if (!trained) throw new StepError('the train-sklearn run did not finish');
+    await runboardCli(workspace, ['models', 'register', String(trained.id), 'model.pkl', '--name', 'forest', '--json'], { json: true });
+    const d = (deployment = await runboardCli(workspace, ['deploy', 'forest@1', '--json'], { json: true }));
+    if (d.status !== 'running') throw new StepError(`the deployment is ${d.status}: ${d.error}`);
+    // The sample's rows become the baseline reference; the test rows again, with x2 moved, drift.
+    const rows = ['train', 'test'].flatMap((name) => fs.readFileSync(path.join(workspace, 'data', `${name}.csv`), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').slice(0, 4).map(Number)));
+    const shifted = rows.slice(-120).map(([a, b, c, e]) => [a, b + 2, c, e]);
+    for (const instances of [rows, shifted]) {
+      const res = await fetch(`${d.url}/predict`, { method: 'POST', headers: { authorization: `Bearer ${d.token}` }, body: JSON.stringify({ instances }) });
+      if (res.status !== 200) throw new StepError(`/predict answered ${res.status}`);
+    }
+    await wb.runCommand('View: Close All Editors');
+    await wb.runCommand('Runboard: Open Monitor');
+    await wb.waitQuickInput('Open Monitor');
+    await wb.pickQuickItem('forest@1 → local');
+    const frame = wb.webviewFrame();
+    await frame.locator('#section-drift .heatmap').waitFor({ state: 'visible', timeout: 60_000 }).catch(async () => {
+      throw new StepError(`the Monitor panel drew no drift heatmap; it says: ${(await frame.locator('main').innerText().catch(() => '')).slice(0, 300)}`);
+    });
+    log(`Monitor: ${await frame.locator('header .badge').first().innerText()}`);
+    await wb.shot('11-monitor');
   });
 }
 

@@ -36,6 +36,9 @@ export const COMMANDS = {
   openWalkthrough: 'runboard.openWalkthrough',
   showLog: 'runboard.showLog',
   copyMlflowTrackingUri: 'runboard.copyMlflowTrackingUri',
+
+  openMonitor: 'runboard.openMonitor',
+  retrainDeployment: 'runboard.retrainDeployment',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

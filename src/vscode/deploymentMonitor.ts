@@ -1,23 +1,44 @@
 import * as vscode from 'vscode';
-import type { Deployment } from '../core/deploy/types.ts';
+import type { Deployments } from '../core/deploy/deployments.ts';
+import { LIVE_STATUSES, type Deployment } from '../core/deploy/types.ts';
+import { UserError } from '../core/errors.ts';
 import { DeploymentWatcher, type DeploymentChange } from '../core/monitor/deploymentWatcher.ts';
+import { monitorDeployment } from '../core/monitor/monitor.ts';
+import type { MonitorOptions, MonitorReport } from '../core/monitor/report.ts';
 import type { RequestStats } from '../core/monitor/requestLog.ts';
 import type { Container } from './container.ts';
-import { Disposable } from './lifecycle.ts';
+import { Disposable, toDisposable } from './lifecycle.ts';
+import { alertOf, CrossingDetector, type Crossing, type MonitorAlert } from './monitorAlerts.ts';
 
 /**
- * The Deployments view's side of the core's DeploymentWatcher (traffic stats, liveness, the
- * timer): it follows the view's visibility and the database's changes. The watcher is made on
- * first need, once the database is open, since it reads through the window's one Deployments.
+ * The editor's side of the core's DeploymentWatcher (traffic stats, liveness, the timer): it
+ * follows the Deployments view's visibility, the open Monitor panels and the database's changes.
+ * The watcher is made on first need, once the database is open, since it reads through the
+ * window's one Deployments. When a live deployment's traffic moves, its monitoring report is made
+ * again: its alert badges the view, and a threshold newly crossed fires `onDidCross` once.
  */
 export class DeploymentMonitor extends Disposable {
   private readonly emitter = this._register(new vscode.EventEmitter<DeploymentChange>());
   /** Stats of live deployments changed, or servers were found gone (at most once per tick). */
   readonly onDidChange = this.emitter.event;
+  private readonly crossings = this._register(new vscode.EventEmitter<Crossing>());
+  /** A live deployment newly crossed a drift threshold or failed a gate (once per crossing). */
+  readonly onDidCross = this.crossings.event;
+  private readonly judgements = this._register(new vscode.EventEmitter<number>());
+  /** A live deployment's report was made again because its traffic or feedback moved (open panels follow). */
+  readonly onDidJudge = this.judgements.event;
   private readonly container: Container;
   private watcher: DeploymentWatcher | undefined;
+  /** The window's Deployments the watcher reads through. */
+  private records: Deployments | undefined;
   private making: Promise<DeploymentWatcher> | undefined;
   private visible = false;
+  /** Open Monitor panels: they keep the watcher looking while the view is hidden. */
+  private holds = 0;
+  private readonly detector = new CrossingDetector();
+  private readonly alerts = new Map<number, MonitorAlert>();
+  /** The stats each deployment's alert was last made with. */
+  private readonly judged = new Map<number, RequestStats>();
 
   constructor(container: Container) {
     super();
@@ -37,8 +58,70 @@ export class DeploymentMonitor extends Disposable {
 
   setVisible(visible: boolean): void {
     this.visible = visible;
-    // The watcher reads `visible` when it is there, so a quick show-then-hide ends hidden.
-    if (this.watcher || visible) void this.withWatcher((watcher) => watcher.setActive(this.visible));
+    this.activate();
+  }
+
+  /** Keeps the watcher looking while the returned disposable lives (an open Monitor panel). */
+  hold(): vscode.Disposable {
+    this.holds++;
+    this.activate();
+    let released = false;
+    return toDisposable(() => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      this.activate();
+    });
+  }
+
+  /** The monitoring alert of a live deployment at the last look; undefined when all is well or unknown. */
+  alert(id: number): MonitorAlert | undefined {
+    return this.alerts.get(id);
+  }
+
+  /** The monitoring report of a deployment, made now from what its server kept (the database must be open). */
+  report(id: number, options?: MonitorOptions): MonitorReport {
+    const store = this.container.openStore;
+    if (!store) throw new UserError('The Runboard database is not open');
+    return monitorDeployment(store, id, options);
+  }
+
+  private get active(): boolean {
+    return this.visible || this.holds > 0;
+  }
+
+  private activate(): void {
+    // The watcher reads `active` when it is there, so a quick show-then-hide ends hidden.
+    if (this.watcher || this.active) void this.withWatcher((watcher) => watcher.setActive(this.active));
+  }
+
+  /**
+   * Makes a live deployment's report again when its request log moved since the last one (the
+   * watcher re-reads stats only then, so a new stats object means new traffic or feedback),
+   * whoever noticed first: a tick, or the view drawing its item. A failure is logged, never shown.
+   */
+  private judge(id: number, stats: RequestStats | undefined): void {
+    const store = this.container.openStore;
+    const d = this.records?.find(id);
+    if (!store || !d || !LIVE_STATUSES.includes(d.status) || !stats) {
+      this.alerts.delete(id);
+      this.judged.delete(id);
+      this.detector.forget(id);
+      return;
+    }
+    if (this.judged.get(id) === stats) return;
+    this.judged.set(id, stats);
+    try {
+      const report = monitorDeployment(store, id);
+      const alert = alertOf(report);
+      if (alert) this.alerts.set(id, alert);
+      else this.alerts.delete(id);
+      const crossing = this.detector.observe(report);
+      if (crossing) this.crossings.fire(crossing);
+    } catch (err) {
+      this.container.log.warn(`Monitoring deployment ${id}: ${(err as Error).message}`);
+    }
+    this.judgements.fire(id);
   }
 
   /** Whether the timer is running (tests). */
@@ -48,7 +131,9 @@ export class DeploymentMonitor extends Disposable {
 
   /** Request stats of a deployment; undefined when its target keeps no request log here. */
   async stats(d: Deployment): Promise<RequestStats | undefined> {
-    return (await this.ready())?.stats(d.id);
+    const stats = (await this.ready())?.stats(d.id);
+    this.judge(d.id, stats);
+    return stats;
   }
 
   /** Looks now, instead of at the next tick. */
@@ -66,10 +151,16 @@ export class DeploymentMonitor extends Disposable {
   private async ready(): Promise<DeploymentWatcher | undefined> {
     if (this.isDisposed || !this.container.hasDatabase()) return undefined;
     this.making ??= this.container.deploymentRecords().then((deployments) => {
+      this.records = deployments;
       const watcher = this._register(new DeploymentWatcher(deployments, { warn: (message) => this.container.log.warn(message) }));
-      this._register(watcher.onDidChange((change) => this.emitter.fire(change)));
+      this._register(
+        watcher.onDidChange((change) => {
+          for (const id of change.ids) this.judge(id, watcher.stats(id));
+          this.emitter.fire(change);
+        }),
+      );
       this.watcher = watcher;
-      watcher.setActive(this.visible);
+      watcher.setActive(this.active);
       return watcher;
     });
     try {

@@ -11,6 +11,8 @@ import { ComparePanel } from './webviews/compare/comparePanel.ts';
 import { registerCompare } from './webviews/compare/register.ts';
 import { LineagePanel } from './webviews/lineage/lineagePanel.ts';
 import { registerLineage } from './webviews/lineage/register.ts';
+import { MonitorPanel } from './webviews/monitor/monitorPanel.ts';
+import { registerMonitor } from './webviews/monitor/register.ts';
 
 /** What activate() returns: for the integration tests, and for extensions that build on Runboard. */
 export interface RunboardApi {
@@ -28,6 +30,8 @@ export interface RunboardApi {
     comparePanel(): ComparePanel | undefined;
     /** The open lineage panel, whose `waitForRendered` reports what the webview drew. */
     lineagePanel(): LineagePanel | undefined;
+    /** The open monitor panel of a deployment, whose `waitForRendered` reports what the webview drew. */
+    monitorPanel(deployment: number): MonitorPanel | undefined;
     /** Request stats and the liveness timer of the Deployments view. */
     readonly deploymentMonitor: Views['deploymentMonitor'];
   };
@@ -54,6 +58,8 @@ export function activate(context: vscode.ExtensionContext): RunboardApi {
     for (const registration of registerCompare(container)) container.own(registration);
     for (const registration of registerLineage(container, views)) container.own(registration);
     if (container.workspace) container.own(new ProfileDiagnostics(container));
+
+    for (const registration of registerMonitor(container, views.deploymentMonitor)) container.own(registration);
 
     container.own(
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -87,6 +93,7 @@ export function activate(context: vscode.ExtensionContext): RunboardApi {
         simulateUntrusted: (on) => container.trust.simulateUntrusted(on),
         comparePanel: () => ComparePanel.current,
         lineagePanel: () => LineagePanel.current,
+        monitorPanel: (deployment) => MonitorPanel.open.get(deployment),
         deploymentMonitor: views.deploymentMonitor,
       },
     };

@@ -12,6 +12,7 @@ import { focusViewCommand } from './focusView.ts';
 import { launchRunCommand } from './launchRun.ts';
 import { launchSweepCommand } from './launchSweep.ts';
 import { loadMoreRunsCommand } from './loadMoreRuns.ts';
+import { openMonitorCommand } from './openMonitor.ts';
 import { openProfilesCommand } from './openProfiles.ts';
 import { createProfileCommand } from './createProfile.ts';
 import { openRunOutputCommand } from './openRunOutput.ts';
@@ -19,6 +20,7 @@ import { openWalkthroughCommand } from './openWalkthrough.ts';
 import { refreshCommand } from './refresh.ts';
 import { registerModelCommand } from './registerModel.ts';
 import { rerunCommand } from './rerun.ts';
+import { retrainDeploymentCommand } from './retrainDeployment.ts';
 import { revealArtifactCommand } from './revealArtifact.ts';
 import { revealLineageCommand } from './revealLineage.ts';
 import { revealRunDirectoryCommand } from './revealRunDirectory.ts';
@@ -71,6 +73,9 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   openWalkthroughCommand,
   showLogCommand,
   copyMlflowTrackingUriCommand,
+
+  openMonitorCommand,
+  retrainDeploymentCommand,
 ];
 
 /**

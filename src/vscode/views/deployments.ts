@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { RequestStats } from '../../core/monitor/requestLog.ts';
 import { LIVE_STATUSES, type Deployment, type DeploymentStatus } from '../../core/deploy/types.ts';
 import type { DeploymentMonitor } from '../deploymentMonitor.ts';
+import { describeAlert, type MonitorAlert } from '../monitorAlerts.ts';
 import type { Container } from '../container.ts';
 import { displayPath, formatNumber, formatTime, SafeMarkdown } from './format.ts';
 import { Disposable } from '../lifecycle.ts';
@@ -11,7 +12,7 @@ export const DEPLOYMENTS_VIEW = 'runboard.deployments';
 const ENDED_SHOWN = 20;
 
 export type DeploymentsNode =
-  | { kind: 'deployment'; deployment: Deployment; stats?: RequestStats | undefined; requestLog: string | undefined }
+  | { kind: 'deployment'; deployment: Deployment; stats?: RequestStats | undefined; alert?: MonitorAlert | undefined; requestLog: string | undefined }
   | { kind: 'message'; text: string };
 
 /**
@@ -49,7 +50,7 @@ export class DeploymentsTree extends Disposable implements vscode.TreeDataProvid
       const live = all.filter((d) => LIVE_STATUSES.includes(d.status));
       const ended = all.filter((d) => !LIVE_STATUSES.includes(d.status)).slice(0, ENDED_SHOWN);
       return [
-        ...(await Promise.all(live.map(async (deployment): Promise<DeploymentsNode> => ({ kind: 'deployment', deployment, requestLog: deployments.requestLog(deployment), stats: await this.monitor?.stats(deployment) })))),
+        ...(await Promise.all(live.map(async (deployment): Promise<DeploymentsNode> => ({ kind: 'deployment', deployment, requestLog: deployments.requestLog(deployment), stats: await this.monitor?.stats(deployment), alert: this.monitor?.alert(deployment.id) })))),
         ...ended.map((deployment): DeploymentsNode => ({ kind: 'deployment', deployment, requestLog: deployments.requestLog(deployment) })),
       ];
     } catch (err) {
@@ -68,8 +69,10 @@ export class DeploymentsTree extends Disposable implements vscode.TreeDataProvid
     const live = LIVE_STATUSES.includes(d.status);
     const item = new vscode.TreeItem(`${d.model}@${d.version} → ${d.target}`);
     item.id = `deployment:${d.id}`;
-    item.iconPath = deploymentIcon(d.status);
-    const traffic = live && node.stats ? describeStats(node.stats) : [];
+    const alert = live ? node.alert : undefined;
+    // A drifted or failing deployment wears a warning in place of its status icon; its tooltip says why.
+    item.iconPath = alert ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : deploymentIcon(d.status);
+    const traffic = [...(alert ? [alert.features.length ? 'drift' : 'alert'] : []), ...(live && node.stats ? describeStats(node.stats) : [])];
     const where = d.url ? d.url.replace(/^https?:\/\//, '') : '';
     item.description = [d.status === 'running' ? '' : d.status, where, ...traffic, live ? '' : d.stoppedAt ? formatTime(d.stoppedAt) : ''].filter(Boolean).join(' · ');
     const md = new SafeMarkdown().raw('**').text(`${d.model}@${d.version}`).raw(`** · deployment ${d.id}  \n`);
@@ -87,6 +90,7 @@ export class DeploymentsTree extends Disposable implements vscode.TreeDataProvid
       md.field('Latency', `p50 ${formatMs(s.p50)} · p95 ${formatMs(s.p95)}`);
       if (s.lastAt) md.field('Last request', formatTime(s.lastAt));
     }
+    if (alert) md.raw('\n**Monitoring**  \n').text(`${describeAlert(alert)}.`).raw('  \n');
     if (node.requestLog) md.field('Request log', displayPath(this.container.workspace, node.requestLog));
     item.tooltip = md.md;
     item.accessibilityInformation = { label: `${d.model} version ${d.version} on ${d.target}, ${d.status}${traffic.length ? `, ${traffic.join(', ')}` : ''}` };

@@ -1,6 +1,7 @@
 // No `vscode` import: the graph is plain data built from the core's lineage, tested on plain Node.
 import { basename, isAbsolute, relative, sep } from 'node:path';
 import { formatBytes } from '../../../core/format.ts';
+import { RETRAIN_RELATION } from '../../../core/monitor/retrain.ts';
 import type { Lineage, LineageNode } from '../../../core/registry/lineage.ts';
 import type { LineageEdge } from '../../../core/store/types.ts';
 import { nodeKey, type GraphEdge, type GraphField, type GraphNode, type GraphNodeKind, type LineageGraph } from '../../../shared/lineageProtocol.ts';
@@ -53,7 +54,7 @@ export function buildGraph(l: Lineage, workspace: string): LineageGraph {
     });
   }
 
-  const notes = notesOf(l);
+  const notes = [...notesOf(l), ...retrainLoops(nodes, edges)];
   let kept = [...nodes.values()];
   if (kept.length > MAX_NODES) {
     // Keep the root and what is nearest to it in kind; say what was left out.
@@ -85,6 +86,32 @@ function layer(nodes: GraphNode[], edges: GraphEdge[]): void {
     return d;
   };
   for (const n of nodes) n.column = depthOf(n.key);
+  // A source sits just left of its first consumer: a retrain's production data beside the run it
+  // feeds, not at the far left with the original training data.
+  for (const n of nodes) {
+    if (incoming.has(n.key)) continue;
+    const consumers = edges.filter((e) => e.from === n.key).map((e) => depth.get(e.to) ?? 0);
+    if (consumers.length) n.column = Math.max(n.column, Math.min(...consumers) - 1);
+  }
+}
+
+/**
+ * The monitoring loop in words, one note per retrain: the deployment whose served rows trained a
+ * run, the versions that run produced and where they were deployed. The retrain run says so too.
+ */
+function retrainLoops(nodes: Map<string, GraphNode>, edges: Map<string, GraphEdge>): string[] {
+  const all = [...edges.values()];
+  const title = (key: string) => nodes.get(key)?.title ?? key;
+  return all
+    .filter((e) => e.relation === RETRAIN_RELATION)
+    .map((e) => {
+      const source = nodes.get(e.from);
+      nodes.get(e.to)?.fields.unshift(field('retrains', `${source ? `deployment ${source.id}` : e.from} on its served rows`));
+      const versions = all.filter((v) => v.from === e.to && v.relation === 'produced').map((v) => v.to);
+      const steps = versions.map((v) => [title(v), ...all.filter((d) => d.from === v && d.relation === 'deployed').map((d) => `deployment ${nodes.get(d.to)?.id ?? d.to}`)].join(' → '));
+      const after = steps.length ? steps.join('; ') : 'no model registered from it yet';
+      return `Retrained from production: deployment ${source?.id ?? e.from}'s served rows → ${title(e.to)} → ${after}.`;
+    });
 }
 
 function notesOf(l: Lineage): string[] {
@@ -138,7 +165,7 @@ function toNode(n: LineageNode, workspace: string, rootKey: string): GraphNode {
         title: `deployment ${n.id} · ${n.target}`,
         status: n.status,
         tone: n.status === 'running' || n.status === 'deployed' || n.status === 'starting' || n.status === 'stopping' ? 'live' : n.status === 'failed' || n.status === 'stopped unexpectedly' ? 'failed' : n.status === 'stopped' ? 'ended' : 'none',
-        fields: [...(n.url ? [field('url', n.url)] : []), ...(n.replacesId ? [field('rolled back', `deployment ${n.replacesId}`)] : []), ...(n.forced?.length ? [field('forced past', n.forced.join('; '))] : [])],
+        fields: [...(n.url ? [field('url', n.url)] : []), ...(n.replacesId ? [field('replaces', `deployment ${n.replacesId}`)] : []), ...(n.forced?.length ? [field('forced past', n.forced.join('; '))] : [])],
         missing: false,
         openable: true,
       };

@@ -1,0 +1,119 @@
+// No `vscode` import: the Monitor panel's presenter, behind a port like the lineage panel's, so
+// it runs (and is tested) on plain Node against a real store and the engine's report.
+import { UserError } from '../../../core/errors.ts';
+import { Emitter, nextMatching } from '../../../core/events.ts';
+import type { MonitorReport } from '../../../core/monitor/report.ts';
+import type { HostMessage, MonitorAction, MonitoredDeployment, RenderedReport, WebviewMessage } from '../../../shared/monitorProtocol.ts';
+
+/** Where the panel's facts come from: the deployment's record and the engine's report of it. */
+export interface MonitorSource {
+  /** Throws a UserError for an unknown deployment. */
+  deployment(id: number): MonitoredDeployment;
+  report(id: number): MonitorReport;
+}
+
+/** What the presenter needs from its host: a line to the page and the editor's actions. */
+export interface MonitorPort {
+  post(message: HostMessage): void;
+  setTitle(title: string): void;
+  /** What a button of the page does (retrain, roll back, show lineage). */
+  act(action: MonitorAction, deployment: number): Promise<void>;
+  /** Shows an error to the user (a message, never a throw). */
+  showError(text: string): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+/**
+ * One deployment's monitoring report for its page. The page is not retained while hidden: it
+ * reloads, says `ready`, and gets a report made then. Nothing is computed for a page that is not
+ * there, and a report that says nothing new (only its time changed) is not sent again.
+ */
+export class MonitorPresenter {
+  private readonly source: MonitorSource;
+  private readonly port: MonitorPort;
+  readonly deployment: number;
+  private ready = false;
+  private shown: string | undefined;
+  private report: MonitorReport | undefined;
+  private readonly renders = new Emitter<RenderedReport>();
+  /** The last report the page posted after drawing (null before the first). */
+  lastRendered: RenderedReport | null = null;
+  /** Errors the page reported (script errors, CSP violations): tests expect none. */
+  readonly problems: string[] = [];
+
+  constructor(source: MonitorSource, deployment: number, port: MonitorPort) {
+    this.source = source;
+    this.deployment = deployment;
+    this.port = port;
+  }
+
+  /** The report last sent (or about to be sent) to the page. */
+  get currentReport(): MonitorReport | undefined {
+    return this.report;
+  }
+
+  /** The page went away (hidden, not retained): nothing is computed until it says `ready` again. */
+  webviewHidden(): void {
+    this.ready = false;
+  }
+
+  /** Makes the report again and sends it when the page is there and it changed. */
+  refresh(): void {
+    if (!this.ready) return;
+    let message: HostMessage;
+    try {
+      const deployment = this.source.deployment(this.deployment);
+      const report = this.source.report(this.deployment);
+      this.report = report;
+      this.port.setTitle(`Monitor: ${deployment.model}@${deployment.version} → ${deployment.target}`);
+      message = { type: 'report', deployment, report };
+    } catch (err) {
+      if (!(err instanceof UserError)) this.port.log('error', `Monitor: deployment ${this.deployment}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      message = { type: 'error', message: err instanceof Error ? err.message : String(err) };
+    }
+    const text = JSON.stringify(message, (key, value: unknown) => (key === 'generatedAt' ? undefined : value));
+    if (text === this.shown) return;
+    this.shown = text;
+    this.port.post(message);
+  }
+
+  /** Resolves with the last `rendered` report that matches, or the next one. */
+  waitForRendered(predicate: (report: RenderedReport) => boolean = () => true, timeoutMs = 15_000): Promise<RenderedReport> {
+    return nextMatching(this.renders.event, this.lastRendered, predicate, timeoutMs, `The monitor panel did not render within ${timeoutMs} ms`);
+  }
+
+  async handle(message: WebviewMessage): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        this.ready = true;
+        this.shown = undefined;
+        this.refresh();
+        return;
+      case 'action':
+        try {
+          await this.port.act(message.action, this.deployment);
+        } catch (err) {
+          const text = err instanceof Error ? err.message : String(err);
+          if (!(err instanceof UserError)) this.port.log('error', `Monitor: ${message.action} of deployment ${this.deployment} failed: ${text}`);
+          this.port.showError(text);
+        }
+        return;
+      case 'rendered':
+        this.lastRendered = message.report;
+        this.renders.fire(message.report);
+        return;
+      case 'error':
+        this.problems.push(message.message);
+        this.port.log('warn', `Monitor webview: ${message.message}`);
+        return;
+      default: {
+        const never: never = message;
+        this.port.log('warn', `Monitor: unknown message ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  dispose(): void {
+    this.renders.dispose();
+  }
+}
