@@ -105,7 +105,8 @@ describe('monitoring in the editor', function () {
     assert.match(String(badged.description), /^127\.0\.0\.1:\d+ · drift · \d+ req/);
     // The tooltip's text is escaped markdown: spaces come as &nbsp;.
     assert.match((badged.tooltip as vscode.MarkdownString).value.replace(/&nbsp;/g, ' '), new RegExp(`\\*\\*Monitoring\\*\\* +\\ndrift in ${SHIFTED.join(', ')}\\.`));
-    const drifted = await panel.waitForRendered((r) => r.feature === SHIFTED[0], 30_000);
+    // The histogram keeps the feature it showed (the page does not jump under the user); the heatmap marks the drift.
+    const drifted = await panel.waitForRendered((r) => r.driftedCells > 0, 30_000);
     assert.deepEqual(panel.currentReport?.drift?.features.filter((f) => f.drifted).map((f) => f.name), SHIFTED);
     assert.ok(drifted.driftedCells > 0);
     assert.deepEqual(panel.problems, [], 'no script error or CSP violation in the webview');
