@@ -33,6 +33,7 @@ export const COMMANDS = {
   openProfiles: 'runboard.openProfiles',
   openWalkthrough: 'runboard.openWalkthrough',
   showLog: 'runboard.showLog',
+  openRunsTable: 'runboard.openRunsTable',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -10,6 +10,8 @@ import { ComparePanel } from './webviews/compare/comparePanel.ts';
 import { registerCompare } from './webviews/compare/register.ts';
 import { LineagePanel } from './webviews/lineage/lineagePanel.ts';
 import { registerLineage } from './webviews/lineage/register.ts';
+import { RunsTablePanel } from './webviews/runsTable/runsTablePanel.ts';
+import { registerRunsTable } from './webviews/runsTable/register.ts';
 
 /** What activate() returns: for the integration tests, and for extensions that build on Runboard. */
 export interface RunboardApi {
@@ -27,6 +29,8 @@ export interface RunboardApi {
     comparePanel(): ComparePanel | undefined;
     /** The open lineage panel, whose `waitForRendered` reports what the webview drew. */
     lineagePanel(): LineagePanel | undefined;
+    /** The open runs table, whose `waitForRendered` reports what the webview drew. */
+    runsTablePanel(): RunsTablePanel | undefined;
     /** Request stats and the liveness timer of the Deployments view. */
     readonly deploymentMonitor: Views['deploymentMonitor'];
   };
@@ -52,6 +56,7 @@ export function activate(context: vscode.ExtensionContext): RunboardApi {
     for (const registration of registerCommands(container, views)) container.own(registration);
     for (const registration of registerCompare(container)) container.own(registration);
     for (const registration of registerLineage(container, views)) container.own(registration);
+    for (const registration of registerRunsTable(container, views)) container.own(registration);
 
     container.own(
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -78,6 +83,7 @@ export function activate(context: vscode.ExtensionContext): RunboardApi {
         simulateUntrusted: (on) => container.trust.simulateUntrusted(on),
         comparePanel: () => ComparePanel.current,
         lineagePanel: () => LineagePanel.current,
+        runsTablePanel: () => RunsTablePanel.current,
         deploymentMonitor: views.deploymentMonitor,
       },
     };

@@ -12,6 +12,7 @@ import { launchRunCommand } from './launchRun.ts';
 import { launchSweepCommand } from './launchSweep.ts';
 import { loadMoreRunsCommand } from './loadMoreRuns.ts';
 import { openProfilesCommand } from './openProfiles.ts';
+import { openRunsTableCommand } from './openRunsTable.ts';
 import { openRunOutputCommand } from './openRunOutput.ts';
 import { openWalkthroughCommand } from './openWalkthrough.ts';
 import { refreshCommand } from './refresh.ts';
@@ -65,6 +66,7 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   openProfilesCommand,
   openWalkthroughCommand,
   showLogCommand,
+  openRunsTableCommand,
 ];
 
 /**
