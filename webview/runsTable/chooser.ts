@@ -26,8 +26,9 @@ export class ColumnChooser {
     this.search.addEventListener('input', () => this.render());
     this.list = h('div', { class: 'chooser-list', role: 'list' });
     this.element = h('div', { class: 'chooser', role: 'dialog', 'aria-label': 'Columns', hidden: true }, this.search, this.list);
-    this.element.addEventListener('keydown', (e) => {
-      if (e.key === 'Escape') this.toggle(false);
+    // On the document: a choice redraws the list, and the focus may leave with the old control.
+    document.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && this.open) this.toggle(false);
     });
   }
 

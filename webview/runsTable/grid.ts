@@ -5,7 +5,7 @@
  */
 import type { SortKey, TableRun } from '../../src/shared/runsTableProtocol.ts';
 import { h, icon } from '../compare/dom.ts';
-import { cellOf, DEFAULT_WIDTHS, MIN_WIDTH, type CellContext, type Column, type Line } from './model.ts';
+import { cellOf, columnOf, DEFAULT_WIDTHS, MIN_WIDTH, type CellContext, type Column, type Line } from './model.ts';
 
 export const ROW_HEIGHT = 24;
 /** Rows drawn beyond the viewport each side, so a fast wheel does not show blank rows. */
@@ -13,7 +13,7 @@ const OVERSCAN = 8;
 
 const STATUS_ICONS: Record<string, string> = {
   queued: 'clock',
-  running: 'sync~spin',
+  running: 'sync codicon-modifier-spin',
   finished: 'pass',
   failed: 'error',
   killed: 'circle-slash',
@@ -82,6 +82,18 @@ export class Grid {
   set(data: GridData): void {
     this.data = data;
     this.draw();
+  }
+
+  /** The selection or focus changed: the drawn rows are marked in place (a double-click's rows must stay the same elements). */
+  mark(selected: ReadonlySet<number>, focused: number | null): void {
+    if (!this.data) return;
+    this.data = { ...this.data, selected, focused };
+    for (const r of this.body.querySelectorAll<HTMLElement>('.grid-row[data-run-id]')) {
+      const id = Number(r.dataset.runId);
+      r.classList.toggle('selected', selected.has(id));
+      r.classList.toggle('focused', focused === id);
+      r.setAttribute('aria-selected', String(selected.has(id)));
+    }
   }
 
   /** Scrolls the line into view (keyboard moves). */
@@ -189,24 +201,31 @@ export class Grid {
       if (moved && moved !== column.id) this.events.reorder(moved, column.id);
     });
     const handle = h('span', { class: 'resize', 'aria-hidden': 'true' });
-    handle.addEventListener('pointerdown', (e) => this.startResize(e, column, handle));
+    handle.addEventListener('pointerdown', (e) => this.startResize(e, column));
     cell.appendChild(handle);
     return cell;
   }
 
-  private startResize(e: PointerEvent, column: Column, handle: HTMLElement): void {
+  private startResize(e: PointerEvent, column: Column): void {
     e.preventDefault();
     e.stopPropagation();
     const startX = e.clientX;
     const startWidth = this.width(column);
-    handle.setPointerCapture(e.pointerId);
+    // On the window: each move redraws the header, which replaces the handle.
     const move = (m: PointerEvent) => this.events.resize(column.id, Math.max(MIN_WIDTH, Math.round(startWidth + m.clientX - startX)));
     const up = () => {
-      handle.removeEventListener('pointermove', move);
-      handle.removeEventListener('pointerup', up);
+      window.removeEventListener('pointermove', move);
+      window.removeEventListener('pointerup', up);
     };
-    handle.addEventListener('pointermove', move);
-    handle.addEventListener('pointerup', up);
+    window.addEventListener('pointermove', move);
+    window.addEventListener('pointerup', up);
+  }
+
+  private durationCell(run: TableRun, column: Column, data: GridData, stickyLeft: number | undefined): HTMLElement {
+    const c = h('div', { class: 'grid-cell number', role: 'gridcell', text: cellOf(run, column, data.cells).text });
+    c.dataset.runningDuration = String(run.id);
+    place(c, this.width(column), stickyLeft);
+    return c;
   }
 
   private cell(run: TableRun, column: Column, data: GridData, stickyLeft: number | undefined): HTMLElement {
@@ -216,6 +235,7 @@ export class Grid {
       return c;
     }
     const value = cellOf(run, column, data.cells);
+    if (column.id === 'duration' && run.status === 'running') return this.durationCell(run, column, data, stickyLeft);
     const best = data.best.get(column.id);
     const isBest = best !== undefined && value.sort === best && value.tone === 'number';
     const c = h('div', { class: `grid-cell ${value.tone}${isBest ? ' best' : ''}`, role: 'gridcell' });
@@ -229,6 +249,14 @@ export class Grid {
     c.title = notes.length ? `${value.text} (${notes.join('; ')})` : value.text;
     place(c, this.width(column), stickyLeft);
     return c;
+  }
+}
+
+/** The cells of running runs' durations, updated in place each second (no rows replaced). */
+export function tickDurations(viewport: HTMLElement, runs: ReadonlyMap<number, TableRun>, cells: CellContext): void {
+  for (const c of viewport.querySelectorAll<HTMLElement>('.grid-cell[data-running-duration]')) {
+    const run = runs.get(Number(c.dataset.runningDuration));
+    if (run) c.textContent = cellOf(run, columnOf('duration'), cells).text;
   }
 }
 

@@ -14,7 +14,7 @@ import { el, h, icon } from '../compare/dom.ts';
 import { hostChannel } from '../shared/vscodeApi.ts';
 import { ColumnChooser } from './chooser.ts';
 import { compileFilter, type CompiledFilter } from './filter.ts';
-import { Grid, type GridData } from './grid.ts';
+import { Grid, tickDurations, type GridData } from './grid.ts';
 import { aggregateOf, allColumns, arrangeColumns, bestValues, constantColumns, directionOf, groupLines, sortRuns, type CellContext, type Column, type Line } from './model.ts';
 
 const channel = hostChannel<WebviewMessage, TableView>();
@@ -277,7 +277,8 @@ function selectRange(from: number, to: number, keep: boolean): void {
 
 /** The selection changed: the rows' marks and the buttons, without recomputing filter or sort. */
 function redrawSelection(): void {
-  redraw();
+  if (lastGrid) lastGrid = { ...lastGrid, selected, focused };
+  grid.mark(selected, focused);
   showControls();
 }
 
@@ -406,7 +407,7 @@ function debounce(fn: () => void, ms: number): () => void {
 
 // Running runs' durations tick without a message from the host.
 setInterval(() => {
-  if ([...runs.values()].some((r) => r.status === 'running')) redraw();
+  tickDurations(grid.viewport, runs, cellContext());
 }, TICK_MS);
 
 window.addEventListener('message', (e: MessageEvent<HostMessage>) => receive(e.data));

@@ -34,7 +34,7 @@ export const FIXED_LABELS: Record<FixedColumn, string> = {
   commit: 'Commit',
 };
 
-export const DEFAULT_WIDTHS: Record<string, number> = { status: 34, name: 190, experiment: 120, started: 128, duration: 84, commit: 96, param: 96, metric: 112 };
+export const DEFAULT_WIDTHS: Record<string, number> = { status: 34, name: 190, experiment: 120, started: 140, duration: 84, commit: 96, param: 96, metric: 112 };
 export const MIN_WIDTH = 34;
 
 const STATUS_ORDER = ['running', 'queued', 'finished', 'killed', 'failed', 'crashed'];
@@ -129,7 +129,7 @@ function fixedCell(run: TableRun, column: FixedColumn, now: number): Cell {
       return { text: run.experiment, sort: run.experiment.toLowerCase(), tone: 'plain' };
     case 'started': {
       const at = run.startedAt ?? run.createdAt;
-      return { text: formatStart(at), sort: at, tone: 'number' };
+      return { text: formatStart(at), sort: at, tone: 'plain' };
     }
     case 'duration': {
       const ms = durationMs(run, now);
