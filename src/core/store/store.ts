@@ -5,6 +5,7 @@ import type { StoreChange } from './changes.ts';
 import { Connection } from './connection.ts';
 import { openDb, type Db, type OpenOptions } from './db.ts';
 import { DeploymentRepository } from './deployments.ts';
+import { ExperimentRepository } from './experiments.ts';
 import { ExternalChanges, type ChangeToken } from './externalChanges.ts';
 import { IngestRepository } from './ingest.ts';
 import { LineageRepository } from './lineage.ts';
@@ -28,6 +29,7 @@ import type {
   MetricSummary,
   NewRun,
   Run,
+  RunStatus,
   SeriesPoint,
 } from './types.ts';
 
@@ -41,6 +43,7 @@ export class Store {
   readonly db: Db;
   readonly file: string;
   readonly runRecords: RunRepository;
+  readonly experimentRecords: ExperimentRepository;
   readonly paramRecords: ParamRepository;
   readonly provenance: ProvenanceRepository;
   readonly metrics: MetricStore;
@@ -66,6 +69,7 @@ export class Store {
     this.onDidChange = this.sql.onDidChange;
     this.lineage = new LineageRepository(this.sql);
     this.runRecords = new RunRepository(this.sql);
+    this.experimentRecords = new ExperimentRepository(this.sql);
     this.paramRecords = new ParamRepository(this.sql);
     this.provenance = new ProvenanceRepository(this.sql, this.lineage);
     this.metrics = new MetricStore(this.sql);
@@ -119,6 +123,22 @@ export class Store {
     return this.runRecords.experiments();
   }
 
+  experiment(id: number): Experiment | undefined {
+    return this.experimentRecords.byId(id);
+  }
+
+  experimentByName(name: string): Experiment | undefined {
+    return this.experimentRecords.byName(name);
+  }
+
+  setExperimentTag(experimentId: number, key: string, value: string): void {
+    this.sql.transaction(() => this.experimentRecords.setTag(experimentId, key, value));
+  }
+
+  experimentTags(experimentId: number): Record<string, string> {
+    return this.experimentRecords.tags(experimentId);
+  }
+
   createRun(spec: NewRun = {}): Run {
     const id = this.sql.transaction(() => {
       const id = this.runRecords.insert(spec);
@@ -131,6 +151,33 @@ export class Store {
 
   run(id: number): Run | undefined {
     return this.runRecords.get(id);
+  }
+
+  /** A run by its MLflow id (deleted ones too: MLflow clients read and restore them). */
+  runByMlflowId(mlflowId: string): Run | undefined {
+    return this.runRecords.byMlflowId(mlflowId);
+  }
+
+  /** Hides a run from lists, keeping everything recorded about it (MLflow's delete). */
+  softDeleteRun(id: number, at = Date.now()): void {
+    this.runRecords.setDeleted(id, at);
+  }
+
+  restoreRun(id: number): void {
+    this.runRecords.setDeleted(id, null);
+  }
+
+  renameRun(id: number, name: string): void {
+    this.runRecords.rename(id, name);
+  }
+
+  setRunUser(id: number, user: string): void {
+    this.runRecords.setUser(id, user);
+  }
+
+  /** Sets the status as given, even on an ended run (an MLflow client's update). */
+  setRunStatus(id: number, status: RunStatus, endedAt: number | null): void {
+    this.runRecords.setStatus(id, status, endedAt);
   }
 
   /** A run by numeric id or by name (the newest run of that name). */
