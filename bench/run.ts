@@ -23,4 +23,5 @@ Object.assign(results, reader);
 Object.assign(results, benchTree(log));
 Object.assign(results, await benchRefresh(log, quick ? 2 : 5));
 Object.assign(results, await benchCompare(log, quick ? { runs: 20, steps: 100_000 } : {}));
+Object.assign(results, await (await import('./runsTable.bench.ts')).benchRunsTable(log, quick ? { runs: 2000 } : {}));
 console.log(JSON.stringify(results));

@@ -13,14 +13,12 @@ export type RunStatusName = 'queued' | 'running' | 'finished' | 'failed' | 'kill
 /** A number as it crosses postMessage (JSON): NaN and ±Infinity would arrive as null, so they travel as words. */
 export type WireNumber = number | 'NaN' | 'Infinity' | '-Infinity';
 
-export interface TableMetric {
-  last: WireNumber;
-  /** Over finite values only; 'NaN' when the series has none. */
-  min: WireNumber;
-  max: WireNumber;
-  /** Points that were NaN or ±Inf. */
-  nonfinite: number;
-}
+/**
+ * A metric of a run: last, min and max (over finite values only; 'NaN' when the series has none),
+ * and how many points were NaN or ±Inf. A tuple: 10,000 runs × 17 metrics as objects repeated
+ * the four field names 170,000 times in the message.
+ */
+export type TableMetric = [last: WireNumber, min: WireNumber, max: WireNumber, nonfinite: number];
 
 export interface TableRun {
   id: number;

@@ -75,11 +75,11 @@ test('the presenter sends every run on ready (NaN and Inf as words), then only w
   assert.deepEqual(first.runs.map((r) => r.id), [b.id, a.id]);
   assert.deepEqual(first.view, view);
   const wire = first.runs.find((r) => r.id === a.id)!.metrics;
-  assert.equal(wire.loss!.last, 'NaN');
-  assert.equal(wire.val_loss!.last, 'Infinity');
+  assert.equal(wire.loss![0], 'NaN');
+  assert.equal(wire.val_loss![0], 'Infinity');
   assert.deepEqual(first.directions, { loss: 'min', val_loss: 'min' });
   // JSON (postMessage) keeps them.
-  assert.equal(JSON.parse(JSON.stringify(first)).runs[1].metrics.loss.last, 'NaN');
+  assert.equal(JSON.parse(JSON.stringify(first)).runs[1].metrics.loss[0], 'NaN');
 
   store.logMetrics(b.id, [{ key: 'acc', step: 0, value: 0.5, wall: 1 }]);
   p.changed(change({ metrics: [b.id] }));
@@ -87,7 +87,7 @@ test('the presenter sends every run on ready (NaN and Inf as words), then only w
   assert.equal(update.type, 'update');
   if (update.type !== 'update') return;
   assert.deepEqual(update.runs.map((r) => r.id), [b.id]);
-  assert.equal(update.runs[0]!.metrics.acc!.last, 0.5);
+  assert.equal(update.runs[0]!.metrics.acc![0], 0.5);
   assert.deepEqual(update.directions, { acc: 'max' });
 
   store.deleteRun(a.id);

@@ -3,6 +3,7 @@
  * `runboard runs --filter`): a predicate on the table's runs, or the error with its position.
  */
 import { fromWire, type TableRun } from '../../src/shared/runsTableProtocol.ts';
+import { setOwn } from '../../src/core/own.ts';
 import { compileRunFilter, parseRunFilter, RunFilterSyntaxError, type FilterableRun } from '../../src/shared/runFilter.ts';
 
 export type CompiledFilter = { test: (run: TableRun) => boolean; error: null } | { test: null; error: { message: string; position: number } };
@@ -14,7 +15,7 @@ function asFilterable(run: TableRun): FilterableRun {
   let f = filterable.get(run);
   if (!f) {
     const metrics: Record<string, number | null> = {};
-    for (const [key, m] of Object.entries(run.metrics)) Object.defineProperty(metrics, key, { value: fromWire(m.last), enumerable: true, writable: true, configurable: true });
+    for (const [key, m] of Object.entries(run.metrics)) setOwn(metrics, key, fromWire(m[0]));
     f = { id: run.id, name: run.name, experiment: run.experiment, status: run.status, startedAt: run.startedAt, endedAt: run.endedAt, params: run.params, metrics, tags: run.tags };
     filterable.set(run, f);
   }

@@ -86,7 +86,7 @@ export function metricValue(run: TableRun, metric: string, aggregate: Aggregate,
   if (!Object.hasOwn(run.metrics, metric)) return undefined;
   const m = run.metrics[metric]!;
   const pick = aggregate === 'best' ? direction : aggregate;
-  return fromWire(pick === 'min' ? m.min : pick === 'max' ? m.max : m.last);
+  return fromWire(m[pick === 'min' ? 1 : pick === 'max' ? 2 : 0]);
 }
 
 const MISSING: Cell = { text: '', sort: null, tone: 'missing' };
@@ -109,7 +109,7 @@ export function cellOf(run: TableRun, column: Column, ctx: CellContext): Cell {
     case 'metric': {
       const value = metricValue(run, column.key, aggregateOf(ctx.view, column.key), directionOf(ctx.directions, column.key));
       if (value === undefined) return MISSING;
-      const nonfinitePoints = run.metrics[column.key]!.nonfinite || undefined;
+      const nonfinitePoints = run.metrics[column.key]![3] || undefined;
       if (Number.isNaN(value)) return { text: 'NaN', sort: null, tone: 'nonfinite', nonfinitePoints };
       if (!Number.isFinite(value)) return { text: value > 0 ? '+Inf' : '−Inf', sort: value, tone: 'nonfinite', nonfinitePoints };
       return { text: formatValue(value), sort: value, tone: 'number', nonfinitePoints };

@@ -1,5 +1,6 @@
 import type { Connection } from './connection.ts';
 import type { Statement } from './db.ts';
+import { setOwn } from '../own.ts';
 import type { RunStatus } from './types.ts';
 
 /** A metric of a run as the runs table shows it. NaN when the series has no such value (a NaN last point, no finite point for min/max). */
@@ -82,8 +83,7 @@ export class RunTableQueries {
     const pairs = (all: () => Statement, some: () => Statement, field: 'params' | 'tags') => {
       for (const [runId, key, value] of (idsJson === undefined ? all().all() : some().all(idsJson)) as KeyValueTuple[]) {
         const row = byId.get(runId);
-        // defineProperty: `__proto__` is a param like any other.
-        if (row) Object.defineProperty(row[field], key, { value, enumerable: true, writable: true, configurable: true });
+        if (row) setOwn(row[field], key, value);
       }
     };
     pairs(this.s.allParams, this.s.someParams, 'params');
@@ -95,7 +95,7 @@ export class RunTableQueries {
       const key = keyNames.get(keyId);
       if (!row || key === undefined) continue;
       const metric: RunTableMetric = { last: nullToNaN(last), min: nullToNaN(min), max: nullToNaN(max), count, nonfinite };
-      Object.defineProperty(row.metrics, key, { value: metric, enumerable: true, writable: true, configurable: true });
+      setOwn(row.metrics, key, metric);
     }
     return rows;
   }

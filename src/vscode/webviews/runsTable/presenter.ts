@@ -3,6 +3,7 @@
 // shapes the page's rows (src/shared/runsTableProtocol.ts), which is presentation.
 import { guessDirection } from '../../../core/compare/direction.ts';
 import { UserError } from '../../../core/errors.ts';
+import { setOwn } from '../../../core/own.ts';
 import { Emitter, nextMatching } from '../../../core/events.ts';
 import type { StoreChange } from '../../../core/store/changes.ts';
 import type { RunTableRow } from '../../../core/store/runTable.ts';
@@ -129,7 +130,7 @@ export class RunsTablePresenter {
 export function toTableRun(row: RunTableRow): TableRun {
   const metrics: Record<string, TableMetric> = {};
   for (const [key, m] of Object.entries(row.metrics)) {
-    Object.defineProperty(metrics, key, { value: { last: toWire(m.last), min: toWire(m.min), max: toWire(m.max), nonfinite: m.nonfinite }, enumerable: true, writable: true, configurable: true });
+    setOwn(metrics, key, [toWire(m.last), toWire(m.min), toWire(m.max), m.nonfinite]);
   }
   const { modelArtifact, ...rest } = row;
   return { ...rest, model: modelArtifact, metrics };
@@ -139,7 +140,7 @@ function directionsOf(runs: readonly TableRun[]): Record<string, Direction> {
   const directions: Record<string, Direction> = {};
   for (const run of runs) {
     for (const key of Object.keys(run.metrics)) {
-      if (!Object.hasOwn(directions, key)) Object.defineProperty(directions, key, { value: guessDirection(key), enumerable: true, writable: true, configurable: true });
+      if (!Object.hasOwn(directions, key)) setOwn(directions, key, guessDirection(key));
     }
   }
   return directions;
