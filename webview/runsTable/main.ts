@@ -137,8 +137,7 @@ function recompute(): void {
   // A selected run that went (deleted, or filtered out) is no longer selected: actions act on what is seen.
   selected = new Set([...selected].filter((id) => lineOfRun.has(id)));
   if (focused !== null && !lineOfRun.has(focused)) focused = null;
-  grid.set(
-    (lastGrid = {
+  lastGrid = {
     lines,
     columns,
     pinned: new Set(view.pinned),
@@ -149,8 +148,8 @@ function recompute(): void {
     focused,
     cells: ctx,
     headerNote,
-  }),
-  );
+  };
+  grid.set(lastGrid);
   allKnown = all;
   showControls();
   const report: RenderedReport = {
