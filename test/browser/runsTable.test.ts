@@ -292,6 +292,8 @@ test('live: a running run updates in place; scroll, selection and sort stay', as
   assert.deepEqual(lastReport(o).selected, [id.live]);
   assert.deepEqual(lastReport(o).order, order, 'the sort stays');
   await page.locator('.grid-viewport').evaluate((v) => (v.scrollTop = 0));
+  // Drawn in the next frame.
+  await page.waitForSelector(row(id.live!));
   const liveCells = await page.locator(`${row(id.live!)} .grid-cell`).allInnerTexts();
   assert.ok(liveCells.some((t) => t.includes('0.97')), `the new value shows: ${liveCells.join(' | ')}`);
   // The run ends and is deleted: both arrive as changes.

@@ -38,6 +38,9 @@ test('runTable: every run with params, tags, metric summaries (NaN and ±Inf kep
   assert.equal(childRow.metrics.acc!.last, -Infinity);
   assert.ok(Number.isNaN(childRow.metrics.acc!.min));
   assert.deepEqual(store.runTable([a.id, 999]).map((r) => r.id), [a.id], 'only the ids asked that exist');
+  store.softDeleteRun(child.id);
+  assert.deepEqual(store.runTable().map((r) => r.id), [sweep.id, a.id], 'a run deleted through the MLflow API is not listed');
+  assert.deepEqual(store.runTable([child.id]), []);
 });
 
 function presenter(saved?: TableView) {

@@ -1,6 +1,7 @@
 import type { Connection } from './connection.ts';
 import type { Statement } from './db.ts';
 import { setOwn } from '../own.ts';
+import { NOT_DELETED } from './runs.ts';
 import type { RunStatus } from './types.ts';
 
 /** A metric of a run as the runs table shows it. NaN when the series has no such value (a NaN last point, no finite point for min/max). */
@@ -42,7 +43,7 @@ const nullToNaN = (x: number | null): number => (x === null ? NaN : x);
 
 const RUNS = `SELECT r.id, r.name, e.name, r.status, r.parent_id, r.created_at, r.started_at, r.ended_at, c.git_commit, c.dirty,
     (SELECT a.path FROM artifacts a WHERE a.run_id = r.id AND a.kind = 'model' ORDER BY a.path LIMIT 1)
-  FROM runs r JOIN experiments e ON e.id = r.experiment_id LEFT JOIN code_states c ON c.run_id = r.id`;
+  FROM runs r JOIN experiments e ON e.id = r.experiment_id LEFT JOIN code_states c ON c.run_id = r.id WHERE ${NOT_DELETED}`;
 const SUMMARIES = 'SELECT run_id, key_id, last, min, max, count, nonfinite FROM metric_summaries';
 const IDS = 'IN (SELECT value FROM json_each(?))';
 
@@ -58,7 +59,7 @@ export class RunTableQueries {
     const raw = (text: string) => sql.lazy(text, (s) => s.raw());
     this.s = {
       allRuns: raw(`${RUNS} ORDER BY r.id DESC`),
-      someRuns: raw(`${RUNS} WHERE r.id ${IDS} ORDER BY r.id DESC`),
+      someRuns: raw(`${RUNS} AND r.id ${IDS} ORDER BY r.id DESC`),
       allParams: raw('SELECT run_id, key, value FROM params'),
       someParams: raw(`SELECT run_id, key, value FROM params WHERE run_id ${IDS}`),
       allTags: raw('SELECT run_id, key, value FROM tags'),
@@ -69,7 +70,7 @@ export class RunTableQueries {
     };
   }
 
-  /** Every run, newest first; or only those of `ids` (that still exist). */
+  /** Every run, newest first; or only those of `ids` (that still exist). Runs deleted through the MLflow API are left out, as in every list. */
   rows(ids?: readonly number[]): RunTableRow[] {
     const idsJson = ids && JSON.stringify(ids);
     const runs = (idsJson === undefined ? this.s.allRuns().all() : this.s.someRuns().all(idsJson)) as RunRowTuple[];
