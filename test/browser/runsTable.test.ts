@@ -137,6 +137,11 @@ test('a click sorts by a column, a second click reverses, shift+click adds a sec
   assert.deepEqual(report.order, [id['sweep-b'], id.charlie, id.bravo, id[XSS], id.alpha, id.live, id['sweep-a'], id.sweep]);
   assert.equal(await page.locator(`${header('param:lr')} .sort`).innerText(), '↑1');
   assert.equal(await page.locator(`${header('metric:val_accuracy')} .sort`).innerText(), '↓2');
+  // From the keyboard: a focused header sorts with Enter and keeps the focus.
+  await page.focus(header('experiment'));
+  await o.tp.rendered(() => page.keyboard.press('Enter'));
+  assert.equal(await page.locator(`${header('experiment')} .sort`).innerText(), '↑');
+  assert.equal(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.column), 'experiment');
   report = await o.tp.rendered(() => page.click(header('name')));
   assert.equal(report.order[0], id[XSS], '"<img…" sorts first by name');
   const view = await o.tp.waitForMessage('saveView', (m) => m.view.sort.length === 1 && m.view.sort[0]!.column === 'name');

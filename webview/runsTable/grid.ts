@@ -146,7 +146,11 @@ export class Grid {
     const offsets = new Map<string, number>();
     pinned.reduce((at, c) => (offsets.set(c.id, at), at + this.width(c)), 0);
 
+    // A header with the keyboard focus is drawn anew: the focus moves to its successor.
+    const focusedHeader = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>('.grid-header .grid-cell')?.dataset.column;
     this.header.replaceChildren(...pinned.map((c) => this.headerCell(c, data, offsets.get(c.id))), spacer(gap), ...shown.map((c) => this.headerCell(c, data, undefined)));
+
+    if (focusedHeader !== undefined) this.header.querySelector<HTMLElement>(`.grid-cell[data-column="${CSS.escape(focusedHeader)}"]`)?.focus({ preventScroll: true });
 
     const first = Math.max(0, Math.floor(this.viewport.scrollTop / ROW_HEIGHT) - OVERSCAN);
     const last = Math.min(data.lines.length, Math.ceil((this.viewport.scrollTop + this.viewport.clientHeight) / ROW_HEIGHT) + OVERSCAN);
@@ -181,6 +185,9 @@ export class Grid {
         role: 'columnheader',
         title: column.kind === 'fixed' ? `${column.label}: click to sort, Shift+click to add a sort key` : `${column.kind} ${column.key}: click to sort, Shift+click to add a sort key, drag to move`,
         'aria-sort': key ? (key.descending ? 'descending' : 'ascending') : 'none',
+        'aria-label': column.id === 'status' ? 'Status' : undefined,
+        // Keyboard: Tab reaches the headers; Enter sorts, Shift+Enter adds a sort key.
+        tabindex: 0,
         draggable: 'true',
       },
       column.kind === 'fixed' ? null : h('span', { class: 'kind', text: column.kind === 'param' ? 'P' : 'M' }),
@@ -191,6 +198,12 @@ export class Grid {
     place(cell, this.width(column), stickyLeft);
     cell.addEventListener('click', (e) => {
       if ((e.target as HTMLElement).classList.contains('resize')) return;
+      this.events.headerClick(column.id, e.shiftKey);
+    });
+    cell.addEventListener('keydown', (e) => {
+      if (e.key !== 'Enter' && e.key !== ' ') return;
+      e.preventDefault();
+      e.stopPropagation();
       this.events.headerClick(column.id, e.shiftKey);
     });
     cell.addEventListener('dragstart', (e) => e.dataTransfer?.setData('text/x-runboard-column', column.id));
