@@ -51,6 +51,10 @@ export class Grid {
   private readonly body: HTMLDivElement;
   private data: GridData | undefined;
   private frame = 0;
+  /** Bumped by each `set`: rows drawn for an older version are drawn again. */
+  private version = 0;
+  /** The version and columns the drawn header and rows show. */
+  private drawn = '';
   private readonly events: GridEvents;
 
   constructor(events: GridEvents) {
@@ -81,6 +85,7 @@ export class Grid {
   /** New data: drawn now, at the current scroll. */
   set(data: GridData): void {
     this.data = data;
+    this.version++;
     this.draw();
   }
 
@@ -146,20 +151,32 @@ export class Grid {
     const offsets = new Map<string, number>();
     pinned.reduce((at, c) => (offsets.set(c.id, at), at + this.width(c)), 0);
 
-    // A header with the keyboard focus is drawn anew: the focus moves to its successor.
-    const focusedHeader = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>('.grid-header .grid-cell')?.dataset.column;
-    this.header.replaceChildren(...pinned.map((c) => this.headerCell(c, data, offsets.get(c.id))), spacer(gap), ...shown.map((c) => this.headerCell(c, data, undefined)));
-
-    if (focusedHeader !== undefined) this.header.querySelector<HTMLElement>(`.grid-cell[data-column="${CSS.escape(focusedHeader)}"]`)?.focus({ preventScroll: true });
+    const signature = `${this.version}|${gap}|${shown.map((c) => c.id).join('\n')}`;
+    if (signature !== this.drawn) {
+      // A header with the keyboard focus is drawn anew: the focus moves to its successor.
+      const focusedHeader = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>('.grid-header .grid-cell')?.dataset.column;
+      this.header.replaceChildren(...pinned.map((c) => this.headerCell(c, data, offsets.get(c.id))), spacer(gap), ...shown.map((c) => this.headerCell(c, data, undefined)));
+      if (focusedHeader !== undefined) this.header.querySelector<HTMLElement>(`.grid-cell[data-column="${CSS.escape(focusedHeader)}"]`)?.focus({ preventScroll: true });
+    }
 
     const first = Math.max(0, Math.floor(this.viewport.scrollTop / ROW_HEIGHT) - OVERSCAN);
     const last = Math.min(data.lines.length, Math.ceil((this.viewport.scrollTop + this.viewport.clientHeight) / ROW_HEIGHT) + OVERSCAN);
-    const rows: HTMLElement[] = [];
+    // Rows already drawn for the same data and columns stay: a scroll adds and removes only the rows that enter and leave.
+    const reuse = signature === this.drawn;
+    this.drawn = signature;
+    const kept = new Map<number, HTMLElement>();
+    for (const r of [...this.body.children] as HTMLElement[]) {
+      const i = Number(r.dataset.line);
+      if (reuse && i >= first && i < last) kept.set(i, r);
+      else r.remove();
+    }
     for (let i = first; i < last; i++) {
+      const existing = kept.get(i);
+      if (existing) continue;
       const line = data.lines[i]!;
       if (line.kind === 'group') {
         const label = h('div', { class: 'group-label', text: `${line.label} · ${line.count} run${line.count === 1 ? '' : 's'}` });
-        rows.push(row(i, 'grid-row group', total, label));
+        this.body.appendChild(row(i, 'grid-row group', total, label));
         continue;
       }
       const cells = [...pinned.map((c) => this.cell(line.run, c, data, offsets.get(c.id))), spacer(gap), ...shown.map((c) => this.cell(line.run, c, data, undefined))];
@@ -169,9 +186,8 @@ export class Grid {
       if (data.selected.has(line.run.id)) r.classList.add('selected');
       if (data.focused === line.run.id) r.classList.add('focused');
       r.setAttribute('aria-selected', String(data.selected.has(line.run.id)));
-      rows.push(r);
+      this.body.appendChild(r);
     }
-    this.body.replaceChildren(...rows);
   }
 
   private headerCell(column: Column, data: GridData, stickyLeft: number | undefined): HTMLElement {
