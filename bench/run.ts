@@ -29,4 +29,6 @@ Object.assign(results, await benchRefresh(log, quick ? 2 : 5));
 Object.assign(results, await benchCompare(log, quick ? { runs: 20, steps: 100_000 } : {}));
 Object.assign(results, await benchMlflow(log, quick));
 Object.assign(results, await benchMonitor(log, quick ? { windows: 200, requests: 400 } : {}));
+
+Object.assign(results, await (await import('./runsTable.bench.ts')).benchRunsTable(log, quick ? { runs: 2000 } : {}));
 console.log(JSON.stringify(results));

@@ -13,7 +13,7 @@ const outdir = join(root, 'dist', 'webview');
 
 const options = {
   absWorkingDir: root,
-  entryPoints: { compare: 'webview/compare/main.ts', lineage: 'webview/lineage/main.ts', monitor: 'webview/monitor/main.ts' },
+  entryPoints: { compare: 'webview/compare/main.ts', lineage: 'webview/lineage/main.ts', monitor: 'webview/monitor/main.ts', runsTable: 'webview/runsTable/main.ts' },
   outdir,
   bundle: true,
   platform: 'browser',

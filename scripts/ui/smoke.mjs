@@ -217,6 +217,18 @@ async function main() {
     await wb.shot('10-compare');
   });
 
+  await step('Runboard: Open Runs Table shows the three runs', async () => {
+    await wb.runCommand('View: Close All Editors');
+    await wb.runCommand('Runboard: Open Runs Table');
+    const frame = wb.webviewFrame();
+    await waitUntil('the runs table to show the three runs', async () => (await frame.locator('.grid-row[data-run-id]').count().catch(() => 0)) >= 3, { timeout: 60_000 }).catch((e) => {
+      throw new StepError(e.message);
+    });
+    const names = await frame.locator('.grid-row[data-run-id] .grid-cell:nth-child(2)').allInnerTexts();
+    for (const run of picked) if (!names.includes(run.name)) throw new StepError(`the runs table lacks ${run.name}; it shows ${names.join(', ')}`);
+    await wb.shot('11-runs-table');
+  });
+
   await step('ground truth: the CLI shows 3 finished runs with metrics', async () => {
     const all = await listRuns(workspace);
     if (all.length !== 3 || !all.every((r) => r.status === 'finished')) throw new StepError(`expected 3 finished runs, the CLI lists: ${all.map((r) => `${r.name} ${r.status}`).join(', ')}`);
@@ -255,7 +267,7 @@ async function main() {
       throw new StepError(`the Monitor panel drew no drift heatmap; it says: ${(await frame.locator('main').innerText().catch(() => '')).slice(0, 300)}`);
     });
     log(`Monitor: ${await frame.locator('header .badge').first().innerText()}`);
-    await wb.shot('11-monitor');
+    await wb.shot('12-monitor');
   });
 }
 

@@ -5,3 +5,9 @@
  * `__proto__` as an ordinary key where an assignment would replace the prototype.)
  */
 export const own = <V>(record: Readonly<Record<string, V>>, key: string): V | undefined => (Object.hasOwn(record, key) ? record[key] : undefined);
+
+/** `record[key] = value`, with `__proto__` stored as an ordinary key (an assignment would replace the prototype); plain assignment otherwise, which is many times faster than defineProperty. */
+export function setOwn<V>(record: Record<string, V>, key: string, value: V): void {
+  if (key === '__proto__') Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  else record[key] = value;
+}

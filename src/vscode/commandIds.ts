@@ -39,6 +39,8 @@ export const COMMANDS = {
 
   openMonitor: 'runboard.openMonitor',
   retrainDeployment: 'runboard.retrainDeployment',
+
+  openRunsTable: 'runboard.openRunsTable',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -14,6 +14,9 @@ import { registerLineage } from './webviews/lineage/register.ts';
 import { MonitorPanel } from './webviews/monitor/monitorPanel.ts';
 import { registerMonitor } from './webviews/monitor/register.ts';
 
+import { RunsTablePanel } from './webviews/runsTable/runsTablePanel.ts';
+import { registerRunsTable } from './webviews/runsTable/register.ts';
+
 /** What activate() returns: for the integration tests, and for extensions that build on Runboard. */
 export interface RunboardApi {
   readonly container: Container;
@@ -32,6 +35,9 @@ export interface RunboardApi {
     lineagePanel(): LineagePanel | undefined;
     /** The open monitor panel of a deployment, whose `waitForRendered` reports what the webview drew. */
     monitorPanel(deployment: number): MonitorPanel | undefined;
+
+    /** The open runs table, whose `waitForRendered` reports what the webview drew. */
+    runsTablePanel(): RunsTablePanel | undefined;
     /** Request stats and the liveness timer of the Deployments view. */
     readonly deploymentMonitor: Views['deploymentMonitor'];
   };
@@ -60,6 +66,8 @@ export function activate(context: vscode.ExtensionContext): RunboardApi {
     if (container.workspace) container.own(new ProfileDiagnostics(container));
 
     for (const registration of registerMonitor(container, views.deploymentMonitor)) container.own(registration);
+
+    for (const registration of registerRunsTable(container, views)) container.own(registration);
 
     container.own(
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -94,6 +102,8 @@ export function activate(context: vscode.ExtensionContext): RunboardApi {
         comparePanel: () => ComparePanel.current,
         lineagePanel: () => LineagePanel.current,
         monitorPanel: (deployment) => MonitorPanel.open.get(deployment),
+
+        runsTablePanel: () => RunsTablePanel.current,
         deploymentMonitor: views.deploymentMonitor,
       },
     };

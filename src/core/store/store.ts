@@ -16,6 +16,8 @@ import { ProvenanceRepository } from './provenance.ts';
 import { RunQueries, type RunPage, type RunPageOptions, type RunQuery } from './runQuery.ts';
 import { RunRepository, type RunEnd, type RunFilter } from './runs.ts';
 import { RunSearches, type RunSearch } from './runSearch.ts';
+
+import { RunTableQueries, type RunTableRow } from './runTable.ts';
 import type {
   Artifact,
   ArtifactKind,
@@ -54,6 +56,8 @@ export class Store {
   private readonly sql: Connection;
   private readonly queries: RunQueries;
   private readonly searches: RunSearches;
+
+  private readonly tableQueries: RunTableQueries;
   private readonly external: ExternalChanges;
   readonly captureReaders: CaptureReaders;
   readonly ingest: IngestRepository;
@@ -77,6 +81,8 @@ export class Store {
     this.deployments = new DeploymentRepository(this.sql, this.lineage);
     this.queries = new RunQueries(this.sql);
     this.searches = new RunSearches(this.sql);
+
+    this.tableQueries = new RunTableQueries(this.sql);
     this.external = new ExternalChanges(this.sql);
     this.captureReaders = new CaptureReaders(this.sql);
     this.ingest = new IngestRepository(this.sql, this.metrics, this.runRecords, this.captureReaders);
@@ -220,6 +226,11 @@ export class Store {
   /** MLflow's search_runs: runs of some experiments, filtered, sorted, one page. */
   searchRuns(query: RunSearch): Run[] {
     return this.searches.search(query);
+  }
+
+  /** Every run (or those of `ids`) with params, metric summaries, commit and model file: the runs table's rows, in five statements. */
+  runTable(ids?: readonly number[]): RunTableRow[] {
+    return this.tableQueries.rows(ids);
   }
 
   markStarted(id: number, pid: number | null): void {

@@ -15,6 +15,8 @@ import { loadMoreRunsCommand } from './loadMoreRuns.ts';
 import { openMonitorCommand } from './openMonitor.ts';
 import { openProfilesCommand } from './openProfiles.ts';
 import { createProfileCommand } from './createProfile.ts';
+
+import { openRunsTableCommand } from './openRunsTable.ts';
 import { openRunOutputCommand } from './openRunOutput.ts';
 import { openWalkthroughCommand } from './openWalkthrough.ts';
 import { refreshCommand } from './refresh.ts';
@@ -76,6 +78,8 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
 
   openMonitorCommand,
   retrainDeploymentCommand,
+
+  openRunsTableCommand,
 ];
 
 /**

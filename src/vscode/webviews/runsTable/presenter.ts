@@ -1,0 +1,147 @@
+// No `vscode` import: the Runs Table's presenter, behind a port like the compare panel's
+// CompareSession, so it runs (and is tested) on plain Node. It lives beside its panel because it
+// shapes the page's rows (src/shared/runsTableProtocol.ts), which is presentation.
+import { guessDirection } from '../../../core/compare/direction.ts';
+import { UserError } from '../../../core/errors.ts';
+import { setOwn } from '../../../core/own.ts';
+import { Emitter, nextMatching } from '../../../core/events.ts';
+import type { StoreChange } from '../../../core/store/changes.ts';
+import type { RunTableRow } from '../../../core/store/runTable.ts';
+import type { Store } from '../../../core/store/store.ts';
+import type { Direction } from '../../../shared/compareProtocol.ts';
+import { toWire, type HostMessage, type RenderedReport, type TableAction, type TableMetric, type TableRun, type TableView, type WebviewMessage } from '../../../shared/runsTableProtocol.ts';
+
+/** What the presenter needs from its host: a line to the page, the editor's commands and the workspace's memory. */
+export interface RunsTablePort {
+  post(message: HostMessage): void;
+  /** Runs an existing command (Compare, Stop…) on the selected runs. */
+  execute(action: TableAction, runs: readonly TableRun[]): Promise<void>;
+  /** Double-click or Enter: the run in the Experiments view. */
+  open(runId: number): Promise<void>;
+  loadView(): TableView | undefined;
+  saveView(view: TableView): void;
+  showError(text: string): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+/**
+ * Every run of the workspace for the table page. The page gets all runs once per `ready` (one
+ * store query), then only the runs a change names, so a live run updates in place while the page
+ * keeps its scroll, selection and sort. Nothing is read for a page that is not there.
+ */
+export class RunsTablePresenter {
+  private readonly store: Store;
+  private readonly port: RunsTablePort;
+  private ready = false;
+  /** The runs the page holds, for the actions' arguments (a model file, an id that still exists). */
+  private readonly shown = new Map<number, TableRun>();
+  private readonly renders = new Emitter<RenderedReport>();
+  lastRendered: RenderedReport | null = null;
+  /** Errors the page reported (script errors, CSP violations): tests expect none. */
+  readonly problems: string[] = [];
+
+  constructor(store: Store, port: RunsTablePort) {
+    this.store = store;
+    this.port = port;
+  }
+
+  webviewHidden(): void {
+    this.ready = false;
+  }
+
+  /** Sends what a change touched: the runs it names again, the deleted ones to drop; everything when it cannot be narrowed. */
+  changed(change: StoreChange): void {
+    if (!this.ready) return;
+    if (change.everything) return this.sendAll();
+    const ids = [...new Set([...change.runs, ...change.metrics])];
+    if (ids.length === 0 && change.deletedRuns.length === 0) return;
+    const runs = ids.length > 0 ? this.store.runTable(ids).map(toTableRun) : [];
+    const found = new Set(runs.map((r) => r.id));
+    const deleted = [...new Set([...change.deletedRuns, ...ids.filter((id) => !found.has(id))])].filter((id) => this.shown.has(id));
+    if (runs.length === 0 && deleted.length === 0) return;
+    for (const id of deleted) this.shown.delete(id);
+    for (const run of runs) this.shown.set(run.id, run);
+    this.port.post({ type: 'update', runs, deleted, directions: directionsOf(runs), now: Date.now() });
+  }
+
+  waitForRendered(predicate: (report: RenderedReport) => boolean = () => true, timeoutMs = 15_000): Promise<RenderedReport> {
+    return nextMatching(this.renders.event, this.lastRendered, predicate, timeoutMs, `The runs table did not render within ${timeoutMs} ms`);
+  }
+
+  async handle(message: WebviewMessage): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        this.ready = true;
+        this.sendAll();
+        return;
+      case 'action':
+        await this.act(() => this.port.execute(message.action, message.runIds.flatMap((id) => this.shown.get(id) ?? [])), message.action);
+        return;
+      case 'open':
+        await this.act(() => this.port.open(message.runId), 'open');
+        return;
+      case 'saveView':
+        this.port.saveView(message.view);
+        return;
+      case 'rendered':
+        this.lastRendered = message.report;
+        this.renders.fire(message.report);
+        return;
+      case 'error':
+        this.problems.push(message.message);
+        this.port.log('warn', `Runs table webview: ${message.message}`);
+        return;
+      default: {
+        const never: never = message;
+        this.port.log('warn', `Runs table: unknown message ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  dispose(): void {
+    this.renders.dispose();
+  }
+
+  private sendAll(): void {
+    let message: HostMessage;
+    try {
+      const runs = this.store.runTable().map(toTableRun);
+      this.shown.clear();
+      for (const run of runs) this.shown.set(run.id, run);
+      message = { type: 'runs', runs, directions: directionsOf(runs), view: this.port.loadView() ?? null, now: Date.now() };
+    } catch (err) {
+      message = { type: 'error', message: err instanceof Error ? err.message : String(err) };
+    }
+    this.port.post(message);
+  }
+
+  /** A command's error is shown, never thrown; faults are logged too. */
+  private async act(fn: () => Promise<void>, what: string): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      const text = err instanceof Error ? err.message : String(err);
+      if (!(err instanceof UserError)) this.port.log('error', `Runs table: ${what} failed: ${text}`);
+      this.port.showError(text);
+    }
+  }
+}
+
+export function toTableRun(row: RunTableRow): TableRun {
+  const metrics: Record<string, TableMetric> = {};
+  for (const [key, m] of Object.entries(row.metrics)) {
+    setOwn(metrics, key, [toWire(m.last), toWire(m.min), toWire(m.max), m.nonfinite]);
+  }
+  const { modelArtifact, ...rest } = row;
+  return { ...rest, model: modelArtifact, metrics };
+}
+
+function directionsOf(runs: readonly TableRun[]): Record<string, Direction> {
+  const directions: Record<string, Direction> = {};
+  for (const run of runs) {
+    for (const key of Object.keys(run.metrics)) {
+      if (!Object.hasOwn(directions, key)) setOwn(directions, key, guessDirection(key));
+    }
+  }
+  return directions;
+}
