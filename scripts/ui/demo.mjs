@@ -8,7 +8,9 @@
 // no UI): a baseline run, a 6-run grid sweep of `train`, a scikit-learn forest (train-sklearn),
 // registered as model `forest` and deployed locally, with a few prediction requests for traffic.
 // Then the workbench: the Runboard side bar, a run's tree expanded, Compare over the sweep's runs
-// (curves, table, parallel coordinates), the Models and Deployments views and the walkthrough.
+// (curves, table, parallel coordinates), the runs table, the Monitor panel, the Models and
+// Deployments views and the walkthrough. `npm run demo` takes them in both themes into
+// docs/screenshots/, where the README shows them.
 // The deployment is stopped (`runboard undeploy`) at the end, whatever happens.
 //
 // Needs /usr/bin/python3 with scikit-learn (the train-sklearn profile). Build first (npm run build).
@@ -66,22 +68,31 @@ function checkSklearn() {
   );
 }
 
-/** A few prediction requests, so the Deployments view has traffic to show. */
-async function sendTraffic(dep, count) {
-  const rows = fs
-    .readFileSync(path.join(workspace, 'data', 'test.csv'), 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((line) => line.split(',').slice(0, 4).map(Number));
-  for (let i = 0; i < count; i++) {
-    const res = await fetch(`${dep.url}/predict`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${dep.token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ instances: rows.slice(i * 8, i * 8 + 8) }),
-    });
-    if (!res.ok) throw new StepError(`POST ${dep.url}/predict answered ${res.status}: ${await res.text()}`);
-  }
+/**
+ * Traffic for the Deployments and Monitor views: the sample's rows (the first 500 served become
+ * the baseline reference), then the test rows again with x2 moved, which drift.
+ */
+async function sendTraffic(dep) {
+  const rows = ['train', 'test'].flatMap((name) =>
+    fs
+      .readFileSync(path.join(workspace, 'data', `${name}.csv`), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(',').slice(0, 4).map(Number)),
+  );
+  const shifted = rows.slice(-120).map(([a, b, c, e]) => [a, b + 2, c, e]);
+  for (let start = 0; start < rows.length; start += 100) await predict(dep, rows.slice(start, start + 100));
+  for (let start = 0; start < shifted.length; start += 40) await predict(dep, shifted.slice(start, start + 40));
+}
+
+async function predict(dep, instances) {
+  const res = await fetch(`${dep.url}/predict`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${dep.token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ instances }),
+  });
+  if (!res.ok) throw new StepError(`POST ${dep.url}/predict answered ${res.status}: ${await res.text()}`);
 }
 
 async function populate() {
@@ -103,7 +114,7 @@ async function populate() {
   deployment = await runboardCli(workspace, ['deploy', 'forest', '--json'], { json: true, timeout: 60_000 });
   if (deployment.status !== 'running') throw new StepError(`runboard deploy forest: ${deployment.status} ${deployment.error ?? ''}`);
   log(`deployment ${deployment.id}: forest@${deployment.version} on ${deployment.url}`);
-  await sendTraffic(deployment, 6);
+  await sendTraffic(deployment);
   const listed = (await runboardCli(workspace, ['deployments', '--json'], { json: true })).find((d) => d.id === deployment.id);
   log(`traffic sent: the CLI counts ${listed?.requests?.requests ?? '?'} requests (p50 ${listed?.requests?.p50 ?? '—'} ms)`);
   return { runs, children, parent, forest };
@@ -180,6 +191,24 @@ async function main() {
     await wb.shot('05-compare-parallel');
   });
 
+  await step('the runs table over every run, sweep runs included', async () => {
+    await wb.runCommand('View: Close All Editors');
+    await wb.runCommand('Runboard: Open Runs Table');
+    const table = wb.webviewFrame();
+    await waitUntil(`the runs table to list ${data.runs.length} runs`, async () => (await table.locator('.grid-row[data-run-id]').count().catch(() => 0)) >= data.runs.length, { timeout: 60_000 });
+    await wb.shot('06-runs-table');
+  });
+
+  await step('the Monitor panel of the deployment, after shifted rows', async () => {
+    await wb.runCommand('View: Close All Editors');
+    await wb.runCommand('Runboard: Open Monitor');
+    await wb.waitQuickInput('Open Monitor');
+    await wb.pickQuickItem(`forest@${deployment.version} → local`);
+    const monitor = wb.webviewFrame();
+    await monitor.locator('#section-drift .heatmap').waitFor({ state: 'visible', timeout: 60_000 });
+    await wb.shot('07-monitor');
+  });
+
   await step('the Models and Deployments views', async () => {
     await wb.collapsePane('Experiments');
     await wb.expandRow(wb.treeRows('Models', 'forest').first(), 'the model forest');
@@ -190,11 +219,11 @@ async function main() {
       async () => /\breq/.test(await deploymentRow().innerText()),
       { timeout: 20_000 },
     ).catch(async (e) => log(`note: ${e.message}; Deployments shows: ${await wb.describeTree('Deployments')}`));
-    await wb.shot('06-models-deployments');
+    await wb.shot('08-models-deployments');
     const dep = deploymentRow().locator('.label-name');
     await dep.hover();
     const hover = wb.page.locator('.monaco-hover, .workbench-hover').filter({ hasText: 'deployment' }).first();
-    if (await hover.waitFor({ state: 'visible', timeout: 10_000 }).then(() => true, () => false)) await wb.shot('07-deployment-tooltip', { parkMouse: false });
+    if (await hover.waitFor({ state: 'visible', timeout: 10_000 }).then(() => true, () => false)) await wb.shot('09-deployment-tooltip', { parkMouse: false });
     else log('note: no tooltip on the deployment row');
   });
 
@@ -204,7 +233,7 @@ async function main() {
       throw new StepError('"Runboard: Get Started" did not show the "Get started with Runboard" walkthrough');
     });
     await wb.page.locator('.part.editor .getting-started-step', { hasText: 'Describe how you train' }).first().waitFor({ state: 'visible', timeout: 15_000 });
-    await wb.shot('08-walkthrough');
+    await wb.shot('10-walkthrough');
   });
 }
 
