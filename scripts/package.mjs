@@ -48,7 +48,8 @@ for (const target of targets) {
   writeFileSync(ignoreFile, `${sharedIgnore}!node_modules/better-sqlite3/prebuilds/${binary}.node\n`);
   const vsix = join(outDir, `runboard-${target}-${version}.vsix`);
   try {
-    run(vsce, ['package', '--target', target, '--ignoreFile', ignoreFile, '--allow-missing-repository', '--out', vsix]);
+    // Relative README links stay relative: vsce can only make them absolute from a `repository` in package.json.
+    run(vsce, ['package', '--target', target, '--ignoreFile', ignoreFile, '--allow-missing-repository', '--no-rewrite-relative-links', '--out', vsix]);
   } finally {
     rmSync(ignoreFile, { force: true });
   }
