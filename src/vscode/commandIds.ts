@@ -35,6 +35,7 @@ export const COMMANDS = {
   createProfile: 'runboard.createProfile',
   openWalkthrough: 'runboard.openWalkthrough',
   showLog: 'runboard.showLog',
+  copyMlflowTrackingUri: 'runboard.copyMlflowTrackingUri',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -10,6 +10,7 @@ import { resolveDbPath } from '../core/workspace.ts';
 import { ActiveRuns } from './activeRuns.ts';
 import { DatabaseChanges } from './changes.ts';
 import { Disposable, toDisposable } from './lifecycle.ts';
+import { MlflowTracking } from './mlflowTracking.ts';
 import { Reporter } from './reporter.ts';
 import { settings } from './settings.ts';
 import { Trust } from './trust.ts';
@@ -34,6 +35,8 @@ export class Container extends Disposable {
   readonly runs: ActiveRuns;
   /** What changed in the database, coalesced for the views. */
   readonly changes: DatabaseChanges;
+  /** The window's MLflow tracking server, for launches and integrated terminals. */
+  readonly mlflow: MlflowTracking;
   private opened: Store | undefined;
   private registryInstance: Registry | undefined;
   private deploymentsInstance: Deployments | undefined;
@@ -60,6 +63,16 @@ export class Container extends Disposable {
     this.reporter = this._register(new Reporter(this.log));
     this.runs = this._register(new ActiveRuns());
     this.changes = this._register(new DatabaseChanges(this));
+    // Registered after the store's closing, so the server stops before the database closes.
+    this.mlflow = this._register(
+      new MlflowTracking({
+        trust: this.trust,
+        log: this.log,
+        environment: context.environmentVariableCollection,
+        store: () => this.store(),
+        hasDatabase: () => this.hasDatabase(),
+      }),
+    );
   }
 
   /** Hands a disposable to the container: it is disposed with it (at once when it already is). */

@@ -58,6 +58,7 @@ export function activate(context: vscode.ExtensionContext): RunboardApi {
     container.own(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (affects(e, SETTINGS.pageSize) || affects(e, SETTINGS.keyMetric)) views.experiments.refresh();
+        if (affects(e, SETTINGS.mlflowEnabled)) container.mlflow.enabledChanged();
         if (affects(e, SETTINGS.databasePath)) {
           void vscode.window.showInformationMessage('Runboard: the database path changes when the window reloads.', 'Reload Window').then((choice) => {
             if (choice) void vscode.commands.executeCommand('workbench.action.reloadWindow');
@@ -65,7 +66,13 @@ export function activate(context: vscode.ExtensionContext): RunboardApi {
         }
       }),
     );
-    container.own(vscode.workspace.onDidGrantWorkspaceTrust(() => views.experiments.refresh()));
+    container.own(
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        views.experiments.refresh();
+        container.mlflow.startIfUsed();
+      }),
+    );
+    container.mlflow.startIfUsed();
 
     shutdown = () => container.runs.stopAll(SHUTDOWN_GRACE_MS, SHUTDOWN_CAP_MS);
     context.subscriptions.push(container);

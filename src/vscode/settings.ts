@@ -10,6 +10,7 @@ export const SETTINGS = {
   stopGraceSeconds: 'stopGraceSeconds',
   statusBar: 'statusBar.enabled',
   deployTargets: 'deployTargets',
+  mlflowEnabled: 'mlflow.enabled',
 } as const;
 
 const section = (scope?: vscode.Uri) => vscode.workspace.getConfiguration('runboard', scope);
@@ -24,6 +25,8 @@ export const settings = {
   keyMetric: (): string => section().get<string>(SETTINGS.keyMetric, '').trim(),
   stopGraceMs: (): number => Math.round(clampNumber(section().get<number>(SETTINGS.stopGraceSeconds, 10), 0, 600, 10) * 1000),
   statusBar: (): boolean => section().get<boolean>(SETTINGS.statusBar, true),
+  /** Launches and new terminals get this window's MLflow tracking server in MLFLOW_* variables. */
+  mlflowEnabled: (): boolean => section().get<boolean>(SETTINGS.mlflowEnabled, true),
   /** Custom deploy targets by name; validated where they are used (a bad one is reported by name). */
   deployTargets: (): Record<string, unknown> => {
     const value = section().get<unknown>(SETTINGS.deployTargets, {});

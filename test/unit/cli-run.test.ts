@@ -181,7 +181,7 @@ test('mistakes are one clear line: a broken profiles.json, a bad param, a missin
   writeFileSync(join(ws, '.runboard', 'profiles.json'), JSON.stringify({ profiles: { train: { comand: ['python3'] } } }));
   const broken = cli(['run', '--profile', 'train'], { cwd: ws });
   assert.equal(broken.code, 2);
-  assert.equal(broken.stderr, `runboard run: .runboard/profiles.json: profile "train": field "comand" is unknown (fields: command, cwd, env, params, inputs, outputs, interpreter, regex, readers, gates, sweep, experiment, description)\n`);
+  assert.equal(broken.stderr, `runboard run: .runboard/profiles.json: profile "train": field "comand" is unknown (fields: command, cwd, env, params, inputs, outputs, interpreter, regex, readers, mlflow, gates, sweep, experiment, description)\n`);
   writeFileSync(join(ws, '.runboard', 'profiles.json'), '{ "profiles": ');
   const unreadable = cli(['sweep', '--profile', 'train', '--grid', 'lr=1'], { cwd: ws });
   assert.equal(unreadable.code, 2);

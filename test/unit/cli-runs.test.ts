@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Store } from '../../src/core/store/store.ts';
@@ -76,4 +77,35 @@ test('runs: a bad expression is one line on stderr naming the bad part, with a n
   bad(['--sort', 'speed'], /Cannot read --sort "speed"/);
   bad(['--sort', 'metric'], /name the metric, as in metric:NAME/);
   bad(['--limit', 'ten'], /--limit "ten" is not a positive whole number/);
+});
+
+test('runs --filter reads the filter grammar and combines with --param, --metric, --name and --sort', () => {
+  const { runs, ids, runsOf } = workspace();
+  assert.deepEqual(ids('--filter', 'params.lr < 0.1 and metrics.accuracy >= 0.5'), [runs.small.id]);
+  assert.deepEqual(ids('--filter', "params.opt = 'adam'", '--metric', 'accuracy>=0.9'), [runs.base.id]);
+  assert.deepEqual(ids('--filter', 'metrics.accuracy > 0.9', '--sort', 'metric:accuracy'), [runs.base.id, runs.sgd.id]);
+  assert.deepEqual(ids('--filter', 'experiment = mnist', '--name', 'gd', '--param', 'lr=0.1'), [runs.sgd.id]);
+  assert.deepEqual(ids('--filter', 'metrics.accuracy IS NULL'), [runs.none.id]);
+  assert.deepEqual(
+    runsOf('--filter', 'metrics.accuracy >= 0.93').map((r) => r.metric),
+    [
+      { key: 'accuracy', value: 0.95 },
+      { key: 'accuracy', value: 0.93 },
+    ],
+    'the metric filtered on is shown',
+  );
+});
+
+test('runs --filter: a syntax error is one line with a caret where it is, exit 2, and no database is made', () => {
+  const ws = tempDir();
+  const result = cli(['runs', '--db', join(ws, 'none.db'), '--filter', 'params.lr <  and status = finished'], { cwd: ws });
+  assert.equal(result.code, 2);
+  assert.equal(result.stdout, '');
+  assert.equal(
+    result.stderr,
+    'runboard runs: Cannot read --filter at column 14: expected a value after < (a number, \'text\' or a word), found "and": params.lr < ^and status = finished\n',
+  );
+  assert.equal(existsSync(join(ws, 'none.db')), false);
+  const help = cli(['runs', '--help'], { cwd: ws });
+  assert.match(help.stdout, /--filter takes MLflow's search filter/);
 });

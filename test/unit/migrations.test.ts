@@ -42,9 +42,11 @@ test('pending migrations run after a backup, and only once', () => {
 test('a failing migration rolls back every pending step and keeps the data', () => {
   const file = join(tempDir(), 'runboard.db');
   const [first] = loadMigrations();
-  const store = Store.open(file, { migrations: [first!] });
-  const run = store.createRun({ name: 'keep-me' });
-  store.close();
+  // Raw SQL: the store's statements read columns of later schemas.
+  const schema1 = openDb(file, { migrations: [first!] });
+  schema1.prepare(`INSERT INTO experiments (id, name, created_at) VALUES (1, 'Default', 0)`).run();
+  const run = { id: Number(schema1.prepare(`INSERT INTO runs (experiment_id, name, status, created_at) VALUES (1, 'keep-me', 'queued', 0)`).run().lastInsertRowid) };
+  schema1.close();
   const good = { version: 2, name: '0002_good', sql: 'CREATE TABLE good (x INTEGER);' };
   const bad = { version: 3, name: '0003_bad', sql: 'ALTER TABLE runs ADD COLUMN oops TEXT; SELECT * FROM no_such_table;' };
   assert.throws(() => openDb(file, { migrations: [first!, good, bad] }), (err: Error) => {
@@ -137,17 +139,21 @@ const REBUILD_RUNS: Migration = {
       signal          TEXT,
       error           TEXT,
       malformed_lines INTEGER NOT NULL DEFAULT 0,
+      mlflow_id       TEXT,
+      deleted_at      INTEGER,
+      user            TEXT,
       note            TEXT CHECK (length(note) <= 1000)
     );
     INSERT INTO runs_new (id, experiment_id, name, status, command, cwd, pid, host, profile, run_dir, parent_id, created_at,
-        started_at, ended_at, exit_code, signal, error, malformed_lines)
+        started_at, ended_at, exit_code, signal, error, malformed_lines, mlflow_id, deleted_at, user)
       SELECT id, experiment_id, name, status, command, cwd, pid, host, profile, run_dir, parent_id, created_at,
-        started_at, ended_at, exit_code, signal, error, malformed_lines FROM runs;
+        started_at, ended_at, exit_code, signal, error, malformed_lines, mlflow_id, deleted_at, user FROM runs;
     DROP TABLE runs;
     ALTER TABLE runs_new RENAME TO runs;
     CREATE INDEX runs_by_experiment ON runs(experiment_id, id);
     CREATE INDEX runs_by_status ON runs(status);
-    CREATE INDEX runs_by_parent ON runs(parent_id) WHERE parent_id IS NOT NULL;`,
+    CREATE INDEX runs_by_parent ON runs(parent_id) WHERE parent_id IS NOT NULL;
+    CREATE UNIQUE INDEX runs_by_mlflow_id ON runs(mlflow_id);`,
 };
 
 /** A database at the shipped schema holding a row in every table, the way Runboard writes them. */
@@ -238,6 +244,7 @@ const SHIPPED_MIGRATIONS: Record<string, string> = {
   '0002_capture_readers': '6a71a6732fd8af4853536de767ca7ace3f60c4efe9f10464a045038141b42402',
   '0003_replaced_points': '9504245449e7ce898be3ef655e8569d49cbcadd104d7c6289e9e7a0e03df0941',
   '0004_ingest_checkpoints': '50e6193e944aaa11d30007525688a731047601e820f53af78f6d1d153b835bf5',
+  '0005_mlflow': 'e658988af54e30c38d9968196795e090dbfcb912377058d79474ccf51cf64051',
 };
 
 test('shipped migrations are never edited once merged', () => {

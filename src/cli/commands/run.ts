@@ -4,6 +4,8 @@ import { UserError } from '../../core/errors.ts';
 import { findProfilesWorkspace } from '../../core/launch/profiles.ts';
 import { reconcile, reconcileCrashed } from '../../core/launch/reconcile.ts';
 import { launch, launchProfile, type RunHandle, type RunOutput } from '../../core/launch/runner.ts';
+import { MlflowLaunches } from '../../core/mlflow/launchEnv.ts';
+import { startLaunchServer } from '../../core/mlflow/launchRoutes.ts';
 import { resolveDbPath, workspaceOf } from '../../core/workspace.ts';
 import { Store } from '../../core/store/store.ts';
 import { parse, type CliCommand, type CliContext } from '../command.ts';
@@ -73,6 +75,19 @@ export function terminalOutput(ctx: CliContext): RunOutput {
   };
 }
 
+/** The launch commands' opt-out of MLflow: the user's own MLFLOW_* variables pass through. */
+export const NO_MLFLOW_OPTION = { 'no-mlflow': { type: 'boolean', default: false } } as const;
+
+/**
+ * The one MLflow server of this CLI process, on 127.0.0.1 and a free port, started when the first
+ * launch needs it (a profile may opt out) and shared by a sweep's runs; undefined with --no-mlflow.
+ * The caller closes it when its runs have ended.
+ */
+export function cliMlflow(store: Store, noMlflow: boolean | undefined): MlflowLaunches | undefined {
+  if (noMlflow) return undefined;
+  return new MlflowLaunches((launches) => startLaunchServer(store, launches));
+}
+
 /** Ctrl-C, a kill of the CLI, or its terminal closing (SIGHUP). */
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -104,7 +119,7 @@ export async function followRun(ctx: CliContext, handle: RunHandle): Promise<num
 export const runCommand: CliCommand = {
   name: 'run',
   usage:
-    'runboard run [--experiment E] [--name N] [--param k=v]… [--input PATH]… [--interpreter PY] (--profile P | -- CMD ARGS…)',
+    'runboard run [--experiment E] [--name N] [--param k=v]… [--input PATH]… [--interpreter PY] [--no-mlflow] (--profile P | -- CMD ARGS…)',
   summary: 'Run a training command or a profile and record it (exits with its exit code)',
   async run(ctx) {
     const { values, positionals } = parse(ctx, runCommand, {
@@ -114,6 +129,7 @@ export const runCommand: CliCommand = {
       input: { type: 'string', multiple: true },
       profile: { type: 'string' },
       interpreter: { type: 'string' },
+      ...NO_MLFLOW_OPTION,
     });
     if (values.profile !== undefined && positionals.length > 0) {
       throw new UserError(`give either --profile ${values.profile} or a command after --, not both\nusage: ${runCommand.usage}`);
@@ -122,15 +138,17 @@ export const runCommand: CliCommand = {
     const params = Object.fromEntries((values.param ?? []).map(parseParam));
     const inputs = (values.input ?? []).map((input) => resolve(ctx.cwd, input));
     const { store, dbPath, workspace } = openLaunchStore(ctx, values.db);
+    const mlflow = cliMlflow(store, values['no-mlflow']);
     try {
       await reconcileAndReport(ctx, store);
-      const common = { dbPath, experiment: values.experiment, name: values.name, params, inputs, interpreter: values.interpreter, workspace };
+      const common = { dbPath, experiment: values.experiment, name: values.name, params, inputs, interpreter: values.interpreter, workspace, mlflow };
       const handle =
         values.profile !== undefined
           ? launchProfile(store, { ...common, profile: values.profile }, terminalOutput(ctx))
           : launch(store, { ...common, command: positionals, cwd: ctx.cwd }, terminalOutput(ctx));
       return await followRun(ctx, handle);
     } finally {
+      await mlflow?.close();
       store.close();
     }
   },

@@ -1,19 +1,30 @@
 import { UserError } from '../../core/errors.ts';
 import { parseMetricCondition, parseParamCondition, parseRunSort } from '../../core/store/runQuery.ts';
 import { RUN_STATUSES, type RunStatus } from '../../core/store/types.ts';
+import { caretLine, parseRunFilter, RunFilterSyntaxError, type RunFilterAst } from '../../shared/runFilter.ts';
 import { isoTime, num, openStore, parse, table, toJson, type CliCommand } from '../command.ts';
 import { reconcileIfWritable } from './run.ts';
 
 export const runsCommand: CliCommand = {
   name: 'runs',
   usage:
-    "runboard runs [--experiment E] [--status S] [--name TEXT] [--param k=v | 'k<v']… [--metric 'k>=x']… [--sort created|name|status|duration|metric:K|param:K[:desc]] [--limit N] [--json]",
-  summary: 'List runs, newest first; filter by params and metrics (repeated flags all hold), sort (a trailing :desc for descending)',
+    "runboard runs [--filter EXPR] [--experiment E] [--status S] [--name TEXT] [--param k=v | 'k<v']… [--metric 'k>=x']… [--sort created|name|status|duration|metric:K|param:K[:desc]] [--limit N] [--json]",
+  summary: `List runs, newest first; filter (--filter, or --param/--metric: all hold), sort (a trailing :desc for descending)
+
+--filter takes MLflow's search filter, conditions joined by AND (README: "Filtering runs"):
+  metrics.KEY, params.KEY, tags.KEY (quote odd keys: params.\`my key\`), and attributes:
+  status, name (run_name), experiment, id, run_id, user_id, start_time, end_time (epoch ms), duration (s)
+  operators  = != < <= > >=  LIKE ILIKE ('%' any, '_' one, \\ escapes)  IN (...)  NOT IN (...)  IS [NOT] NULL
+  a metric is its last value; a run without the key (or a NaN) matches no comparison
+  Runboard also reads: lowercase and, unquoted words (status = finished), params compared as numbers
+  (params.lr < 0.1), statuses in any case (FINISHED = finished)
+  e.g.  runboard runs --filter "params.lr < 0.1 and metrics.val_accuracy >= 0.94 and status = finished"`,
   async run(ctx) {
     const { values } = parse(ctx, runsCommand, {
       experiment: { type: 'string' },
       status: { type: 'string' },
       name: { type: 'string' },
+      filter: { type: 'string' },
       param: { type: 'string', multiple: true },
       metric: { type: 'string', multiple: true },
       sort: { type: 'string' },
@@ -26,9 +37,11 @@ export const runsCommand: CliCommand = {
     if (values.limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new UserError(`--limit "${values.limit}" is not a positive whole number`);
     const params = (values.param ?? []).map(parseParamCondition);
     const metrics = (values.metric ?? []).map(parseMetricCondition);
+    const filter = values.filter === undefined ? undefined : readFilter(values.filter);
     const sort = values.sort === undefined ? { by: 'created' as const, descending: true } : parseRunSort(values.sort);
     // The metric the listing is about, shown as a column: the one sorted by, else the first filtered on.
-    const shownMetric = sort.by === 'metric' ? sort.key : metrics[0]?.key;
+    const filteredMetric = filter?.clauses.find((c) => c.kind === 'metric');
+    const shownMetric = sort.by === 'metric' ? sort.key : (metrics[0]?.key ?? (filteredMetric?.kind === 'metric' ? filteredMetric.key : undefined));
     await reconcileIfWritable(ctx, values.db);
     const store = openStore(ctx, values.db, true);
     try {
@@ -39,6 +52,7 @@ export const runsCommand: CliCommand = {
           text: values.name,
           params,
           metrics,
+          filter,
           sort,
           limit,
           offset: 0,
@@ -63,7 +77,7 @@ export const runsCommand: CliCommand = {
           ),
         );
       } else if (runs.length === 0) {
-        const filtered = values.experiment !== undefined || values.status !== undefined || values.name !== undefined || params.length + metrics.length > 0;
+        const filtered = values.experiment !== undefined || values.status !== undefined || values.name !== undefined || values.filter !== undefined || params.length + metrics.length > 0;
         ctx.out(filtered ? 'No run matches.' : 'No runs yet. Start one with: runboard run -- python3 train.py');
       } else {
         const header = ['ID', 'NAME', 'EXPERIMENT', 'STATUS', 'STARTED', ...(shownMetric === undefined ? [] : [shownMetric.toUpperCase()])];
@@ -87,3 +101,13 @@ export const runsCommand: CliCommand = {
     }
   },
 };
+
+/** The --filter text read, or one line saying where it cannot be. */
+function readFilter(text: string): RunFilterAst {
+  try {
+    return parseRunFilter(text);
+  } catch (err) {
+    if (!(err instanceof RunFilterSyntaxError)) throw err;
+    throw new UserError(`Cannot read --filter at column ${err.position + 1}: ${err.message}: ${caretLine(text, err.position)}`);
+  }
+}

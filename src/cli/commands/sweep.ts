@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { UserError } from '../../core/errors.ts';
 import { startSweep } from '../../core/launch/sweep.ts';
 import { parse, toJson, type CliCommand } from '../command.ts';
-import { openLaunchStore, parseParam, signalNumber, STOP_SIGNALS } from './run.ts';
+import { cliMlflow, NO_MLFLOW_OPTION, openLaunchStore, parseParam, signalNumber, STOP_SIGNALS } from './run.ts';
 
 /** `lr=0.1,0.01` → ['lr', ['0.1', '0.01']]; values stay text until the profile types them. */
 export function parseGrid(text: string): [string, string[]] {
@@ -21,7 +21,7 @@ function positiveInt(text: string | undefined, flag: string): number | undefined
 export const sweepCommand: CliCommand = {
   name: 'sweep',
   usage:
-    'runboard sweep --profile P [--grid NAME=V1,V2]… [--random N] [--parallel K] [--seed S] [--param k=v]… [--input PATH]… [--experiment E] [--name N] [--interpreter PY] [--json]',
+    'runboard sweep --profile P [--grid NAME=V1,V2]… [--random N] [--parallel K] [--seed S] [--param k=v]… [--input PATH]… [--experiment E] [--name N] [--interpreter PY] [--no-mlflow] [--json]',
   summary: "Grid or random search over a profile's params: one child run per point, K at a time",
   async run(ctx) {
     const { values } = parse(ctx, sweepCommand, {
@@ -35,6 +35,7 @@ export const sweepCommand: CliCommand = {
       experiment: { type: 'string' },
       name: { type: 'string' },
       interpreter: { type: 'string' },
+      ...NO_MLFLOW_OPTION,
     });
     if (!values.profile) throw new UserError(`--profile is required\nusage: ${sweepCommand.usage}`);
     let grid: Record<string, string[]> | undefined;
@@ -45,6 +46,7 @@ export const sweepCommand: CliCommand = {
     }
     if (values.seed !== undefined && !/^\d+$/.test(values.seed.trim())) throw new UserError(`--seed takes a whole number, not "${values.seed}"`);
     const { store, dbPath, workspace } = openLaunchStore(ctx, values.db);
+    const mlflow = cliMlflow(store, values['no-mlflow']);
     try {
       const sweep = startSweep(
         store,
@@ -61,6 +63,7 @@ export const sweepCommand: CliCommand = {
           experiment: values.experiment,
           name: values.name,
           interpreter: values.interpreter,
+          mlflow,
         },
         {
           planned: (parent, children, plan) =>
@@ -102,6 +105,7 @@ export const sweepCommand: CliCommand = {
       if (parent.status === 'killed') return 128 + (signalNumber(parent.signal ?? 'SIGTERM') ?? 15);
       return 1;
     } finally {
+      await mlflow?.close();
       store.close();
     }
   },

@@ -1,5 +1,6 @@
 import type { RunEnd } from '../store/runs.ts';
 import type { Store } from '../store/store.ts';
+import type { Run } from '../store/types.ts';
 
 /**
  * The launch side's run-state transitions. The Store applies each only while the run is still
@@ -22,3 +23,14 @@ export const requestStop = (store: Store, runId: number, signal: NodeJS.Signals)
 /** Ends a run unless something else already did; true when this call decided its status. */
 export const endRun = (store: Store, runId: number, end: RunEnd & { endedAt?: number }, onlyIfQueued = false): boolean =>
   store.markEndedIfActive(runId, end, onlyIfQueued);
+
+/**
+ * Ends the runs a script made under `parent` with MLflow (`start_run(nested=True)`) that were still
+ * active when its process ended (a crash, a kill): nothing else would ever end them.
+ */
+export function endActiveChildren(store: Store, parent: Run): void {
+  for (const child of store.runs({ parentId: parent.id })) {
+    if (child.status !== 'running' && child.status !== 'queued') continue;
+    endRun(store, child.id, { status: parent.status, error: `Its parent run ${parent.id} ended (${parent.status}) while it was still active` });
+  }
+}

@@ -47,6 +47,8 @@ export interface Profile {
   regex?: string;
   /** Capture's built-in line readers switched off, e.g. `{ "pairs": false }`. */
   readers?: ReaderSwitches;
+  /** False leaves the user's own MLFLOW_* variables alone instead of pointing MLflow's client at the run. */
+  mlflow?: boolean;
   gates: string[];
   sweep?: SweepConfig;
   experiment?: string;
@@ -68,7 +70,7 @@ export interface ExpandedProfile {
 export const PROFILES_FILE = join('.runboard', 'profiles.json');
 export const DEFAULT_INTERPRETER = 'python3';
 
-export const PROFILE_FIELDS = ['command', 'cwd', 'env', 'params', 'inputs', 'outputs', 'interpreter', 'regex', 'readers', 'gates', 'sweep', 'experiment', 'description'];
+export const PROFILE_FIELDS = ['command', 'cwd', 'env', 'params', 'inputs', 'outputs', 'interpreter', 'regex', 'readers', 'mlflow', 'gates', 'sweep', 'experiment', 'description'];
 export const PARAM_FIELDS = ['name', 'type', 'default', 'description', 'choices'];
 const PARAM_NAME = /^[A-Za-z_][\w.-]*$/;
 const PLACEHOLDER = /\$(\$?)\{([^}]*)\}/g;
@@ -243,6 +245,7 @@ function validateProfile(name: string, raw: unknown): Profile {
       readers[reader as keyof ReaderSwitches] = on as boolean;
     }
   }
+  if (raw.mlflow !== undefined && typeof raw.mlflow !== 'boolean') fail('mlflow', 'must be true or false (false leaves your own MLFLOW_TRACKING_URI alone)');
   const gates = stringList('gates');
   gates.forEach((gate, i) => {
     try {
@@ -263,6 +266,7 @@ function validateProfile(name: string, raw: unknown): Profile {
     interpreter: optionalString('interpreter'),
     regex,
     readers,
+    mlflow: raw.mlflow as boolean | undefined,
     gates,
     experiment: optionalString('experiment'),
     description: optionalString('description'),

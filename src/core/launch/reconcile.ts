@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Store } from '../store/store.ts';
 import type { Run } from '../store/types.ts';
 import { parseCaptureSettings, RunCapture } from '../tracking/capture.ts';
-import { endRun, LAUNCHER_TAG } from './lifecycle.ts';
+import { endActiveChildren, endRun, LAUNCHER_TAG } from './lifecycle.ts';
 import { isSameProcess } from './process.ts';
 import { stopRun } from './stop.ts';
 
@@ -30,6 +30,8 @@ export interface Reconciled {
 export async function reconcile(store: Store, graceMs = ORPHAN_GRACE_MS): Promise<Reconciled> {
   const ended = await stopOrphans(store, graceMs);
   ended.push(...reconcileCrashed(store));
+  // What an MLflow client made under a run (nested runs, no process of their own) ends with it.
+  for (const run of ended) endActiveChildren(store, run);
   return { ended, problems: await resumeCaptures(store) };
 }
 

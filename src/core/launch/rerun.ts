@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { UserError } from '../errors.ts';
+import type { MlflowLaunches } from '../mlflow/launchEnv.ts';
 import type { Store } from '../store/store.ts';
 import type { CodeState, Run } from '../store/types.ts';
 import { SWEEP_TAG } from './lifecycle.ts';
@@ -26,7 +27,7 @@ const short = (commit: string | null): string => (commit ? commit.slice(0, 10) :
  * code differs from what the original recorded, a warning says how; the new run records the code
  * as it is now.
  */
-export async function rerun(store: Store, originalId: number, options: { dbPath: string; workspace: string; name?: string }, output: RunOutput = {}): Promise<RunHandle> {
+export async function rerun(store: Store, originalId: number, options: { dbPath: string; workspace: string; name?: string; mlflow?: MlflowLaunches }, output: RunOutput = {}): Promise<RunHandle> {
   const original = store.run(originalId);
   if (!original) throw new UserError(`No run ${originalId}`);
   if (store.tags(original.id)[SWEEP_TAG] !== undefined) {
@@ -47,6 +48,7 @@ export async function rerun(store: Store, originalId: number, options: { dbPath:
     name: options.name,
     inputs: store.inputs(original.id).map((input) => resolve(options.workspace, input.path)),
     workspace: options.workspace,
+    mlflow: options.mlflow,
     ...profileSettings(original, store, options.workspace, output),
   };
   const handle = launch(store, spec, output);
@@ -67,7 +69,14 @@ function profileSettings(original: Run, store: Store, workspace: string, output:
     const recorded = store.params(original.id);
     const declared = Object.fromEntries(profile.params.filter((p) => p.name in recorded).map((p) => [p.name, recorded[p.name]!]));
     const expanded = expandProfile(profile, resolveParams(profile, declared), { workspace });
-    return { env: expanded.env, runDir: expanded.outputs, regex: profile.regex, readers: profile.readers, params: expanded.params };
+    return {
+      env: expanded.env,
+      runDir: expanded.outputs,
+      regex: profile.regex,
+      readers: profile.readers,
+      params: expanded.params,
+      ...(profile.mlflow === false ? { mlflow: undefined } : {}),
+    };
   } catch (err) {
     output.warning?.(`profile "${original.profile}" no longer fits run ${original.id} (${(err as Error).message}): re-running the recorded command without its env`);
     return {};

@@ -5,11 +5,13 @@ import type { Readable } from 'node:stream';
 import type { Store } from '../store/store.ts';
 import type { Run, RunStatus } from '../store/types.ts';
 import { UserError } from '../errors.ts';
+import { mlflowExperimentId } from '../mlflow/ids.ts';
+import { mlflowRunEnv, OTHER_SERVER_AUTH, type MlflowLaunches } from '../mlflow/launchEnv.ts';
 import { pythonDir } from '../paths.ts';
 import { RunCapture } from '../tracking/capture.ts';
 import { compileRegex, type ReaderSwitches } from '../tracking/lineParser.ts';
 import { defaultRunDir, makeRunDir, workspaceOf } from '../workspace.ts';
-import { claimRun, endRun, LAUNCHER_TAG, requestStop, setRunPid } from './lifecycle.ts';
+import { claimRun, endActiveChildren, endRun, LAUNCHER_TAG, requestStop, setRunPid } from './lifecycle.ts';
 import { signalGroup } from './process.ts';
 import { expandProfile, getProfile, outputsFor, resolveParams, type ParamValue, type Profile } from './profiles.ts';
 import { captureCodeState, fingerprintInput, pythonEnvironment, systemEnvironment, type PythonEnvironment } from './snapshot.ts';
@@ -41,6 +43,12 @@ export interface LaunchSpec {
   workspace?: string;
   /** A probe shared by many runs of one interpreter (a sweep), so it runs once. */
   pythonProbe?: Promise<PythonEnvironment | undefined>;
+  /**
+   * The MLflow server of this process: the run gets MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN,
+   * MLFLOW_RUN_ID and MLFLOW_EXPERIMENT_ID, so `mlflow.start_run()` resumes it. Without it (the
+   * opt-out) the user's own MLFLOW_* variables pass through untouched.
+   */
+  mlflow?: MlflowLaunches;
 }
 
 export interface RunOutput {
@@ -160,6 +168,7 @@ export function launch(store: Store, spec: LaunchSpec, output: RunOutput = {}): 
   const done = (async (): Promise<Run> => {
     await snapshot(store, runId, spec, inputs, warn);
     store.setEnvironment(runId, { ...systemEnvironment(), ...(problems.length ? { snapshotProblems: problems } : {}) });
+    await giveMlflowEnv(store, runId, spec.mlflow, env, warn);
     if (stopSignal || !claimRun(store, runId)) {
       endRun(store, runId, { status: 'killed', error: 'Stopped before it started' });
       return store.run(runId)!;
@@ -189,6 +198,7 @@ export function launch(store: Store, spec: LaunchSpec, output: RunOutput = {}): 
     });
     const requested = stopSignal ?? (store.run(runId)?.signal as NodeJS.Signals | null) ?? null;
     endRun(store, runId, outcomeToEnd(outcome, spec.command[0]!, requested));
+    if (spec.mlflow) endActiveChildren(store, store.run(runId)!);
     return store.run(runId)!;
   })();
 
@@ -210,6 +220,22 @@ export function launch(store: Store, spec: LaunchSpec, output: RunOutput = {}): 
       await done;
     },
   };
+}
+
+/**
+ * The MLflow variables, pointing at this process's server (started on first need). A server that
+ * cannot start is a warning: the run goes on, and MLflow's client logs wherever it would have.
+ */
+async function giveMlflowEnv(store: Store, runId: number, mlflow: MlflowLaunches | undefined, env: NodeJS.ProcessEnv, warn: (text: string) => void): Promise<void> {
+  if (!mlflow) return;
+  try {
+    const endpoint = await mlflow.endpoint();
+    const run = store.run(runId)!;
+    Object.assign(env, mlflowRunEnv(endpoint, { mlflowId: run.mlflowId, mlflowExperimentId: mlflowExperimentId({ id: run.experimentId, name: run.experiment }) }));
+    for (const name of OTHER_SERVER_AUTH) delete env[name];
+  } catch (err) {
+    warn(`the MLflow tracking server did not start, so MLflow's client is not pointed at this run: ${(err as Error).message}`);
+  }
 }
 
 interface Outcome {
@@ -264,6 +290,8 @@ function spawnAndWait(
   started: (pid: number) => void,
 ): Promise<Outcome> {
   const capture = new RunCapture(store, { runId, runDir, regex: spec.regex, readers: spec.readers });
+  const mlflowKeys = spec.mlflow?.watchRun(runId, (keys, write) => capture.yieldToMlflow(keys, write));
+  const closeCapture = () => capture.close().finally(() => mlflowKeys?.dispose());
   let child: ChildProcessByStdio<null, Readable, Readable>;
   try {
     child = spawn(spec.command[0]!, spec.command.slice(1), {
@@ -275,7 +303,7 @@ function spawnAndWait(
     });
   } catch (err) {
     // Refused outright (an argument with a NUL byte): no process, so no output to wait for.
-    return capture.close().then(
+    return closeCapture().then(
       () => Promise.reject(err),
       () => Promise.reject(err),
     );
@@ -294,7 +322,7 @@ function spawnAndWait(
       if (settled) return;
       settled = true;
       try {
-        await capture.close();
+        await closeCapture();
       } catch (err) {
         output.warning?.(`capture failed: ${(err as Error).message}`);
         outcome = { ...outcome, captureError: (err as Error).message };
@@ -331,6 +359,8 @@ export interface ProfileLaunch {
   name?: string;
   /** More inputs to fingerprint besides the profile's, relative to the workspace. */
   inputs?: string[];
+  /** See LaunchSpec.mlflow; a profile with `"mlflow": false` does without it. */
+  mlflow?: MlflowLaunches;
 }
 
 /** The LaunchSpec a profile gives with these params; throws UserError for a bad value. */
@@ -354,6 +384,7 @@ export function profileLaunchSpec(options: ProfileLaunch): LaunchSpec {
     regex: profile.regex,
     readers: profile.readers,
     workspace: options.workspace,
+    mlflow: profile.mlflow === false ? undefined : options.mlflow,
   };
 }
 

@@ -85,6 +85,7 @@ export class MetricStore {
   private readonly sql: Connection;
   private readonly keys: () => Statement;
   private readonly deletions: (() => Statement)[];
+  private readonly seriesDeletions: (() => Statement)[];
   /** Statements that read schema 3's `replaced`, prepared on first use (a test may open an older schema). */
   private readonly later;
 
@@ -95,6 +96,7 @@ export class MetricStore {
     sql.onRollback(() => this.keyIds.clear());
     this.keys = sql.lazy('SELECT name FROM metric_keys ORDER BY name', (s) => s.pluck());
     this.deletions = [sql.lazy('DELETE FROM metrics WHERE run_id = ?'), sql.lazy('DELETE FROM metric_rollups WHERE run_id = ?')];
+    this.seriesDeletions = ['metrics', 'metric_rollups', 'metric_summaries'].map((table) => sql.lazy(`DELETE FROM ${table} WHERE run_id = ? AND key_id = ?`));
     this.later = {
       summaries: sql.lazy(`
         SELECT k.name AS key, s.last, s.last_step, s.last_wall, s.min, s.max, s.count, s.nonfinite, s.replaced
@@ -175,6 +177,15 @@ export class MetricStore {
   /** Points and rollups of a deleted run (no foreign keys there: they would cost a lookup per point). */
   deleteRun(runId: number): void {
     for (const statement of this.deletions) statement().run(runId);
+  }
+
+  /** One series of a run, its points, rollups and summary; false when it had none. */
+  deleteSeries(runId: number, key: string): boolean {
+    const keyId = this.keyId(key, false);
+    if (keyId === undefined) return false;
+    const deleted = this.sql.transaction(() => this.seriesDeletions.reduce((rows, statement) => rows + statement().run(runId, keyId).changes, 0));
+    if (deleted > 0) this.sql.emit(change({ metrics: [runId] }));
+    return deleted > 0;
   }
 
   /** Metric names recorded anywhere, for sort and filter pickers. */

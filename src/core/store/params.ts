@@ -13,6 +13,7 @@ export class ParamRepository {
       params: sql.prepare('SELECT key, value FROM params WHERE run_id = ? ORDER BY key'),
       setTag: sql.prepare('INSERT OR REPLACE INTO tags (run_id, key, value) VALUES (?, ?, ?)'),
       tags: sql.prepare('SELECT key, value FROM tags WHERE run_id = ? ORDER BY key'),
+      deleteTag: sql.lazy('DELETE FROM tags WHERE run_id = ? AND key = ?'),
       runIdWithTag: sql.lazy('SELECT run_id FROM tags WHERE key = ? AND value = ?', (s) => s.pluck()),
       keys: sql.lazy('SELECT DISTINCT key FROM params ORDER BY key', (s) => s.pluck()),
     };
@@ -32,6 +33,13 @@ export class ParamRepository {
   setTags(runId: number, tags: Record<string, unknown>): void {
     for (const [key, value] of Object.entries(tags)) this.s.setTag.run(runId, key, paramText(value));
     this.sql.emit(change({ runs: [runId] }));
+  }
+
+  /** False when the run has no such tag. */
+  deleteTag(runId: number, key: string): boolean {
+    const deleted = this.s.deleteTag().run(runId, key).changes > 0;
+    if (deleted) this.sql.emit(change({ runs: [runId] }));
+    return deleted;
   }
 
   tags(runId: number): Record<string, string> {

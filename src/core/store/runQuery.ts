@@ -1,7 +1,9 @@
 import { UserError } from '../errors.ts';
+import type { RunFilterAst } from '../../shared/runFilter.ts';
 import type { Connection } from './connection.ts';
 import type { Statement } from './db.ts';
-import { RUN_COLUMNS, toRun, type RunRow } from './runs.ts';
+import { NUMERIC, runFilterSql } from './runFilterSql.ts';
+import { NOT_DELETED, RUN_COLUMNS, toRun, type RunRow } from './runs.ts';
 import type { Run, RunStatus } from './types.ts';
 
 export const COMPARISONS = ['<', '<=', '>', '>=', '=', '!='] as const;
@@ -39,6 +41,8 @@ export interface RunQuery {
   /** Every condition must hold (AND). */
   params?: readonly ParamCondition[];
   metrics?: readonly MetricCondition[];
+  /** A filter in the run-filter grammar (src/shared/runFilter.ts), ANDed with the rest. */
+  filter?: RunFilterAst;
   /** Leaves out a sweep's runs, which are listed under the sweep. */
   topLevelOnly?: boolean;
   sort: RunSort;
@@ -59,8 +63,6 @@ export interface RunPageOptions {
   keyMetric?: string;
 }
 
-// Text that reads as a number (digits with an optional sign, point and exponent), checked in SQL.
-const NUMERIC = (column: string) => `(${column} GLOB '*[0-9]*' AND ${column} NOT GLOB '*[^0-9eE.+-]*')`;
 const SQL_OP: Record<Comparison, string> = { '<': '<', '<=': '<=', '>': '>', '>=': '>=', '=': '=', '!=': '<>' };
 
 /** A cap on the cached statements, one per query shape (filters present, sort), so odd queries cannot grow it forever. */
@@ -85,8 +87,8 @@ export class RunQueries {
           FROM metric_summaries s JOIN metric_keys k ON k.id = s.key_id
           WHERE s.run_id IN (SELECT value FROM json_each(@ids)))
         WHERE rank = 1`),
-      childCounts: sql.lazy(`SELECT parent_id AS id, count(*) AS children FROM runs
-        WHERE parent_id IS NOT NULL AND parent_id IN (SELECT value FROM json_each(?)) GROUP BY parent_id`),
+      childCounts: sql.lazy(`SELECT parent_id AS id, count(*) AS children FROM runs r
+        WHERE ${NOT_DELETED} AND parent_id IS NOT NULL AND parent_id IN (SELECT value FROM json_each(?)) GROUP BY parent_id`),
     };
   }
 
@@ -181,7 +183,8 @@ interface Filter {
 
 function where(query: RunQuery): Filter {
   const args: Record<string, unknown> = {};
-  const conditions: string[] = [];
+  // Runs an MLflow client deleted are hidden until restored.
+  const conditions: string[] = [NOT_DELETED];
   if (query.experiment !== undefined) {
     conditions.push('e.name = @experiment');
     args.experiment = query.experiment;
@@ -216,7 +219,12 @@ function where(query: RunQuery): Filter {
     conditions.push(`EXISTS (SELECT 1 FROM metric_summaries s WHERE s.run_id = r.id
       AND s.key_id = (SELECT id FROM metric_keys WHERE name = @metricKey${i}) AND s.last ${SQL_OP[m.op]} @metricValue${i})`);
   });
-  return { where: conditions.length ? conditions.join(' AND ') : '1', args };
+  if (query.filter?.clauses.length) {
+    const filter = runFilterSql(query.filter);
+    conditions.push(filter.where);
+    Object.assign(args, filter.args);
+  }
+  return { where: conditions.join(' AND '), args };
 }
 
 /** Sort keys as (expression, direction); the run id, newest first, breaks ties. (By metric: RunQueries.metricSortedRows.) */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { change } from './changes.ts';
 import type { Connection } from './connection.ts';
@@ -22,10 +23,24 @@ export interface RunEnd {
 export const DEFAULT_EXPERIMENT = 'Default';
 
 const ACTIVE = `status IN ('queued', 'running')`;
+export const NOT_DELETED = 'r.deleted_at IS NULL';
+
+/** A fresh MLflow run id: 32 lowercase hex digits, as MLflow's own uuid4().hex. */
+export const newMlflowId = (): string => randomBytes(16).toString('hex');
 
 export const RUN_COLUMNS = `r.id, r.experiment_id, e.name AS experiment, r.name, r.status, r.command, r.cwd, r.pid, r.host,
   r.profile, r.run_dir, r.parent_id, r.created_at, r.started_at, r.ended_at, r.exit_code, r.signal, r.error,
-  r.malformed_lines`;
+  r.malformed_lines, r.mlflow_id, r.deleted_at, r.user`;
+
+/**
+ * A run's tags as MLflow sees them, for `FROM ${RUN_TAGS} g` with the run as `r`: its own, and the
+ * fields MLflow keeps as tags (src/core/mlflow/tracking.ts stores them only in their fields).
+ */
+export const RUN_TAGS = `(SELECT key, value FROM tags WHERE run_id = r.id
+  UNION ALL SELECT 'mlflow.runName', r.name
+  UNION ALL SELECT 'mlflow.user', r.user WHERE r.user IS NOT NULL
+  UNION ALL SELECT 'mlflow.parentRunId', pr.mlflow_id FROM runs pr WHERE pr.id = r.parent_id
+  UNION ALL SELECT 'mlflow.source.git.commit', cs.git_commit FROM code_states cs WHERE cs.run_id = r.id AND cs.git_commit IS NOT NULL)`;
 
 const END_COLUMNS = 'status = ?, exit_code = ?, signal = ?, error = ?, ended_at = ?, pid = NULL';
 
@@ -42,9 +57,9 @@ export class RunRepository {
       experimentId: sql.prepare('SELECT id FROM experiments WHERE name = ?').pluck(),
       addExperiment: sql.prepare('INSERT INTO experiments (name, created_at) VALUES (?, ?)'),
       experiments: sql.prepare(`SELECT e.id, e.name, e.created_at AS createdAt,
-        (SELECT count(*) FROM runs r WHERE r.experiment_id = e.id) AS runCount FROM experiments e ORDER BY e.name`),
-      add: sql.prepare(`INSERT INTO runs (experiment_id, name, status, command, cwd, host, profile, run_dir, parent_id, created_at)
-        VALUES (@experimentId, @name, @status, @command, @cwd, @host, @profile, @runDir, @parentId, @createdAt)`),
+        (SELECT count(*) FROM runs r WHERE r.experiment_id = e.id AND ${NOT_DELETED}) AS runCount FROM experiments e ORDER BY e.name`),
+      add: sql.prepare(`INSERT INTO runs (experiment_id, name, status, command, cwd, host, profile, run_dir, parent_id, created_at, started_at, mlflow_id, user)
+        VALUES (@experimentId, @name, @status, @command, @cwd, @host, @profile, @runDir, @parentId, @createdAt, @startedAt, @mlflowId, @user)`),
       name: sql.prepare('UPDATE runs SET name = ? WHERE id = ?'),
       run: sql.prepare(`SELECT ${RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = ?`),
       byName: sql.prepare(`SELECT ${RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.name = ? ORDER BY r.id DESC`),
@@ -59,6 +74,11 @@ export class RunRepository {
       setRunDir: sql.prepare('UPDATE runs SET run_dir = ? WHERE id = ?'),
       malformed: sql.prepare('UPDATE runs SET malformed_lines = malformed_lines + ? WHERE id = ?'),
       delete: sql.prepare('DELETE FROM runs WHERE id = ?'),
+      byMlflowId: sql.prepare(`SELECT ${RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.mlflow_id = ?`),
+      setDeleted: sql.lazy('UPDATE runs SET deleted_at = ? WHERE id = ?'),
+      setUser: sql.lazy('UPDATE runs SET user = ? WHERE id = ?'),
+      setParent: sql.lazy('UPDATE runs SET parent_id = ? WHERE id = ?'),
+      setStatus: sql.lazy('UPDATE runs SET status = ?, ended_at = ? WHERE id = ?'),
     };
   }
 
@@ -85,6 +105,9 @@ export class RunRepository {
         runDir: spec.runDir ?? null,
         parentId: spec.parentId ?? null,
         createdAt: spec.createdAt ?? Date.now(),
+        startedAt: spec.startedAt ?? null,
+        mlflowId: spec.mlflowId ?? newMlflowId(),
+        user: spec.user ?? null,
       }).lastInsertRowid,
     );
     // An unnamed run is named after its id, so names are unique unless a user chose otherwise.
@@ -162,6 +185,34 @@ export class RunRepository {
     if (count > 0) this.changedIf(id, this.s.malformed.run(count, id).changes);
   }
 
+  byMlflowId(mlflowId: string): Run | undefined {
+    const row = this.s.byMlflowId.get(mlflowId) as RunRow | undefined;
+    return row && toRun(row);
+  }
+
+  rename(id: number, name: string): void {
+    this.changedIf(id, this.s.name.run(name, id).changes);
+  }
+
+  setUser(id: number, user: string): void {
+    this.changedIf(id, this.s.setUser().run(user, id).changes);
+  }
+
+  /** Soft delete (`deletedAt` set) or restore (null). */
+  setDeleted(id: number, deletedAt: number | null): void {
+    this.changedIf(id, this.s.setDeleted().run(deletedAt, id).changes);
+  }
+
+  /** Call inside a transaction: the store adds the lineage edge. */
+  setParent(id: number, parentId: number): void {
+    this.changedIf(id, this.s.setParent().run(parentId, id).changes);
+  }
+
+  /** A status set by an MLflow client, which may reopen an ended run or end it at a given time. */
+  setStatus(id: number, status: RunStatus, endedAt: number | null): void {
+    this.changedIf(id, this.s.setStatus().run(status, endedAt, id).changes);
+  }
+
   /** Deletes the row (tables with foreign keys follow by cascade); call inside a transaction. */
   delete(id: number): void {
     this.s.delete.run(id);
@@ -183,8 +234,9 @@ function runWhere(filter: RunFilter): { where: string; args: unknown[] } {
   if (filter.experiment !== undefined) conditions.push(['e.name = ?', filter.experiment]);
   if (filter.status !== undefined) conditions.push(['r.status = ?', filter.status]);
   if (filter.parentId !== undefined) conditions.push(['r.parent_id = ?', filter.parentId]);
+  // Runs an MLflow client deleted are hidden until restored.
   return {
-    where: conditions.length ? `WHERE ${conditions.map((c) => c[0]).join(' AND ')}` : '',
+    where: `WHERE ${[NOT_DELETED, ...conditions.map((c) => c[0])].join(' AND ')}`,
     args: conditions.map((c) => c[1]),
   };
 }
@@ -209,6 +261,9 @@ export interface RunRow {
   signal: string | null;
   error: string | null;
   malformed_lines: number;
+  mlflow_id: string;
+  deleted_at: number | null;
+  user: string | null;
 }
 
 export function toRun(r: RunRow): Run {
@@ -232,5 +287,8 @@ export function toRun(r: RunRow): Run {
     signal: r.signal,
     error: r.error,
     malformedLines: r.malformed_lines,
+    mlflowId: r.mlflow_id,
+    deletedAt: r.deleted_at,
+    user: r.user,
   };
 }

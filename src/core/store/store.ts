@@ -5,6 +5,7 @@ import type { StoreChange } from './changes.ts';
 import { Connection } from './connection.ts';
 import { openDb, type Db, type OpenOptions } from './db.ts';
 import { DeploymentRepository } from './deployments.ts';
+import { ExperimentRepository } from './experiments.ts';
 import { ExternalChanges, type ChangeToken } from './externalChanges.ts';
 import { IngestRepository } from './ingest.ts';
 import { LineageRepository } from './lineage.ts';
@@ -14,6 +15,7 @@ import { ParamRepository } from './params.ts';
 import { ProvenanceRepository } from './provenance.ts';
 import { RunQueries, type RunPage, type RunPageOptions, type RunQuery } from './runQuery.ts';
 import { RunRepository, type RunEnd, type RunFilter } from './runs.ts';
+import { RunSearches, type RunSearch } from './runSearch.ts';
 import type {
   Artifact,
   ArtifactKind,
@@ -27,6 +29,7 @@ import type {
   MetricSummary,
   NewRun,
   Run,
+  RunStatus,
   SeriesPoint,
 } from './types.ts';
 
@@ -40,6 +43,7 @@ export class Store {
   readonly db: Db;
   readonly file: string;
   readonly runRecords: RunRepository;
+  readonly experimentRecords: ExperimentRepository;
   readonly paramRecords: ParamRepository;
   readonly provenance: ProvenanceRepository;
   readonly metrics: MetricStore;
@@ -49,6 +53,7 @@ export class Store {
   readonly onDidChange: Event<StoreChange>;
   private readonly sql: Connection;
   private readonly queries: RunQueries;
+  private readonly searches: RunSearches;
   private readonly external: ExternalChanges;
   readonly captureReaders: CaptureReaders;
   readonly ingest: IngestRepository;
@@ -64,12 +69,14 @@ export class Store {
     this.onDidChange = this.sql.onDidChange;
     this.lineage = new LineageRepository(this.sql);
     this.runRecords = new RunRepository(this.sql);
+    this.experimentRecords = new ExperimentRepository(this.sql);
     this.paramRecords = new ParamRepository(this.sql);
     this.provenance = new ProvenanceRepository(this.sql, this.lineage);
     this.metrics = new MetricStore(this.sql);
     this.models = new ModelRepository(this.sql, this.lineage);
     this.deployments = new DeploymentRepository(this.sql, this.lineage);
     this.queries = new RunQueries(this.sql);
+    this.searches = new RunSearches(this.sql);
     this.external = new ExternalChanges(this.sql);
     this.captureReaders = new CaptureReaders(this.sql);
     this.ingest = new IngestRepository(this.sql, this.metrics, this.runRecords, this.captureReaders);
@@ -116,6 +123,27 @@ export class Store {
     return this.runRecords.experiments();
   }
 
+  experiment(id: number): Experiment | undefined {
+    return this.experimentRecords.byId(id);
+  }
+
+  /** Every experiment, oldest first. */
+  experimentList(): Experiment[] {
+    return this.experimentRecords.list();
+  }
+
+  experimentByName(name: string): Experiment | undefined {
+    return this.experimentRecords.byName(name);
+  }
+
+  setExperimentTag(experimentId: number, key: string, value: string): void {
+    this.sql.transaction(() => this.experimentRecords.setTag(experimentId, key, value));
+  }
+
+  experimentTags(experimentId: number): Record<string, string> {
+    return this.experimentRecords.tags(experimentId);
+  }
+
   createRun(spec: NewRun = {}): Run {
     const id = this.sql.transaction(() => {
       const id = this.runRecords.insert(spec);
@@ -128,6 +156,41 @@ export class Store {
 
   run(id: number): Run | undefined {
     return this.runRecords.get(id);
+  }
+
+  /** A run by its MLflow id (deleted ones too: MLflow clients read and restore them). */
+  runByMlflowId(mlflowId: string): Run | undefined {
+    return this.runRecords.byMlflowId(mlflowId);
+  }
+
+  /** Hides a run from lists, keeping everything recorded about it (MLflow's delete). */
+  softDeleteRun(id: number, at = Date.now()): void {
+    this.runRecords.setDeleted(id, at);
+  }
+
+  restoreRun(id: number): void {
+    this.runRecords.setDeleted(id, null);
+  }
+
+  renameRun(id: number, name: string): void {
+    this.runRecords.rename(id, name);
+  }
+
+  setRunUser(id: number, user: string): void {
+    this.runRecords.setUser(id, user);
+  }
+
+  /** Makes a run the child of another (an MLflow client's `mlflow.parentRunId` tag set later). */
+  setRunParent(id: number, parentId: number): void {
+    this.sql.transaction(() => {
+      this.runRecords.setParent(id, parentId);
+      this.lineage.addEdge({ srcKind: 'run', srcId: parentId, dstKind: 'run', dstId: id, relation: 'child' });
+    });
+  }
+
+  /** Sets the status as given, even on an ended run (an MLflow client's update). */
+  setRunStatus(id: number, status: RunStatus, endedAt: number | null): void {
+    this.runRecords.setStatus(id, status, endedAt);
   }
 
   /** A run by numeric id or by name (the newest run of that name). */
@@ -152,6 +215,11 @@ export class Store {
    */
   runPage(query: RunQuery, options: RunPageOptions = {}): RunPage {
     return this.queries.page(query, options);
+  }
+
+  /** MLflow's search_runs: runs of some experiments, filtered, sorted, one page. */
+  searchRuns(query: RunSearch): Run[] {
+    return this.searches.search(query);
   }
 
   markStarted(id: number, pid: number | null): void {
@@ -235,6 +303,11 @@ export class Store {
     return this.paramRecords.tags(runId);
   }
 
+  /** False when the run has no such tag. */
+  deleteTag(runId: number, key: string): boolean {
+    return this.paramRecords.deleteTag(runId, key);
+  }
+
   /** A run with this tag value, if any. */
   runIdWithTag(key: string, value: string): number | undefined {
     return this.paramRecords.runIdWithTag(key, value);
@@ -248,6 +321,11 @@ export class Store {
   // ── metrics ────────────────────────────────────────────────────────────────
   logMetrics(runId: number, points: readonly MetricPoint[]): number {
     return this.metrics.log(runId, points);
+  }
+
+  /** Removes one metric series of a run (capture's points for a key that MLflow's client now logs). */
+  deleteMetricSeries(runId: number, key: string): boolean {
+    return this.metrics.deleteSeries(runId, key);
   }
 
   summaries(runId: number): Record<string, MetricSummary> {

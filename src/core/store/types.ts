@@ -32,6 +32,12 @@ export interface Run {
   signal: string | null;
   error: string | null;
   malformedLines: number;
+  /** The run's id for MLflow clients: 32 lowercase hex digits. */
+  mlflowId: string;
+  /** Epoch ms when an MLflow client deleted it (hidden from lists, restorable), else null. */
+  deletedAt: number | null;
+  /** Who logged it (MLflow's user_id), when known. */
+  user: string | null;
 }
 
 export interface NewRun {
@@ -47,6 +53,11 @@ export interface NewRun {
   params?: Record<string, string | number | boolean>;
   /** Epoch ms; default now. An import passes the recorded start. */
   createdAt?: number;
+  /** Epoch ms; a run created already running (an MLflow client's) passes its start. */
+  startedAt?: number;
+  /** 32 lowercase hex digits; default a random one. */
+  mlflowId?: string;
+  user?: string;
 }
 
 export interface MetricPoint {

@@ -13,6 +13,8 @@ export const FILE_PRIORITY = 1;
 export const CONSOLE_PRIORITY = 2;
 export const CLIENT_PRIORITY = 3;
 export type SourcePriority = typeof FILE_PRIORITY | typeof CONSOLE_PRIORITY | typeof CLIENT_PRIORITY;
+/** MLflow's client, whose points the tracking server stores itself: claiming a key only silences capture's sources. */
+export const MLFLOW_PRIORITY = 4;
 
 const FLUSH_INTERVAL_MS = 100;
 const FLUSH_POINTS = 10_000;
@@ -106,7 +108,7 @@ export class MetricBatcher {
   }
 
   /** A source of this priority produces `key`: the highest such source owns it (see FILE_PRIORITY). */
-  claim(key: string, priority: SourcePriority): void {
+  claim(key: string, priority: SourcePriority | typeof MLFLOW_PRIORITY): void {
     const owner = this.owner.get(key) ?? 0;
     if (priority > owner) {
       this.owner.set(key, priority);

@@ -9,7 +9,7 @@ import { FileTail, LineSplitter } from '../io/tail.ts';
 import type { IngestCheckpoint } from '../store/ingest.ts';
 import type { Store } from '../store/store.ts';
 import { ArtifactStabilizer } from './artifacts.ts';
-import { MetricBatcher } from './batcher.ts';
+import { MetricBatcher, MLFLOW_PRIORITY } from './batcher.ts';
 import { isFileError, isVanished } from './fileErrors.ts';
 import { MAX_LINE_LENGTH, type ReaderSwitches } from './lineParser.ts';
 import { ProgressFolding, type LineSource } from './progressBars.ts';
@@ -81,6 +81,8 @@ export class RunCapture implements Disposable {
   private readonly sources = new Map<string, SourceLines>();
 
   private readonly dirty = new Set<string>();
+  /** Keys MLflow's client owns (see yieldToMlflow). */
+  private readonly mlflowKeys = new Set<string>();
   private readonly dueArtifacts = new Set<string>();
   private draining: Promise<void> | undefined;
   private failure: unknown;
@@ -152,6 +154,26 @@ export class RunCapture implements Disposable {
 
   stderr(chunk: Buffer): void {
     this.consume(this.err, chunk);
+  }
+
+  /**
+   * MLflow's client logs these keys of the run through the tracking server, which stores its
+   * points with `write`: capture removes the points it stored for a key new to MLflow in the same
+   * transaction (a refused write removes nothing), then stops storing its own for it. So a key
+   * both printed and logged with other steps is one series, MLflow's.
+   */
+  yieldToMlflow<T>(keys: readonly string[], write: () => T): T {
+    const fresh = [...new Set(keys)].filter((key) => !this.mlflowKeys.has(key));
+    if (fresh.length === 0) return write();
+    const result = this.store.transaction(() => {
+      for (const key of fresh) this.store.deleteMetricSeries(this.runId, key);
+      return write();
+    });
+    for (const key of fresh) {
+      this.mlflowKeys.add(key);
+      this.batcher.claim(key, MLFLOW_PRIORITY);
+    }
+    return result;
   }
 
   /**

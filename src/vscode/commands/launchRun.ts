@@ -51,7 +51,7 @@ export const launchRunCommand: CommandSpec = {
 
     const store = await container.store();
     const interpreter = await chooseInterpreter(vscode.Uri.file(container.workspace), container.log);
-    const common = { dbPath: container.dbPath, workspace: container.workspace, experiment: options.experiment, name: options.name };
+    const common = { dbPath: container.dbPath, workspace: container.workspace, experiment: options.experiment, name: options.name, mlflow: container.mlflow.forLaunches() };
     const handle = await launchTracked(
       container,
       (output) => {

@@ -69,6 +69,7 @@ export const launchSweepCommand: CommandSpec = {
             experiment: request.experiment,
             name: request.name,
             interpreter: interpreter.path,
+            mlflow: container.mlflow.forLaunches(),
           },
           output,
         ),

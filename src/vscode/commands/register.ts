@@ -3,6 +3,7 @@ import { clearFilterCommand } from './clearFilter.ts';
 import { compareRunsCommand } from './compareRuns.ts';
 import { compareWithChampionCommand } from './compareWithChampion.ts';
 import { copyDeploymentUrlCommand } from './copyDeploymentUrl.ts';
+import { copyMlflowTrackingUriCommand } from './copyMlflowTrackingUri.ts';
 import { copyRunIdCommand } from './copyRunId.ts';
 import { deleteRunCommand } from './deleteRun.ts';
 import { deployModelCommand } from './deployModel.ts';
@@ -69,6 +70,7 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   createProfileCommand,
   openWalkthroughCommand,
   showLogCommand,
+  copyMlflowTrackingUriCommand,
 ];
 
 /**

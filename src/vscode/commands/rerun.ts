@@ -34,7 +34,7 @@ export const rerunCommand: CommandSpec = {
     const handle = await launchTracked(
       container,
       (output) =>
-        rerun(store, original.id, { dbPath: container.dbPath, workspace: container.workspace, name: options.name }, {
+        rerun(store, original.id, { dbPath: container.dbPath, workspace: container.workspace, name: options.name, mlflow: container.mlflow.forLaunches() }, {
           ...output,
           warning: (text) => {
             warnings.push(text);
