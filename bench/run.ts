@@ -4,6 +4,7 @@ import { benchCapture } from './capture.bench.ts';
 import { benchCompare } from './compare.bench.ts';
 import { benchRefresh } from './refresh.bench.ts';
 import { benchLineReader } from './lineReader.bench.ts';
+import { benchMlflow } from './mlflow.bench.ts';
 import { benchStore } from './store.bench.ts';
 import { benchTree } from './tree.bench.ts';
 
@@ -23,4 +24,5 @@ Object.assign(results, reader);
 Object.assign(results, benchTree(log));
 Object.assign(results, await benchRefresh(log, quick ? 2 : 5));
 Object.assign(results, await benchCompare(log, quick ? { runs: 20, steps: 100_000 } : {}));
+Object.assign(results, await benchMlflow(log, quick));
 console.log(JSON.stringify(results));

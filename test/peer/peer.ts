@@ -76,9 +76,13 @@ async function freePort(): Promise<number> {
 }
 
 /** Runs a Python script against a tracking server; its last stdout line is a JSON report. */
-export async function runPython(script: string, served: Served, extra: Record<string, string> = {}): Promise<{ code: number | null; report: Record<string, unknown>; stderr: string }> {
-  const child = spawn(PYTHON, [script], {
-    env: peerEnv({ MLFLOW_TRACKING_URI: served.url, ...(served.token ? { MLFLOW_TRACKING_TOKEN: served.token } : {}), ...extra }),
+export async function runPython(
+  script: string,
+  served: Served,
+  options: { args?: string[]; env?: Record<string, string> } = {},
+): Promise<{ code: number | null; report: Record<string, unknown>; stderr: string }> {
+  const child = spawn(PYTHON, [script, ...(options.args ?? [])], {
+    env: peerEnv({ MLFLOW_TRACKING_URI: served.url, ...(served.token ? { MLFLOW_TRACKING_TOKEN: served.token } : {}), ...options.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -245,6 +245,7 @@ const SHIPPED_MIGRATIONS: Record<string, string> = {
   '0003_replaced_points': '9504245449e7ce898be3ef655e8569d49cbcadd104d7c6289e9e7a0e03df0941',
   '0004_ingest_checkpoints': '50e6193e944aaa11d30007525688a731047601e820f53af78f6d1d153b835bf5',
   '0005_mlflow': 'e658988af54e30c38d9968196795e090dbfcb912377058d79474ccf51cf64051',
+  '0006_registered_models': '657b231c82cc73623413c9e5f00ce7e9b0d26b1919e55209ebf2a8e0b0164b60',
 };
 
 test('shipped migrations are never edited once merged', () => {

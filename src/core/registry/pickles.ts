@@ -1,5 +1,6 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { basename, extname } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { treeFiles } from './modelTree.ts';
 
 const PICKLE_EXTENSIONS = new Set(['.pkl', '.pickle', '.joblib']);
 const TORCH_EXTENSIONS = new Set(['.pt', '.pth']);
@@ -11,6 +12,8 @@ function readAt(fd: number, length: number, position: number): Buffer {
   return buffer.subarray(0, readSync(fd, buffer, 0, length, position));
 }
 
+const isDirectory = (path: string): boolean => statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+
 /**
  * Whether loading the file runs pickle, which executes whatever code the file names: .pkl,
  * .pickle and .joblib always; a .pt/.pth when torch.save wrote it (a raw pickle, or a zip without
@@ -18,6 +21,8 @@ function readAt(fd: number, length: number, position: number): Buffer {
  * An unreadable torch file counts as a pickle.
  */
 export function loadsAsPickle(path: string): boolean {
+  // A model folder (MLflow's) loads as a pickle when any file in it does.
+  if (isDirectory(path)) return treeFiles(path).some((file) => loadsAsPickle(join(path, file)));
   const extension = extname(path).toLowerCase();
   if (PICKLE_EXTENSIONS.has(extension)) return true;
   if (!TORCH_EXTENSIONS.has(extension)) return false;

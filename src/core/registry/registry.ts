@@ -7,6 +7,7 @@ import type { AliasMove, ModelSummary, ModelVersionRecord } from '../store/model
 import type { Store } from '../store/store.ts';
 import type { CodeState, MetricSummary, Run } from '../store/types.ts';
 import { countHardLinks, ensureRealDir, isInside, realDirExists } from '../io/safePaths.ts';
+import { copyTree, hashTree, treeFiles, type ModelTree } from './modelTree.ts';
 import { dataDirOf, workspaceOf } from '../workspace.ts';
 import { findProfile } from '../launch/profiles.ts';
 
@@ -89,6 +90,15 @@ export function sha256File(path: string): string {
   return hash.digest('hex');
 }
 
+/** sha256 and size of a model file, or of a model folder with its files (see modelTree.ts). */
+export function hashModel(path: string): { sha256: string; size: number; tree?: ModelTree } {
+  if (statSync(path).isDirectory()) {
+    const tree = hashTree(path, sha256File);
+    return { sha256: tree.sha256, size: tree.size, tree };
+  }
+  return { sha256: sha256File(path), size: statSync(path).size };
+}
+
 /** The promotion gates of a run's profile, evaluated on its metrics now. */
 export function checkGates(store: Store, run: Run, workspace = workspaceOf(store.file)): GateCheck {
   // A profile deleted since the run has no gates left to apply.
@@ -134,11 +144,10 @@ export class Registry {
     const aliases = (spec.aliases ?? []).map(validateAlias);
     const source = spec.file !== undefined ? this.fileSource(spec.file, spec.cwd) : this.runSource(spec);
     const forced = source.gates ? enforceGates(source.gates, spec.force ?? false, `register ${name}`) : null;
-    const sha256 = sha256File(source.path);
+    const { sha256, size, tree } = hashModel(source.path);
     if (source.recordedSha && source.recordedSha !== sha256) {
       throw new UserError(`${source.path} changed since the run recorded it (sha256 ${source.recordedSha.slice(0, 12)}… then, ${sha256.slice(0, 12)}… now); not registering it`);
     }
-    const { size } = statSync(source.path);
     const file = basename(source.path);
     // Removing a leftover version folder through a linked models/NAME deleted outside the workspace.
     const modelDir = ensureRealDir(dataDirOf(this.workspace), join(this.modelsDir, name));
@@ -146,8 +155,9 @@ export class Registry {
     // before the write transaction, under a name no version uses; the transaction only renames.
     const staging = mkdtempSync(join(modelDir, '.incoming-'));
     try {
-      this.copy(source.path, join(staging, file));
-      const storedSha = sha256File(join(staging, file));
+      if (tree) copyTree(source.path, join(staging, file), tree.files, this.copy);
+      else this.copy(source.path, join(staging, file));
+      const storedSha = hashModel(join(staging, file)).sha256;
       if (storedSha !== sha256) throw new UserError(`The registry's copy of ${source.path} does not match it (sha256 ${storedSha} ≠ ${sha256})`);
       let placed: string | undefined;
       const place = (version: number): string => {
@@ -236,7 +246,7 @@ export class Registry {
   /** Absolute path of the stored copy, after checking it still has the registered sha256. */
   verifiedPath(mv: ModelVersion): string {
     if (!existsSync(mv.storedPath)) throw new UserError(`The stored copy of ${mv.name}@${mv.version} is missing: ${mv.storedPath}`);
-    const sha = sha256File(mv.storedPath);
+    const sha = hashModel(mv.storedPath).sha256;
     if (sha !== mv.sha256) {
       // A hard link shares its bytes with the run's artifact, so rewriting that file in place changes this one.
       throw new UserError(`The stored copy of ${mv.name}@${mv.version} changed since registration (sha256 ${sha.slice(0, 12)}…, registered ${mv.sha256.slice(0, 12)}…): register the model again`);
@@ -252,11 +262,12 @@ export class Registry {
     if (isAbsolute(artifact)) throw new UserError(`The artifact path must be relative to the run's folder (${run.runDir}), not "${artifact}"`);
     const path = resolve(run.runDir, artifact);
     if (!isInside(resolve(run.runDir), path)) throw new UserError(`The artifact path "${artifact}" leaves the run's folder`);
-    if (!existsSync(path) || !statSync(path).isFile()) throw new UserError(`Run ${run.id} has no file "${artifact}" in ${run.runDir}`);
+    if (!existsSync(path) || !(statSync(path).isFile() || statSync(path).isDirectory())) throw new UserError(`Run ${run.id} has no file "${artifact}" in ${run.runDir}`);
     const data = dataDirOf(this.workspace);
     if (isInside(data, resolve(run.runDir))) realDirExists(data, resolve(run.runDir));
     if (!isInside(realpathSync(run.runDir), realpathSync(path))) throw new UserError(`The artifact "${artifact}" is a link to a file outside the run's folder`);
-    this.refuseForeignHardLinks(path, run);
+    const files = statSync(path).isDirectory() ? treeFiles(path).map((f) => join(path, f)) : [path];
+    for (const file of files) this.refuseForeignHardLinks(file, run);
     const rel = relative(resolve(run.runDir), path).split(sep).join('/');
     const recorded = this.store.artifacts(run.id).find((a) => a.path === rel);
     const check = checkGates(this.store, run, this.workspace);

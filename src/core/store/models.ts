@@ -49,6 +49,14 @@ export interface AliasMove {
   movedAt: number;
 }
 
+/** A model as MLflow's registry sees it: a created one (even empty), or a name with versions. */
+export interface RegisteredModelRecord {
+  name: string;
+  description: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
 const VERSION_COLUMNS = `mv.id, mv.name, mv.version, mv.run_id AS runId, mv.source_path AS sourcePath, mv.stored_path AS storedPath,
   mv.sha256, mv.size, mv.no_lineage AS noLineage, mv.snapshot, mv.forced, mv.created_at AS createdAt,
   (SELECT json_group_array(a.alias) FROM model_aliases a WHERE a.name = mv.name AND a.version = mv.version) AS aliases`;
@@ -80,6 +88,16 @@ export class ModelRepository {
       addMove: sql.prepare('INSERT INTO alias_moves (name, alias, from_version, to_version, moved_at) VALUES (?, ?, ?, ?, ?)'),
       moves: sql.lazy(`SELECT ${MOVE_COLUMNS} FROM alias_moves ORDER BY id DESC`),
       movesOf: sql.lazy(`SELECT ${MOVE_COLUMNS} FROM alias_moves WHERE name = ? ORDER BY id DESC`),
+      deleteAlias: sql.lazy('DELETE FROM model_aliases WHERE name = ? AND alias = ?'),
+      // A name known either way, its times spanning the row's and its versions' (and alias moves').
+      registered: sql.lazy(`SELECT name, coalesce(max(description), '') AS description, min(createdAt) AS createdAt, max(updatedAt) AS updatedAt FROM (
+          SELECT name, description, created_at AS createdAt, updated_at AS updatedAt FROM registered_models
+          UNION ALL SELECT name, NULL, created_at, created_at FROM model_versions
+          UNION ALL SELECT name, NULL, NULL, moved_at FROM alias_moves)
+        GROUP BY name HAVING count(createdAt) > 0 ORDER BY name`),
+      addRegistered: sql.lazy('INSERT INTO registered_models (name, description, created_at, updated_at) VALUES (?, ?, ?, ?)'),
+      ensureRegistered: sql.lazy('INSERT OR IGNORE INTO registered_models (name, description, created_at, updated_at) VALUES (?, \'\', ?, ?)'),
+      describe: sql.lazy('UPDATE registered_models SET description = ?, updated_at = ? WHERE name = ?'),
     };
   }
 
@@ -145,6 +163,39 @@ export class ModelRepository {
   /** Alias history, newest first. */
   aliasMoves(name?: string): AliasMove[] {
     return (name === undefined ? this.s.moves().all() : this.s.movesOf().all(name)) as AliasMove[];
+  }
+
+  /** Removes an alias; false when there was none. */
+  deleteAlias(name: string, alias: string): boolean {
+    const removed = this.s.deleteAlias().run(name, alias).changes > 0;
+    if (removed) this.changed(name);
+    return removed;
+  }
+
+  /** Every registered model, created empty or known by its versions, by name. */
+  registeredModels(): RegisteredModelRecord[] {
+    return this.s.registered().all() as RegisteredModelRecord[];
+  }
+
+  /** Creates an empty registered model; false when the name is taken (by a created model or by versions). */
+  createRegistered(name: string, description: string): boolean {
+    return this.sql.transaction(() => {
+      if (this.registeredModels().some((m) => m.name === name)) return false;
+      const now = Date.now();
+      this.s.addRegistered().run(name, description, now, now);
+      this.changed(name);
+      return true;
+    });
+  }
+
+  /** Sets a model's description (a model known only by its versions gets its row here). */
+  describe(name: string, description: string): void {
+    this.sql.transaction(() => {
+      const now = Date.now();
+      this.s.ensureRegistered().run(name, now, now);
+      this.s.describe().run(description, now, name);
+    });
+    this.changed(name);
   }
 
   private moveAlias(name: string, alias: string, version: number): AliasMove | null {

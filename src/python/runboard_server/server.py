@@ -132,12 +132,24 @@ class OnnxModel:
         return out
 
 
+def mlflow_pickle(folder):
+    """The pickle of an MLflow model folder (registered through MLflow): the file its MLmodel names."""
+    try:
+        with open(os.path.join(folder, "MLmodel"), encoding="utf-8") as f:
+            found = re.search(r"^\s+pickled_model:\s*(\S+)\s*$", f.read(), re.MULTILINE)
+    except FileNotFoundError:
+        raise ValueError("a folder that is not an MLflow model (it has no MLmodel file)")
+    if not found or "/" in found.group(1) or not os.path.isfile(os.path.join(folder, found.group(1))):
+        raise ValueError("an MLflow model without a scikit-learn pickle; serve it with a custom deploy target")
+    return os.path.join(folder, found.group(1))
+
+
 def load_model(path, flavor):
     if flavor == "onnx":
         return OnnxModel(path)
     if flavor == "torchscript":
         return TorchScriptModel(path)
-    return PickleModel(path)
+    return PickleModel(mlflow_pickle(path) if os.path.isdir(path) else path)
 
 
 def reject_constant(name):
