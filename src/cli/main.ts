@@ -7,6 +7,7 @@ import { checkCommand } from './commands/check.ts';
 import { compareCommand } from './commands/compare.ts';
 import { deleteCommand } from './commands/delete.ts';
 import { importCommand } from './commands/import.ts';
+import { importMlflowCommand } from './commands/importMlflow.ts';
 import { metricsCommand } from './commands/metrics.ts';
 import { runCommand } from './commands/run.ts';
 import { rerunCommand } from './commands/rerun.ts';
@@ -19,7 +20,7 @@ import { deployCommand, deploymentsCommand, rollbackCommand, undeployCommand } f
 import { lineageCommand } from './commands/lineage.ts';
 import { modelsCommand } from './commands/models.ts';
 
-export const COMMANDS: CliCommand[] = [runCommand, sweepCommand, stopCommand, rerunCommand, runsCommand, showCommand, metricsCommand, compareCommand, checkCommand, importCommand,
+export const COMMANDS: CliCommand[] = [runCommand, sweepCommand, stopCommand, rerunCommand, runsCommand, showCommand, metricsCommand, compareCommand, checkCommand, importCommand, importMlflowCommand,
   deleteCommand, modelsCommand, deployCommand, deploymentsCommand, undeployCommand, rollbackCommand, lineageCommand, serveCommand];
 
 function help(): string {
