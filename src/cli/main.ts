@@ -19,9 +19,13 @@ import { showCommand } from './commands/show.ts';
 import { deployCommand, deploymentsCommand, rollbackCommand, undeployCommand } from './commands/deploy.ts';
 import { lineageCommand } from './commands/lineage.ts';
 import { modelsCommand } from './commands/models.ts';
+import { pullCommand } from './commands/pull.ts';
+import { pushCommand } from './commands/push.ts';
+import { remoteCommand } from './commands/remote.ts';
 
 export const COMMANDS: CliCommand[] = [runCommand, sweepCommand, stopCommand, rerunCommand, runsCommand, showCommand, metricsCommand, compareCommand, checkCommand, importCommand, importMlflowCommand,
-  deleteCommand, modelsCommand, deployCommand, deploymentsCommand, undeployCommand, rollbackCommand, lineageCommand, serveCommand];
+  deleteCommand, modelsCommand, deployCommand, deploymentsCommand, undeployCommand, rollbackCommand, lineageCommand, serveCommand,
+  remoteCommand, pushCommand, pullCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

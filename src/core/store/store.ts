@@ -16,6 +16,7 @@ import { ProvenanceRepository } from './provenance.ts';
 import { RunQueries, type RunPage, type RunPageOptions, type RunQuery } from './runQuery.ts';
 import { RunRepository, type RunEnd, type RunFilter } from './runs.ts';
 import { RunSearches, type RunSearch } from './runSearch.ts';
+import { SyncRepository } from './sync.ts';
 import type {
   Artifact,
   ArtifactKind,
@@ -57,6 +58,7 @@ export class Store {
   private readonly external: ExternalChanges;
   readonly captureReaders: CaptureReaders;
   readonly ingest: IngestRepository;
+  readonly sync: SyncRepository;
 
   static open(file: string, options?: OpenOptions): Store {
     return new Store(openDb(file, options), file);
@@ -80,6 +82,7 @@ export class Store {
     this.external = new ExternalChanges(this.sql);
     this.captureReaders = new CaptureReaders(this.sql);
     this.ingest = new IngestRepository(this.sql, this.metrics, this.runRecords, this.captureReaders);
+    this.sync = new SyncRepository(this.sql);
   }
 
   close(): void {
