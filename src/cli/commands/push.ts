@@ -1,7 +1,7 @@
 import { UserError } from '../../core/errors.ts';
 import { pushRuns, selectRuns, type PushSummary } from '../../core/sync/push.ts';
 import { watchPush } from '../../core/sync/watch.ts';
-import { openStore, parse, toJson, type CliCommand, type CliContext } from '../command.ts';
+import { openStore, parse, toJson, type CliCommand } from '../command.ts';
 import { STOP_SIGNALS } from './run.ts';
 import { remoteClient, throttled } from './syncCli.ts';
 
@@ -25,15 +25,21 @@ export const pushCommand: CliCommand = {
     const store = openStore(ctx, values.db);
     try {
       selectRuns(store, selection); // says at once when the selection is wrong
-      if (values.watch) return await watch(ctx, () => selectRuns(store, selection), interval * 1000, (signal) => watchPush(store, client, {
-        select: () => selectRuns(store, selection),
-        intervalMs: interval * 1000,
-        maxBackoffMs: Math.max(interval * 1000, 300_000),
-        signal,
-        onPushed: (summary) => ctx.err(`runboard push: ${describe(summary)}`),
-        onFailure: (line, retryInMs) => ctx.err(`runboard push: ${line}; nothing is lost, trying again in ${Math.round(retryInMs / 1000)} s`),
-        onRecovered: () => ctx.err(`runboard push: ${remote.name} answers again`),
-      }));
+      if (values.watch) {
+        ctx.err(`runboard push: watching ${selectRuns(store, selection).length} runs, pushing ended ones every ${seconds(interval * 1000)} s; Ctrl-C stops`);
+        await untilStopped((signal) =>
+          watchPush(store, client, {
+            select: () => selectRuns(store, selection),
+            intervalMs: interval * 1000,
+            maxBackoffMs: Math.max(interval * 1000, 300_000),
+            signal,
+            onPushed: (summary) => ctx.err(`runboard push: ${describe(summary)}`),
+            onFailure: (line, retryInMs) => ctx.err(`runboard push: ${line}; nothing is lost, trying again in ${seconds(retryInMs)} s`),
+            onRecovered: () => ctx.err(`runboard push: ${remote.name} answers again`),
+          }),
+        );
+        return 0;
+      }
       const runs = selectRuns(store, selection);
       const progress = throttled(ctx.err);
       const summary = await pushRuns(store, client, runs, {
@@ -57,16 +63,16 @@ function describe(summary: PushSummary): string {
   return `Pushed ${sent.runs} run${sent.runs === 1 ? '' : 's'} (${parts.join(', ')})`;
 }
 
-/** Runs the watch loop until SIGINT or SIGTERM. */
-async function watch(ctx: CliContext, select: () => unknown[], intervalMs: number, loop: (signal: AbortSignal) => Promise<void>): Promise<number> {
+/** Runs a loop until SIGINT or SIGTERM aborts it. */
+async function untilStopped(loop: (signal: AbortSignal) => Promise<void>): Promise<void> {
   const controller = new AbortController();
   const stop = () => controller.abort();
   for (const signal of STOP_SIGNALS) process.on(signal, stop);
   try {
-    ctx.err(`runboard push: watching ${select().length} runs, pushing ended ones every ${intervalMs / 1000} s; Ctrl-C stops`);
     await loop(controller.signal);
-    return 0;
   } finally {
     for (const signal of STOP_SIGNALS) process.off(signal, stop);
   }
 }
+
+const seconds = (ms: number): string => String(ms < 10_000 ? Math.round(ms / 100) / 10 : Math.round(ms / 1000));
