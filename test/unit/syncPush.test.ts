@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pushRuns, selectRuns } from '../../src/core/sync/push.ts';
+import { Registry } from '../../src/core/registry/registry.ts';
 import { Store } from '../../src/core/store/store.ts';
 import { tempStore } from './helpers.ts';
 import { buildPushable, closedPort, faultProxy, remoteCopy, remoteWorkspace, serveChild, sha256, testClient } from './syncHarness.ts';
@@ -184,4 +185,30 @@ test('selectRuns: --experiment, names, nothing chosen, pulled runs refused', () 
   store.sync.markPulled(pulled.id, 'http://team', 'b'.repeat(32), '1');
   assert.throws(() => selectRuns(store, { runs: ['theirs'] }), /was pulled from http:\/\/team; only runs recorded here are pushed/);
   assert.deepEqual(selectRuns(store, { all: true }).map((r) => r.name), ['baseline', 'fold-1', 'solo']);
+});
+
+test('push: registered versions go with their run (stored copy as an artifact, version, aliases); an alias moved later is moved there too', async () => {
+  const { store, workspace } = tempStore();
+  const remote = await remoteWorkspace();
+  const { run } = buildPushable(store, { points: 10 });
+  store.markEnded(run.id, { status: 'finished' });
+  const registry = new Registry(store, workspace);
+  registry.register({ name: 'churn', run: run.id, artifact: 'artifacts/model.txt', aliases: ['champion'] });
+  registry.register({ name: 'churn', run: run.id, artifact: 'artifacts/model.txt' });
+  const client = testClient(remote.server.url, remote.server.token);
+  const first = await pushRuns(store, client, [store.run(run.id)!]);
+  assert.equal(first.failure, undefined);
+  assert.equal(first.sent.models, 2);
+  const remoteRegistry = new Registry(remote.store, remote.workspace);
+  const versions = remoteRegistry.list('churn');
+  assert.deepEqual(versions.map((v) => [v.version, v.sha256, v.runId]).sort(), [
+    [1, registry.get('churn', 1).sha256, remoteCopy(remote.store, run).id],
+    [2, registry.get('churn', 2).sha256, remoteCopy(remote.store, run).id],
+  ]);
+  assert.equal(remote.store.models.aliasVersion('churn', 'champion'), 1);
+  registry.setAlias('churn', 'champion', 2);
+  const second = await pushRuns(store, client, [store.run(run.id)!]);
+  assert.equal(second.sent.models, 0, 'no version created twice');
+  assert.equal(remote.store.models.aliasVersion('churn', 'champion'), 2);
+  assert.equal(remoteRegistry.list('churn').length, 2);
 });

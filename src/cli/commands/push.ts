@@ -59,7 +59,7 @@ export const pushCommand: CliCommand = {
 function describe(summary: PushSummary): string {
   const { sent } = summary;
   if (sent.runs === 0) return 'Everything was pushed already';
-  const parts = [`${sent.params} params`, `${sent.tags} tags`, `${sent.points.toLocaleString('en-US')} metric points`, `${sent.artifacts} artifacts`, `${sent.inputs} inputs`];
+  const parts = [`${sent.params} params`, `${sent.tags} tags`, `${sent.points.toLocaleString('en-US')} metric points`, `${sent.artifacts} artifacts`, `${sent.inputs} inputs`, `${sent.models} model versions`];
   return `Pushed ${sent.runs} run${sent.runs === 1 ? '' : 's'} (${parts.join(', ')})`;
 }
 

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import type { SyncLink } from '../store/sync.ts';
 import type { Run, RunStatus } from '../store/types.ts';
-import { mlflowNumber, type MlflowClient } from './client.ts';
+import { workspaceOf } from '../workspace.ts';
+import { mlflowNumber, RemoteError, type MlflowClient } from './client.ts';
 import { RemoteExperiments } from './experiments.ts';
 
 /** MLflow's limits per log-batch request (mlflow/utils/validation.py). */
@@ -15,6 +16,8 @@ export const MAX_PARAMS_TAGS_PER_BATCH = 100;
 /** Set on every pushed run: finds a run whose creation was sent by a push that died before recording it. */
 export const SOURCE_TAG = 'runboard.run';
 export const PATCH_ARTIFACT = 'runboard/uncommitted.patch';
+/** Where a registered version's stored copy goes among its run's artifacts. */
+export const MODELS_FOLDER = 'runboard/models';
 
 const MLFLOW_STATUS: Record<RunStatus, string> = {
   queued: 'SCHEDULED',
@@ -138,6 +141,7 @@ class RunPusher {
       await this.sendMetrics(run, link, pushed, progress);
       await this.sendInputs(run, link, pushed);
       await this.sendArtifacts(run, link, pushed);
+      await this.sendModelVersions(run, link, pushed);
       await this.sendStatus(run, link);
       progress();
     } finally {
@@ -336,6 +340,67 @@ class RunPusher {
     }
   }
 
+  /**
+   * The run's registered versions: the stored copy uploaded beside the run's artifacts, the
+   * version created from it (found again by its source after a push that died creating it), then
+   * the aliases pointing at it. Remote version numbers are the remote's own.
+   */
+  private async sendModelVersions(run: Run, link: SyncLink, pushed: PushedRun): Promise<void> {
+    const sync = this.store.sync;
+    // Oldest first, so a remote with no versions yet numbers them as here.
+    const versions = this.store.models.list().filter((v) => v.runId === run.id).sort((a, b) => a.name.localeCompare(b.name) || a.version - b.version);
+    if (versions.length === 0) return;
+    const root = artifactRoot(link.artifactUri);
+    const workspace = workspaceOf(this.store.file);
+    let sentVersions = sync.sent(run.id, this.remote, 'model');
+    for (const version of versions) {
+      const key = `${version.name}/${version.version}`;
+      if (sentVersions.has(key)) continue;
+      this.checkCancelled();
+      if (root === undefined) {
+        this.summary.problems.push(`run ${run.id} (${run.name}): model ${version.name} version ${version.version} not sent: the server keeps artifacts at ${link.artifactUri ?? '(none)'}, not behind its artifact proxy`);
+        continue;
+      }
+      const stored = resolve(workspace, version.storedPath);
+      const { files, single } = filesOf(stored);
+      const folder = `${MODELS_FOLDER}/${version.name}/${version.version}`;
+      for (const file of files) await this.client.putArtifact(`${root}/${folder}/${file.rel}`, readNoFollow(file.path));
+      // A single file is the version's source itself; a model folder (MLmodel…) is the folder.
+      const source = `${link.artifactUri}/${folder}${single ? `/${files[0]!.rel}` : ''}`;
+      const remoteVersion = (await this.findVersion(version.name, link.remoteRunId!, source)) ?? (await this.createVersion(version.name, link.remoteRunId!, source));
+      sync.markSent(run.id, this.remote, 'model', [[key, remoteVersion]]);
+      pushed.models++;
+    }
+    sentVersions = sync.sent(run.id, this.remote, 'model');
+    const sentAliases = sync.sent(run.id, this.remote, 'alias');
+    for (const version of versions) {
+      const remoteVersion = sentVersions.get(`${version.name}/${version.version}`);
+      if (remoteVersion === undefined) continue;
+      for (const alias of version.aliases) {
+        const key = `${version.name}@${alias}`;
+        if (sentAliases.get(key) === String(version.version)) continue;
+        this.checkCancelled();
+        await this.client.post('registered-models/alias', { name: version.name, alias, version: remoteVersion });
+        sync.markSent(run.id, this.remote, 'alias', [[key, String(version.version)]]);
+      }
+    }
+  }
+
+  private async findVersion(name: string, remoteRunId: string, source: string): Promise<string | undefined> {
+    const answer = await this.client.get<{ model_versions?: { version: string; source: string; name: string }[] }>('model-versions/search', { filter: `run_id = '${remoteRunId}'`, max_results: 1000 });
+    return answer.model_versions?.find((v) => v.name === name && v.source === source)?.version;
+  }
+
+  private async createVersion(name: string, remoteRunId: string, source: string): Promise<string> {
+    try {
+      await this.client.post('registered-models/create', { name });
+    } catch (err) {
+      if (!(err instanceof RemoteError && err.errorCode === 'RESOURCE_ALREADY_EXISTS')) throw err;
+    }
+    const created = await this.client.post<{ model_version: { version: string | number } }>('model-versions/create', { name, source, run_id: remoteRunId }, { idempotent: false });
+    return String(created.model_version.version);
+  }
+
   /** Status, end and name, when they changed since last sent; a running run is sent as running. */
   private async sendStatus(run: Run, link: SyncLink): Promise<void> {
     const state = JSON.stringify([run.status, run.endedAt, run.name]);
@@ -349,6 +414,19 @@ class RunPusher {
     });
     this.store.sync.setState(run.id, this.remote, state);
   }
+}
+
+/** Files of a stored model version: the file itself, or every file below its folder (relative, posix). */
+function filesOf(stored: string): { files: { rel: string; path: string }[]; single: boolean } {
+  const stat = lstatSync(stored, { throwIfNoEntry: false });
+  if (!stat) throw new UserError(`the stored copy of a registered version is missing: ${stored}`);
+  if (!stat.isDirectory()) return { files: [{ rel: basename(stored), path: stored }], single: true };
+  const files = (readdirSync(stored, { recursive: true, withFileTypes: true }) as Dirent[])
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .map((path) => ({ rel: relative(stored, path).split(sep).join('/'), path }))
+    .sort((a, b) => (a.rel < b.rel ? -1 : 1));
+  return { files, single: false };
 }
 
 /** A Runboard artifact path in MLflow's tree: `artifacts/x` is what an MLflow client logged as `x`. */
