@@ -202,8 +202,8 @@ test('push: registered versions go with their run (stored copy as an artifact, v
   const remoteRegistry = new Registry(remote.store, remote.workspace);
   const versions = remoteRegistry.list('churn');
   assert.deepEqual(versions.map((v) => [v.version, v.sha256, v.runId]).sort(), [
-    [1, registry.get('churn', 1).sha256, remoteCopy(remote.store, run).id],
-    [2, registry.get('churn', 2).sha256, remoteCopy(remote.store, run).id],
+    [1, registry.get('churn', 1)!.sha256, remoteCopy(remote.store, run).id],
+    [2, registry.get('churn', 2)!.sha256, remoteCopy(remote.store, run).id],
   ]);
   assert.equal(remote.store.models.aliasVersion('churn', 'champion'), 1);
   registry.setAlias('churn', 'champion', 2);
