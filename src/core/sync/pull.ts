@@ -17,6 +17,8 @@ const LOCAL_STATUS: Record<string, RunStatus> = { RUNNING: 'running', SCHEDULED:
 const RUNS_PAGE = 1000;
 /** Points per metrics/get-history page. */
 const HISTORY_PAGE = 25_000;
+/** get-history requests in flight at once. */
+const HISTORY_REQUESTS = 4;
 
 interface KeyValue {
   key: string;
@@ -198,25 +200,32 @@ async function pullRun(store: Store, client: MlflowClient, experiment: string, r
 /** Full histories of the metrics whose latest point differs from what is stored here. */
 async function pullMetrics(store: Store, client: MlflowClient, run: Run, remote: RemoteRun): Promise<number> {
   const local = store.summaries(run.id);
-  let added = 0;
-  for (const latest of remote.data?.metrics ?? []) {
+  const changed = (remote.data?.metrics ?? []).filter((latest) => {
     const have = local[latest.key];
-    if (have && have.lastStep === mlflowNumber(latest.step ?? 0) && have.count > 0 && Object.is(have.last, mlflowNumber(latest.value))) continue;
-    const points: MetricPoint[] = [];
-    let pageToken: string | undefined;
-    do {
-      const page = await client.get<{ metrics?: RemoteMetric[]; next_page_token?: string }>('metrics/get-history', {
-        run_id: remote.info.run_id,
-        metric_key: latest.key,
-        max_results: HISTORY_PAGE,
-        page_token: pageToken,
-      });
-      for (const m of page.metrics ?? []) points.push({ key: m.key, step: mlflowNumber(m.step ?? 0), value: mlflowNumber(m.value), wall: mlflowNumber(m.timestamp ?? 0) });
-      pageToken = page.next_page_token || undefined;
-    } while (pageToken);
-    added += store.logMetrics(run.id, points);
-  }
+    return !(have && have.lastStep === mlflowNumber(latest.step ?? 0) && Object.is(have.last, mlflowNumber(latest.value)));
+  });
+  let added = 0;
+  // A server answers several histories at once (MLflow runs workers): a few in flight, each stored as it arrives.
+  const queue = [...changed];
+  const worker = async () => {
+    for (let latest = queue.shift(); latest; latest = queue.shift()) {
+      const points = await history(client, remote.info.run_id, latest.key);
+      added += store.logMetrics(run.id, points);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(HISTORY_REQUESTS, queue.length) }, worker));
   return added;
+}
+
+async function history(client: MlflowClient, runId: string, key: string): Promise<MetricPoint[]> {
+  const points: MetricPoint[] = [];
+  let pageToken: string | undefined;
+  do {
+    const page = await client.get<{ metrics?: RemoteMetric[]; next_page_token?: string }>('metrics/get-history', { run_id: runId, metric_key: key, max_results: HISTORY_PAGE, page_token: pageToken });
+    for (const m of page.metrics ?? []) points.push({ key, step: mlflowNumber(m.step ?? 0), value: mlflowNumber(m.value), wall: mlflowNumber(m.timestamp ?? 0) });
+    pageToken = page.next_page_token || undefined;
+  } while (pageToken);
+  return points;
 }
 
 interface RemoteFile {
