@@ -6,6 +6,7 @@ import { benchRefresh } from './refresh.bench.ts';
 import { benchLineReader } from './lineReader.bench.ts';
 import { benchMlflow } from './mlflow.bench.ts';
 import { benchStore } from './store.bench.ts';
+import { benchSync } from './sync.bench.ts';
 import { benchTree } from './tree.bench.ts';
 
 const quick = process.argv.includes('--quick');
@@ -25,4 +26,5 @@ Object.assign(results, benchTree(log));
 Object.assign(results, await benchRefresh(log, quick ? 2 : 5));
 Object.assign(results, await benchCompare(log, quick ? { runs: 20, steps: 100_000 } : {}));
 Object.assign(results, await benchMlflow(log, quick));
+Object.assign(results, await benchSync(log, quick));
 console.log(JSON.stringify(results));
