@@ -36,6 +36,8 @@ export const COMMANDS = {
   openWalkthrough: 'runboard.openWalkthrough',
   showLog: 'runboard.showLog',
   copyMlflowTrackingUri: 'runboard.copyMlflowTrackingUri',
+  pushRuns: 'runboard.pushRuns',
+  pullRuns: 'runboard.pullRuns',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

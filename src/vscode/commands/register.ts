@@ -16,6 +16,8 @@ import { openProfilesCommand } from './openProfiles.ts';
 import { createProfileCommand } from './createProfile.ts';
 import { openRunOutputCommand } from './openRunOutput.ts';
 import { openWalkthroughCommand } from './openWalkthrough.ts';
+import { pullRunsCommand } from './pullRuns.ts';
+import { pushRunsCommand } from './pushRuns.ts';
 import { refreshCommand } from './refresh.ts';
 import { registerModelCommand } from './registerModel.ts';
 import { rerunCommand } from './rerun.ts';
@@ -71,6 +73,8 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   openWalkthroughCommand,
   showLogCommand,
   copyMlflowTrackingUriCommand,
+  pushRunsCommand,
+  pullRunsCommand,
 ];
 
 /**
