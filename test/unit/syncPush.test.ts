@@ -212,3 +212,24 @@ test('push: registered versions go with their run (stored copy as an artifact, v
   assert.equal(remote.store.models.aliasVersion('churn', 'champion'), 2);
   assert.equal(remoteRegistry.list('churn').length, 2);
 });
+
+test('sync badges: none for a run only here, pushed, changed since push (a point, a param, the end), remote for a pulled run', async () => {
+  const { store } = tempStore();
+  const remote = await remoteWorkspace();
+  const { run, child } = buildPushable(store, { points: 20 });
+  const lonely = store.createRun({ experiment: 'team-exp', name: 'lonely' });
+  const badges = () => Object.fromEntries(store.sync.badges([run.id, child.id, lonely.id]));
+  assert.deepEqual(badges(), {});
+  const client = testClient(remote.server.url, remote.server.token);
+  await pushRuns(store, client, [run, child]);
+  assert.deepEqual(badges(), { [run.id]: 'pushed', [child.id]: 'pushed' });
+  store.logMetrics(run.id, [{ key: 'loss', step: 20, value: 1 }]);
+  store.setParams(child.id, { extra: 1 });
+  assert.deepEqual(badges(), { [run.id]: 'changed', [child.id]: 'changed' });
+  await pushRuns(store, client, [store.run(run.id)!, store.run(child.id)!]);
+  assert.deepEqual(badges(), { [run.id]: 'pushed', [child.id]: 'pushed' });
+  store.markEnded(run.id, { status: 'finished' });
+  assert.equal(store.sync.badges([run.id]).get(run.id), 'changed', 'the end is not sent yet');
+  store.sync.markPulled(lonely.id, 'http://team', 'c'.repeat(32), '1');
+  assert.equal(store.sync.badges([lonely.id]).get(lonely.id), 'remote');
+});

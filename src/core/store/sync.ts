@@ -2,6 +2,8 @@ import { change } from './changes.ts';
 import type { Connection } from './connection.ts';
 
 export type SyncOrigin = 'pushed' | 'pulled';
+/** A run's sync state for a badge: pushed somewhere, changed since (a new point, param, status…), or pulled from a remote. */
+export type SyncBadge = 'pushed' | 'changed' | 'remote';
 export type SentKind = 'param' | 'tag' | 'metric' | 'artifact' | 'input' | 'model' | 'alias';
 
 /** A run's link to one remote (an MLflow server, by URL). */
@@ -62,6 +64,23 @@ export class SyncRepository {
       ),
       setRunRemote: sql.lazy('UPDATE runs SET remote = ? WHERE id = ?'),
       runRemote: sql.lazy('SELECT remote FROM runs WHERE id = ?', (s) => s.pluck()),
+      // One statement for a page of runs. A pushed run changed when its status, end or name differ
+      // from what was sent, a metric has steps past the last sent, or a param or tag was not sent.
+      badges: sql.lazy(
+        `SELECT r.id, r.remote IS NOT NULL AS pulled,
+           EXISTS (SELECT 1 FROM sync_runs s WHERE s.run_id = r.id AND s.origin = 'pushed' AND s.remote_run_id IS NOT NULL) AS pushed,
+           EXISTS (SELECT 1 FROM sync_runs s WHERE s.run_id = r.id AND s.origin = 'pushed' AND (
+             s.state <> json_array(r.status, r.ended_at, r.name)
+             OR EXISTS (SELECT 1 FROM metric_summaries m JOIN metric_keys k ON k.id = m.key_id WHERE m.run_id = r.id
+               AND m.last_step > coalesce((SELECT CAST(x.value AS INTEGER) FROM sync_sent x WHERE x.run_id = r.id AND x.remote = s.remote AND x.kind = 'metric' AND x.key = k.name), -9223372036854775808))
+             OR EXISTS (SELECT 1 FROM params p WHERE p.run_id = r.id
+               AND NOT EXISTS (SELECT 1 FROM sync_sent x WHERE x.run_id = r.id AND x.remote = s.remote AND x.kind = 'param' AND x.key = p.key AND x.value = p.value))
+             OR EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id
+               AND NOT EXISTS (SELECT 1 FROM sync_sent x WHERE x.run_id = r.id AND x.remote = s.remote AND x.kind = 'tag' AND x.key = t.key AND x.value = t.value))
+           )) AS changed
+         FROM runs r WHERE r.id IN (SELECT value FROM json_each(?))`,
+        (s) => s.raw(true),
+      ),
       pointsAfter: sql.lazy(
         `SELECT m.step, m.wall + r.created_at, m.value FROM metrics m JOIN runs r ON r.id = m.run_id
          WHERE m.run_id = ? AND m.key_id = (SELECT id FROM metric_keys WHERE name = ?) AND m.step > ? ORDER BY m.step LIMIT ?`,
@@ -133,6 +152,18 @@ export class SyncRepository {
   /** The remote a run was pulled from; null for a run recorded here. */
   runRemote(runId: number): string | null {
     return (this.s.runRemote().get(runId) as string | null | undefined) ?? null;
+  }
+
+  /** The badge of each run that has one (a run only recorded here has none). */
+  badges(runIds: readonly number[]): Map<number, SyncBadge> {
+    const badges = new Map<number, SyncBadge>();
+    if (runIds.length === 0) return badges;
+    for (const [id, pulled, pushed, changed] of this.s.badges().all(JSON.stringify(runIds)) as [number, number, number, number][]) {
+      if (pulled) badges.set(id, 'remote');
+      else if (changed) badges.set(id, 'changed');
+      else if (pushed) badges.set(id, 'pushed');
+    }
+    return badges;
   }
 
   /** Up to `limit` points of a series after `afterStep`, in step order, with absolute walls. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../errors.ts';
+import { change } from '../store/changes.ts';
 import type { Store } from '../store/store.ts';
 import type { SyncLink } from '../store/sync.ts';
 import type { Run, RunStatus } from '../store/types.ts';
@@ -152,6 +153,8 @@ class RunPusher {
   private count(pushed: PushedRun): void {
     const { summary } = this;
     if (!pushed.created && pushed.params + pushed.tags + pushed.points + pushed.artifacts + pushed.inputs + pushed.models === 0) return;
+    // The run's sync badge changed (views listen for runs that changed).
+    this.store.notify(change({ runs: [pushed.id] }));
     summary.runs.push(pushed);
     summary.sent.runs++;
     for (const key of ['params', 'tags', 'points', 'artifacts', 'inputs', 'models'] as const) summary.sent[key] += pushed[key];
