@@ -31,7 +31,7 @@ export async function withRemoteClient<T extends object>(container: Container, r
   const secrets = container.context.secrets;
   const fromEnv = credentialsFrom(process.env);
   const stored = fromEnv ? undefined : await secrets.get(secretKey(remote.url));
-  const client = (token?: string) => new MlflowClient({ url: remote.url, credentials: token ? { token } : fromEnv });
+  const client = (token?: string) => clientWith(remote, token);
   const refused = (result: T | RemoteError) => (result instanceof RemoteError ? result.failure === 'auth' : /refused the credentials \(401/.test((result as { failure?: string }).failure ?? ''));
   const attempt = async (token?: string): Promise<T | RemoteError> => {
     try {
@@ -48,6 +48,17 @@ export async function withRemoteClient<T extends object>(container: Container, r
   const second = await attempt(token);
   if (!refused(second)) await secrets.store(secretKey(remote.url), token);
   return settle(second);
+}
+
+/** A client with MLflow's variables from the editor's environment, else the given (stored) token. */
+function clientWith(remote: Remote, token: string | undefined): MlflowClient {
+  const fromEnv = credentialsFrom(process.env);
+  return new MlflowClient({ url: remote.url, credentials: fromEnv ?? (token ? { token } : undefined) });
+}
+
+/** A client for a remote with the credentials a command would use, without asking for any. */
+export async function storedClient(container: Container, remote: Remote): Promise<MlflowClient> {
+  return clientWith(remote, await container.context.secrets.get(secretKey(remote.url)));
 }
 
 function settle<T>(result: T | RemoteError): T {
