@@ -41,7 +41,18 @@ found = mlflow.search_runs(
 children = mlflow.search_runs(
     experiment_ids=[experiment.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'", output_format="list"
 )
+mlflow.set_experiment_tag("purpose", "peer")
+experiments = [e.name for e in mlflow.search_experiments(filter_string="name LIKE 'peer-%'")]
+ordered = client.search_runs([experiment.experiment_id], order_by=["metrics.acc DESC"])
+client.delete_run(child.info.run_id)
+active_after_delete = [r.info.run_id for r in client.search_runs([experiment.experiment_id])]
+client.restore_run(child.info.run_id)
 print(json.dumps({
+    "experiments": experiments,
+    "experiment_tags": mlflow.get_experiment(experiment.experiment_id).tags,
+    "ordered_first": ordered[0].info.run_id,
+    "active_after_delete": active_after_delete,
+    "parent_tags": client.get_run(parent.info.run_id).data.tags,
     "experiment_id": experiment.experiment_id,
     "parent": parent.info.run_id,
     "child": child.info.run_id,

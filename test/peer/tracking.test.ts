@@ -24,6 +24,13 @@ test('the fluent API and MlflowClient log one parent and one nested run, all of 
   assert.equal(report.changed_param, 'INVALID_PARAMETER_VALUE');
   assert.deepEqual(report.found, [report.parent]);
   assert.equal(report.status, 'FINISHED');
+  const more = result.report as { experiments: string[]; experiment_tags: Record<string, string>; ordered_first: string; active_after_delete: string[]; parent_tags: Record<string, string> };
+  assert.deepEqual(more.experiments, ['peer-tracking']);
+  assert.equal(more.experiment_tags.purpose, 'peer');
+  assert.equal(more.ordered_first, report.parent, 'order_by a metric puts the run with it first');
+  assert.deepEqual(more.active_after_delete, [report.parent], 'a deleted run leaves the search');
+  assert.equal(more.parent_tags['mlflow.runName'], 'parent');
+  assert.equal(more.parent_tags['mlflow.source.type'], 'LOCAL');
   const store = Store.open(dbPath);
   try {
     const parent = store.runByMlflowId(report.parent)!;

@@ -260,3 +260,20 @@ test('shipped migrations are never edited once merged', () => {
   }
   assert.deepEqual(shipped.map((m) => m.name), Object.keys(SHIPPED_MIGRATIONS), 'every pinned migration still ships');
 });
+
+test('schema 5 gives every existing run its own 32-hex MLflow id, and new runs one too', () => {
+  const file = join(tempDir(), 'runboard.db');
+  const schema4 = openDb(file, { migrations: loadMigrations().slice(0, 4) });
+  schema4.prepare(`INSERT INTO experiments (id, name, created_at) VALUES (1, 'Default', 0)`).run();
+  const insert = schema4.prepare(`INSERT INTO runs (experiment_id, name, status, created_at) VALUES (1, ?, 'finished', 0)`);
+  for (const name of ['a', 'b', 'c']) insert.run(name);
+  schema4.close();
+  const store = Store.open(file);
+  const ids = store.runs().map((run) => run.mlflowId);
+  const created = store.createRun({ name: 'd' });
+  const given = store.createRun({ name: 'e', mlflowId: 'a'.repeat(32) });
+  store.close();
+  assert.equal(new Set(ids).size, 3);
+  for (const id of [...ids, created.mlflowId]) assert.match(id, /^[0-9a-f]{32}$/);
+  assert.equal(given.mlflowId, 'a'.repeat(32));
+});

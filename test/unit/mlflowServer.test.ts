@@ -200,6 +200,7 @@ test('bodies: 1 MB is accepted, beyond the limit is 413, malformed JSON is 400, 
   assert.match(String(malformed.json.message), /^Malformed JSON request body/);
   const missing = await call('POST', 'runs/log-metric', { key: 'm', value: 1, timestamp: 1 });
   assert.equal(missing.json.message, "Missing value for required parameter 'run_uuid'. See the API docs for more information about request parameters.");
+  assert.equal((await call('GET', '/api/2.0/mlflow/runs/get%E0%A4%A')).status, 400, 'a malformed path is the client\'s error');
   const nowhere = await call('GET', 'runs/nowhere');
   assert.equal(nowhere.status, 404);
   assert.equal(nowhere.json.error_code, 'ENDPOINT_NOT_FOUND');
@@ -213,6 +214,10 @@ test('update ends a run; delete hides it from lists and refuses writes until res
   assert.equal((updated.json.run_info as { status: string }).status, 'FINISHED');
   assert.equal(store.run(run.id)!.status, 'finished');
   assert.equal(store.run(run.id)!.endedAt, 1_700_000_009_000);
+  assert.equal((await call('POST', 'runs/update', { run_id: id, status: 2 })).status, 200, "protobuf's JSON may name the status by number");
+  assert.equal(store.run(run.id)!.status, 'queued');
+  assert.equal((await call('POST', 'runs/update', { run_id: id, status: 'DONE' })).json.message, "Invalid run status: 'DONE'");
+  await call('POST', 'runs/update', { run_id: id, status: 'FINISHED', end_time: 1_700_000_009_000 });
   const listed = () => store.runPage({ sort: { by: 'created', descending: true }, limit: 10, offset: 0 }).runs.map((r) => r.id);
   assert.deepEqual(listed(), [run.id]);
   assert.equal((await call('POST', 'runs/delete', { run_id: id })).status, 200);

@@ -141,6 +141,7 @@ const tooLarge = (): MlflowError =>
 function asMlflowError(err: unknown): MlflowError {
   if (err instanceof MlflowError) return err;
   if (err instanceof UserError) return new MlflowError('INVALID_PARAMETER_VALUE', err.message);
+  if (err instanceof URIError) return new MlflowError('INVALID_PARAMETER_VALUE', `Malformed request path: ${err.message}`);
   const storage = storageProblem(err);
   if (storage) return new MlflowError('TEMPORARILY_UNAVAILABLE', storage);
   return new MlflowError('INTERNAL_ERROR', `Runboard could not answer: ${(err as Error).message}`);

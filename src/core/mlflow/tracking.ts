@@ -271,9 +271,9 @@ const getRun: Handler = (request, { store }) => ({ json: { run: mlflowRun(store,
 
 const updateRun: Handler = (request, { store }) => {
   const run = activeRun(store, runIdField(request));
-  const statusText = optionalString(request, 'status') ?? (typeof request.fields.status === 'number' ? String(request.fields.status) : undefined);
-  const status = statusText === undefined ? undefined : STATUS_FROM_MLFLOW[statusText];
-  if (statusText !== undefined && status === undefined) throw new MlflowError('INVALID_PARAMETER_VALUE', `Invalid run status: '${statusText}'`);
+  const statusField = request.fields.status ?? undefined;
+  const status = statusField === undefined ? undefined : STATUS_FROM_MLFLOW[String(statusField)];
+  if (statusField !== undefined && status === undefined) throw new MlflowError('INVALID_PARAMETER_VALUE', `Invalid run status: '${String(statusField)}'`);
   const endTime = request.fields.end_time === undefined || request.fields.end_time === null ? undefined : intLike(request.fields.end_time);
   const runName = optionalString(request, 'run_name');
   store.transaction(() => {
