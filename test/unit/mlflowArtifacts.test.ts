@@ -143,6 +143,8 @@ test('a missing run, or a run under another experiment id, is RESOURCE_DOES_NOT_
   assert.equal(missingFile.json.error_code, 'RESOURCE_DOES_NOT_EXIST');
   const notARunPath = await call('PUT', '/api/2.0/mlflow-artifacts/artifacts/loose.txt', 'x');
   assert.equal(notARunPath.json.error_code, 'INVALID_PARAMETER_VALUE');
+  const aboveTheRoot = await call('GET', `/api/2.0/mlflow-artifacts/artifacts?path=${encodeURIComponent(`0/${run.mlflowId}`)}`);
+  assert.equal(aboveTheRoot.json.error_code, 'INVALID_PARAMETER_VALUE', 'only the run\'s artifact root and below are served');
 });
 
 /** A PUT whose body is sent in pieces, with `between` run after the first one is written. */

@@ -68,7 +68,7 @@ export function locate(store: Store, path: string): Location {
   const parts = path === '' ? [] : path.split('/');
   if (parts[0] === REGISTRY_ARTIFACTS_ROOT) return locateVersion(store, parts);
   const [experimentId, runId, folder, ...rest] = parts;
-  if (experimentId === undefined || runId === undefined || (folder !== undefined && folder !== RUN_ARTIFACTS_FOLDER)) {
+  if (experimentId === undefined || runId === undefined || folder !== RUN_ARTIFACTS_FOLDER) {
     throw new MlflowError('INVALID_PARAMETER_VALUE', `Runboard keeps MLflow artifacts per run: the path must be <experiment id>/<run id>/${RUN_ARTIFACTS_FOLDER}/…, not "${path}"`);
   }
   const run = runOf(store, runId);
