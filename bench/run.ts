@@ -2,6 +2,7 @@
 // alongside it; the last line is one JSON object for tools to read. `--quick` for a short run.
 import { benchCapture } from './capture.bench.ts';
 import { benchCompare } from './compare.bench.ts';
+import { benchFilter } from './filter.bench.ts';
 import { benchRefresh } from './refresh.bench.ts';
 import { benchLineReader } from './lineReader.bench.ts';
 import { benchMlflow } from './mlflow.bench.ts';
@@ -23,6 +24,7 @@ log(
 );
 Object.assign(results, reader);
 Object.assign(results, benchTree(log));
+Object.assign(results, benchFilter(log));
 Object.assign(results, await benchRefresh(log, quick ? 2 : 5));
 Object.assign(results, await benchCompare(log, quick ? { runs: 20, steps: 100_000 } : {}));
 Object.assign(results, await benchMlflow(log, quick));

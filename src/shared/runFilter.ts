@@ -368,7 +368,7 @@ class Parser {
     const attribute = MLFLOW_ATTRIBUTES[name] ?? (this.strict ? undefined : RUNBOARD_ATTRIBUTES[name]);
     if (!attribute) {
       if (this.strict) {
-        throw new RunFilterSyntaxError(`Invalid attribute key '${name}' specified. Valid keys are '${`{${Object.keys(MLFLOW_ATTRIBUTES).map((k) => `'${k}'`).join(', ')}}`}'`, at);
+        throw invalidMlflowAttribute(name, at);
       }
       throw new RunFilterSyntaxError(
         `unknown attribute "${name}": use status, name, experiment, id, run_id, user_id, start_time, end_time or duration, or a key such as metrics.${name} or params.${name}`,
@@ -460,6 +460,9 @@ class Parser {
   }
 }
 
+/** MLflow's words, its set of keys printed as Python prints a set. */
+const invalidMlflowAttribute = (name: string, at: number) =>
+  new RunFilterSyntaxError(`Invalid attribute key '${name}' specified. Valid keys are '{${Object.keys(MLFLOW_ATTRIBUTES).map((k) => `'${k}'`).join(', ')}}'`, at);
 const isComparison = (op: Operator): op is Comparison => op === '=' || op === '!=' || op === '<' || op === '<=' || op === '>' || op === '>=';
 const presence = (op: Operator): ValueTest => ({ type: 'present', negated: op === 'IS NULL' });
 const shown = (value: Value) => (value.type === 'text' ? `"${value.value}"` : value.type === 'number' ? value.text : 'a list');
@@ -615,7 +618,7 @@ export function parseOrderBy(items: readonly string[], options: RunFilterOptions
       throw new RunFilterSyntaxError(`Invalid order_by clause '${item}'. Could not be parsed.`, 0);
     }
     if (options.strict === 'mlflow' && clause.kind === 'attribute' && !Object.values(MLFLOW_ATTRIBUTES).includes(clause.attribute)) {
-      throw new RunFilterSyntaxError(`Invalid attribute key '${m[1]}' specified. Valid keys are '${Object.keys(MLFLOW_ATTRIBUTES).join(', ')}'`, 0);
+      throw invalidMlflowAttribute(m[1]!, 0);
     }
     const target = clause.kind === 'status' ? { kind: 'status' as const } : clause.kind === 'attribute' ? { kind: 'attribute' as const, attribute: clause.attribute } : { kind: clause.kind, key: clause.key };
     return { target, descending: m[2]?.toLowerCase() === 'desc' };

@@ -42,6 +42,10 @@ function filesIn(dir: string): string[] {
 
 test('import-mlflow reads every experiment, run, param, tag, metric point and artifact the fixture holds', () => {
   const { mlruns, open, closeAll } = setup();
+  // Experiment tags, as MLflow's set_experiment_tag writes them (a key with / nests).
+  mkdirSync(join(mlruns, VISION, 'tags', 'owner'), { recursive: true });
+  writeFileSync(join(mlruns, VISION, 'tags', 'team'), 'vision');
+  writeFileSync(join(mlruns, VISION, 'tags', 'owner', 'email'), 'ana@example.org');
   const store = open();
   const report = importMlflowStore(store, mlruns);
   assert.deepEqual(report.problems, []);
@@ -49,6 +53,7 @@ test('import-mlflow reads every experiment, run, param, tag, metric point and ar
   const runDirs = [PLAIN, PARENT, CHILD, DIVERGED].map((id) => join(mlruns, id === PLAIN ? '0' : VISION, id));
   assert.deepEqual(report.imported.map((r) => r.mlflowId).sort(), [PLAIN, PARENT, CHILD, DIVERGED].sort());
   assert.deepEqual(store.experiments().map((e) => [e.name, e.runCount]).sort(), [['Default', 1], ['vision', 3]]);
+  assert.deepEqual(store.experimentTags(store.experimentId('vision')), { 'owner/email': 'ana@example.org', team: 'vision' });
   for (const dir of runDirs) {
     const run = store.runByMlflowId(dir.slice(-32))!;
     const expectParams = Object.fromEntries(filesIn(join(dir, 'params')).map((k) => [k, readFileSync(join(dir, 'params', k), 'utf8')]));

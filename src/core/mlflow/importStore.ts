@@ -31,7 +31,7 @@ interface MlflowRun {
 }
 
 /**
- * Reads an MLflow file store (`mlruns/`: experiments, runs, params, tags, metric histories and
+ * Reads an MLflow file store (`mlruns/`: experiments and their tags, runs, params, tags, metric histories and
  * artifacts) into the store, each run once, keyed by its MLflow run id. A run that cannot be read
  * is a line in `problems` and the others are imported; artifacts are copied into the run's
  * folder, never through a symbolic link on either side.
@@ -56,7 +56,13 @@ export function importMlflowStore(store: Store, root: string): MlflowImportRepor
       report.problems.push(`${join(dir, 'meta.yaml')}: no experiment name; its runs were not imported`);
       continue;
     }
+    const experimentTags = Object.entries(readValues(join(dir, 'tags'), report));
+    if (experimentTags.length) {
+      const experimentId = store.experimentId(experiment);
+      for (const [key, value] of experimentTags) store.setExperimentTag(experimentId, key, value);
+    }
     for (const runName of folders(dir, report)) {
+      if (runName === 'tags') continue;
       const runDir = join(dir, runName);
       try {
         const runMeta = readMeta(runDir);

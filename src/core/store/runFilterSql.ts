@@ -34,7 +34,9 @@ const KEYED_ROWS = {
   tag: (key: string) => `SELECT 1 FROM tags g WHERE g.run_id = r.id AND g.key = ${key}`,
 } as const;
 const KEYED_VALUE: Record<'metric' | 'param' | 'tag', Column> = {
-  metric: { sql: 's.last', numeric: true },
+  // The unary + keeps SQLite from answering the EXISTS through metric_summaries(key_id, last),
+  // which scans every run's value per run (1 s on 10,000 runs) instead of one primary-key lookup.
+  metric: { sql: '+s.last', numeric: true },
   param: { sql: 'p.value', numeric: false },
   tag: { sql: 'g.value', numeric: false },
 };

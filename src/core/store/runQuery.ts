@@ -217,7 +217,7 @@ function where(query: RunQuery): Filter {
     args[`metricKey${i}`] = m.key;
     args[`metricValue${i}`] = m.value;
     conditions.push(`EXISTS (SELECT 1 FROM metric_summaries s WHERE s.run_id = r.id
-      AND s.key_id = (SELECT id FROM metric_keys WHERE name = @metricKey${i}) AND s.last ${SQL_OP[m.op]} @metricValue${i})`);
+      AND s.key_id = (SELECT id FROM metric_keys WHERE name = @metricKey${i}) AND +s.last ${SQL_OP[m.op]} @metricValue${i})`); // + as in runFilterSql.ts: one primary-key lookup per run
   });
   if (query.filter?.clauses.length) {
     const filter = runFilterSql(query.filter);
