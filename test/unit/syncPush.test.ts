@@ -233,3 +233,17 @@ test('sync badges: none for a run only here, pushed, changed since push (a point
   store.sync.markPulled(lonely.id, 'http://team', 'c'.repeat(32), '1');
   assert.equal(store.sync.badges([lonely.id]).get(lonely.id), 'remote');
 });
+
+test('push: the same server under another URL (a proxy before it) finds the runs by their tag and sends no point again', async () => {
+  const { store } = tempStore();
+  const remote = await remoteWorkspace();
+  const { run } = buildPushable(store, { points: 1500 });
+  await pushRuns(store, testClient(remote.server.url, remote.server.token), [run]);
+  store.logMetrics(run.id, [{ key: 'loss', step: 1500, value: 0 }]);
+  const proxy = await faultProxy(remote.server.url);
+  const again = await pushRuns(store, testClient(proxy.url, remote.server.token), [run]);
+  assert.equal(again.failure, undefined);
+  assert.equal(again.runs[0]?.created, false);
+  assert.equal(proxy.storedPoints, 1, 'only the new point');
+  assert.equal(remote.store.runs({ experiment: 'team-exp' }).filter((r) => r.name === 'baseline').length, 1);
+});

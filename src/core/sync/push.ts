@@ -171,13 +171,16 @@ class RunPusher {
     if (known?.remoteRunId) return known;
     this.checkCancelled();
     const experimentId = await this.experiments.idOf(run.experiment);
-    if (known) {
-      const found = await this.findByTag(experimentId, run.mlflowId);
-      if (found) {
-        sync.setRemoteRun(run.id, this.remote, found);
-        return sync.link(run.id, this.remote)!;
-      }
-    } else sync.begin(run.id, this.remote, 'pushed');
+    if (!known) sync.begin(run.id, this.remote, 'pushed');
+    // Pushed before under another spelling of the URL, from a restored database, or by a push that
+    // died between the server's answer and recording it: the run is there, with its tag.
+    const found = await this.findByTag(experimentId, run.mlflowId);
+    if (found) {
+      sync.setRemoteRun(run.id, this.remote, found);
+      // What it holds is unknown here: its metrics are settled by asking before any is sent.
+      sync.setUncertain(run.id, this.remote, true);
+      return sync.link(run.id, this.remote)!;
+    }
     const created = await this.client.post<{ run: { info: { run_id: string; artifact_uri?: string } } }>(
       'runs/create',
       {
