@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import { Store } from '../../src/core/store/store.ts';
 import { cli, json } from './cliHarness.ts';
 import { tempStore } from './helpers.ts';
-import { buildPushable, faultProxy, remoteCopy, remoteWorkspace } from './syncHarness.ts';
+import { buildPushable, closedPort, faultProxy, remoteCopy, remoteWorkspace } from './syncHarness.ts';
 
 const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli.ts');
 
@@ -51,6 +51,13 @@ test('runboard push/pull: --json summary last on stdout, progress on stderr; 401
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /^runboard push: the MLflow server at http:\/\/127\.0\.0\.1:\d+ refused the credentials \(401 Unauthorized\): set MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD; what was sent is recorded and the next push resumes there$/m);
   assert.doesNotMatch(refused.stderr, /at .*\.ts:\d+/, 'no stack trace');
+
+  const port = await closedPort();
+  const unreachable = await cliAsync(['push', '--all', '--remote', `http://127.0.0.1:${port}`], workspace, { MLFLOW_TRACKING_TOKEN: remote.server.token });
+  assert.equal(unreachable.code, 1);
+  assert.deepEqual(unreachable.stderr.trim().split('\n').filter((line) => !line.includes('points sent')), [
+    `runboard push: cannot reach the MLflow server at http://127.0.0.1:${port} (ECONNREFUSED); what was sent is recorded and the next push resumes there`,
+  ]);
 
   const pushed = await cliAsync(['push', '--all', '--json'], workspace, { MLFLOW_TRACKING_TOKEN: remote.server.token });
   assert.equal(pushed.code, 0, pushed.stderr);
