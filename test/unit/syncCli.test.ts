@@ -69,12 +69,25 @@ test('runboard push/pull: --json summary last on stdout, progress on stderr; 401
   const again = await cliAsync(['push', '--all'], workspace, { MLFLOW_TRACKING_TOKEN: remote.server.token });
   assert.equal(again.stdout, `Everything was pushed already to team (${proxy.url})\n`);
 
+  const theirs = remote.store.createRun({ experiment: 'team-exp', name: 'theirs', user: 'grace', status: 'running' });
+  const put = await fetch(`${remote.server.url}/api/2.0/mlflow-artifacts/artifacts/${theirs.experimentId}/${theirs.mlflowId}/artifacts/model.pkl`, {
+    method: 'PUT',
+    headers: { Authorization: `Bearer ${remote.server.token}` },
+    body: 'pickled',
+  });
+  assert.equal(put.status, 200);
+  remote.store.markEnded(theirs.id, { status: 'finished' });
   const pulled = await cliAsync(['pull', '--json'], workspace, { MLFLOW_TRACKING_TOKEN: remote.server.token });
   assert.equal(pulled.code, 0, pulled.stderr);
-  assert.deepEqual((JSON.parse(pulled.stdout) as { ours: number; runs: unknown[] }).ours, 2);
+  const pull = JSON.parse(pulled.stdout) as { ours: number; runs: { name: string; author: string }[] };
+  assert.deepEqual([pull.ours, pull.runs.map((r) => [r.name, r.author])], [2, [['theirs', 'grace']]]);
+  const fetched = await cliAsync(['pull', '--fetch', 'theirs'], workspace, { MLFLOW_TRACKING_TOKEN: remote.server.token });
+  assert.equal(fetched.code, 0, fetched.stderr);
+  assert.equal(readFileSync(fetched.stdout.trim(), 'utf8'), 'pickled');
+  assert.equal((await cliAsync(['pull', '--fetch', 'baseline'], workspace, {})).stderr, 'runboard pull: run 1 (baseline) was recorded here, not pulled: its artifacts are in ' + JSON.parse(cli(['show', 'baseline', '--json'], { cwd: workspace }).stdout).runDir + '\n');
   const local = Store.open(dbPath, { readonly: true });
   try {
-    assert.equal(local.runs().length, 2);
+    assert.equal(local.runs().length, 3);
   } finally {
     local.close();
   }
