@@ -13,7 +13,7 @@ import { MlflowClient } from '../../src/core/sync/client.ts';
 import { pullRuns } from '../../src/core/sync/pull.ts';
 import { pushRuns, selectRuns } from '../../src/core/sync/push.ts';
 import { tempStore } from '../unit/helpers.ts';
-import { buildPushable, sha256 } from '../unit/syncHarness.ts';
+import { buildPushable, faultProxy, sha256 } from '../unit/syncHarness.ts';
 import { runPython, startRealMlflow, type Served } from './peer.ts';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
@@ -51,8 +51,16 @@ async function roundTrip(label: string, backend: string | undefined): Promise<vo
   const served: Served = await startRealMlflow(mkdtempSync(join(tmpdir(), 'runboard-mlflow-')), backend);
   try {
     const client = new MlflowClient({ url: served.url, retries: 2, backoffMs: 200 });
+    // Interrupted first: the answer to the third metric batch is lost (MLflow stored it), through a proxy.
+    const proxy = await faultProxy(served.url);
+    proxy.dropAnswerOfBatch = 3;
+    const cut = await pushRuns(store, new MlflowClient({ url: proxy.url, retries: 0 }), selectRuns(store, { all: true }));
+    assert.match(cut.failure ?? '', /^cannot reach the MLflow server/);
+    await proxy.close();
+    // Resumed at the server's own URL: the runs are found by their tag, the lost batch is not sent again.
     const pushed = await pushRuns(store, client, selectRuns(store, { all: true }));
     assert.equal(pushed.failure, undefined);
+    assert.equal(pushed.sent.points + cut.sent.points + 1000, 5501, 'every point sent once over both pushes');
     assert.deepEqual(pushed.problems, []);
     const again = await pushRuns(store, client, selectRuns(store, { all: true }));
     assert.equal(again.sent.runs, 0, 'a second push sends nothing');
@@ -92,7 +100,7 @@ async function roundTrip(label: string, backend: string | undefined): Promise<vo
     assert.equal(store.series(theirs.id, 'loss').length, 1000);
     assert.equal(store.series(theirs.id, 'acc').length, 1);
     assert.equal((await pullRuns(store, client)).unchanged, 1, 'a second pull reads nothing again');
-    console.log(`sync-peer ${label}: pushed ${pushed.sent.runs} runs, ${pushed.sent.params} params, ${pushed.sent.tags} tags, ${pushed.sent.points} points, ${pushed.sent.artifacts} artifacts, ${pushed.sent.models} model versions; read back ${Object.keys(back.runs).length} runs, ${points} points equal, ${Object.keys(parent.artifacts).length} artifacts by sha256, alias churn@champion → ${back.aliases['churn@champion']!.version}; pulled ${pulled.runs.length} teammate run (${pulled.points} points)`);
+    console.log(`sync-peer ${label}: a push cut after ${cut.sent.points} points (a lost answer) then resumed: ${pushed.sent.runs} runs, ${pushed.sent.params} params, ${pushed.sent.tags} tags, ${pushed.sent.points} points, ${pushed.sent.artifacts} artifacts, ${pushed.sent.models} model versions; read back ${Object.keys(back.runs).length} runs, ${points} points equal, ${Object.keys(parent.artifacts).length} artifacts by sha256, alias churn@champion → ${back.aliases['churn@champion']!.version}; pulled ${pulled.runs.length} teammate run (${pulled.points} points)`);
   } finally {
     await served.stop();
   }
