@@ -121,6 +121,8 @@ export class MlflowClient {
         const response = await fetch(`${this.url}${path}`, { method, headers, body: body as RequestInit['body'], signal: AbortSignal.timeout(this.timeoutMs) });
         if (response.ok) return response;
         failure = await this.answerError(response, path, attempt);
+        // A 5xx means the server did not store it (MLflow's log-batch is one transaction), except a
+        // gateway's 504: the server behind it may still have.
         again = failure.failure === 'server' && (options.idempotent !== false || response.status !== 504);
       } catch (err) {
         if (err instanceof RemoteError) throw err;
