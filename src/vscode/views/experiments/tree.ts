@@ -381,8 +381,9 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
         if (run.status !== 'finished' && run.status !== 'running') parts.push(run.status);
         if (node.sync) parts.push(node.sync === 'remote' && run.user ? `remote, by ${run.user}` : SYNC_LABELS[node.sync]);
         item.description = parts.join(' · ');
-        // run.<status>, plus .sweep for a sweep's parent: menus match them with regexes.
-        item.contextValue = `run.${run.status}${node.children > 0 ? '.sweep' : ''}`;
+        // run.<status>, plus .sweep for a sweep's parent and .remote for a pulled (read-only) run:
+        // menus match them with regexes, so stop, re-run and delete leave a teammate's run alone.
+        item.contextValue = `run.${run.status}${node.children > 0 ? '.sweep' : ''}${node.sync === 'remote' ? '.remote' : ''}`;
         item.accessibilityInformation = { label: `Run ${run.name}, ${run.status}${node.keyMetric ? `, ${node.keyMetric.key} ${formatNumber(node.keyMetric.value)}` : ''}` };
         return item;
       }
