@@ -8,6 +8,7 @@ import { benchLineReader } from './lineReader.bench.ts';
 import { benchMlflow } from './mlflow.bench.ts';
 import { benchMonitor } from './monitor.bench.ts';
 import { benchStore } from './store.bench.ts';
+import { benchSync } from './sync.bench.ts';
 import { benchTree } from './tree.bench.ts';
 
 const quick = process.argv.includes('--quick');
@@ -29,6 +30,6 @@ Object.assign(results, await benchRefresh(log, quick ? 2 : 5));
 Object.assign(results, await benchCompare(log, quick ? { runs: 20, steps: 100_000 } : {}));
 Object.assign(results, await benchMlflow(log, quick));
 Object.assign(results, await benchMonitor(log, quick ? { windows: 200, requests: 400 } : {}));
-
 Object.assign(results, await (await import('./runsTable.bench.ts')).benchRunsTable(log, quick ? { runs: 2000 } : {}));
+Object.assign(results, await benchSync(log, quick));
 console.log(JSON.stringify(results));

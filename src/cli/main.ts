@@ -21,9 +21,13 @@ import { lineageCommand } from './commands/lineage.ts';
 import { modelsCommand } from './commands/models.ts';
 import { monitorCommand } from './commands/monitor.ts';
 import { retrainCommand } from './commands/retrain.ts';
+import { pullCommand } from './commands/pull.ts';
+import { pushCommand } from './commands/push.ts';
+import { remoteCommand } from './commands/remote.ts';
 
 export const COMMANDS: CliCommand[] = [runCommand, sweepCommand, stopCommand, rerunCommand, runsCommand, showCommand, metricsCommand, compareCommand, checkCommand, importCommand, importMlflowCommand,
-  deleteCommand, modelsCommand, deployCommand, deploymentsCommand, undeployCommand, rollbackCommand, lineageCommand, monitorCommand, retrainCommand, serveCommand];
+  deleteCommand, modelsCommand, deployCommand, deploymentsCommand, undeployCommand, rollbackCommand, lineageCommand, monitorCommand, retrainCommand, serveCommand,
+  remoteCommand, pushCommand, pullCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

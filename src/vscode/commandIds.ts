@@ -36,11 +36,11 @@ export const COMMANDS = {
   openWalkthrough: 'runboard.openWalkthrough',
   showLog: 'runboard.showLog',
   copyMlflowTrackingUri: 'runboard.copyMlflowTrackingUri',
-
   openMonitor: 'runboard.openMonitor',
   retrainDeployment: 'runboard.retrainDeployment',
-
   openRunsTable: 'runboard.openRunsTable',
+  pushRuns: 'runboard.pushRuns',
+  pullRuns: 'runboard.pullRuns',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

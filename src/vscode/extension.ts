@@ -6,6 +6,7 @@ import type { ReportedError } from './reporter.ts';
 import { ProfileDiagnostics } from './profileDiagnostics.ts';
 import { affects, SETTINGS } from './settings.ts';
 import { RunsStatusBar } from './statusBar.ts';
+import { AutoPush } from './sync/autoPush.ts';
 import { Views } from './views/views.ts';
 import { ComparePanel } from './webviews/compare/comparePanel.ts';
 import { registerCompare } from './webviews/compare/register.ts';
@@ -64,6 +65,7 @@ export function activate(context: vscode.ExtensionContext): RunboardApi {
     for (const registration of registerCompare(container)) container.own(registration);
     for (const registration of registerLineage(container, views)) container.own(registration);
     if (container.workspace) container.own(new ProfileDiagnostics(container));
+    const autoPush = container.workspace ? container.own(new AutoPush(container)) : undefined;
 
     for (const registration of registerMonitor(container, views.deploymentMonitor)) container.own(registration);
 
@@ -73,6 +75,7 @@ export function activate(context: vscode.ExtensionContext): RunboardApi {
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (affects(e, SETTINGS.pageSize) || affects(e, SETTINGS.keyMetric)) views.experiments.refresh();
         if (affects(e, SETTINGS.mlflowEnabled)) container.mlflow.enabledChanged();
+        if (affects(e, SETTINGS.syncAutoPush)) autoPush?.restart();
         if (affects(e, SETTINGS.databasePath)) {
           void vscode.window.showInformationMessage('Runboard: the database path changes when the window reloads.', 'Reload Window').then((choice) => {
             if (choice) void vscode.commands.executeCommand('workbench.action.reloadWindow');

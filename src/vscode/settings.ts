@@ -11,6 +11,7 @@ export const SETTINGS = {
   statusBar: 'statusBar.enabled',
   deployTargets: 'deployTargets',
   mlflowEnabled: 'mlflow.enabled',
+  syncAutoPush: 'sync.autoPush',
 } as const;
 
 const section = (scope?: vscode.Uri) => vscode.workspace.getConfiguration('runboard', scope);
@@ -27,6 +28,11 @@ export const settings = {
   statusBar: (): boolean => section().get<boolean>(SETTINGS.statusBar, true),
   /** Launches and new terminals get this window's MLflow tracking server in MLFLOW_* variables. */
   mlflowEnabled: (): boolean => section().get<boolean>(SETTINGS.mlflowEnabled, true),
+  /** Remotes (names in .runboard/remotes.json, or URLs) that runs are pushed to when they end. */
+  syncAutoPush: (): string[] => {
+    const value = section().get<unknown>(SETTINGS.syncAutoPush, []);
+    return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v.trim() !== '') : [];
+  },
   /** Custom deploy targets by name; validated where they are used (a bad one is reported by name). */
   deployTargets: (): Record<string, unknown> => {
     const value = section().get<unknown>(SETTINGS.deployTargets, {});

@@ -40,13 +40,13 @@ export async function startServe(dbPath: string): Promise<Served> {
   return { url, token, stop: () => stop(child) };
 }
 
-/** A real `mlflow server` (SQLite store, proxied artifacts) in `dir`, ready to answer. */
-export async function startRealMlflow(dir: string): Promise<Served> {
+/** A real `mlflow server` (SQLite store unless another is given, proxied artifacts) in `dir`, ready to answer. */
+export async function startRealMlflow(dir: string, backendStoreUri = `sqlite:///${join(dir, 'mlflow.db')}`): Promise<Served> {
   mkdirSync(join(dir, 'artifacts'), { recursive: true });
   const port = await freePort();
   const child = spawn(
     PYTHON,
-    ['-m', 'mlflow', 'server', '--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`, '--serve-artifacts', '--artifacts-destination', join(dir, 'artifacts'), '--host', '127.0.0.1', '--port', String(port), '--workers', '2'],
+    ['-m', 'mlflow', 'server', '--backend-store-uri', backendStoreUri, '--serve-artifacts', '--artifacts-destination', join(dir, 'artifacts'), '--host', '127.0.0.1', '--port', String(port), '--workers', '2'],
     { env: peerEnv(), stdio: 'ignore', detached: true },
   );
   const url = `http://127.0.0.1:${port}`;

@@ -142,12 +142,13 @@ const REBUILD_RUNS: Migration = {
       mlflow_id       TEXT,
       deleted_at      INTEGER,
       user            TEXT,
+      remote          TEXT,
       note            TEXT CHECK (length(note) <= 1000)
     );
     INSERT INTO runs_new (id, experiment_id, name, status, command, cwd, pid, host, profile, run_dir, parent_id, created_at,
-        started_at, ended_at, exit_code, signal, error, malformed_lines, mlflow_id, deleted_at, user)
+        started_at, ended_at, exit_code, signal, error, malformed_lines, mlflow_id, deleted_at, user, remote)
       SELECT id, experiment_id, name, status, command, cwd, pid, host, profile, run_dir, parent_id, created_at,
-        started_at, ended_at, exit_code, signal, error, malformed_lines, mlflow_id, deleted_at, user FROM runs;
+        started_at, ended_at, exit_code, signal, error, malformed_lines, mlflow_id, deleted_at, user, remote FROM runs;
     DROP TABLE runs;
     ALTER TABLE runs_new RENAME TO runs;
     CREATE INDEX runs_by_experiment ON runs(experiment_id, id);
@@ -246,6 +247,7 @@ const SHIPPED_MIGRATIONS: Record<string, string> = {
   '0004_ingest_checkpoints': '50e6193e944aaa11d30007525688a731047601e820f53af78f6d1d153b835bf5',
   '0005_mlflow': 'e658988af54e30c38d9968196795e090dbfcb912377058d79474ccf51cf64051',
   '0006_registered_models': '657b231c82cc73623413c9e5f00ce7e9b0d26b1919e55209ebf2a8e0b0164b60',
+  '0007_sync': '672cc8eba3c1ad9aabed615d989c95980395eaf52a27472387824804801c498a',
 };
 
 test('shipped migrations are never edited once merged', () => {

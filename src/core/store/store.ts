@@ -16,8 +16,8 @@ import { ProvenanceRepository } from './provenance.ts';
 import { RunQueries, type RunPage, type RunPageOptions, type RunQuery } from './runQuery.ts';
 import { RunRepository, type RunEnd, type RunFilter } from './runs.ts';
 import { RunSearches, type RunSearch } from './runSearch.ts';
-
 import { RunTableQueries, type RunTableRow } from './runTable.ts';
+import { SyncRepository } from './sync.ts';
 import type {
   Artifact,
   ArtifactKind,
@@ -61,6 +61,7 @@ export class Store {
   private readonly external: ExternalChanges;
   readonly captureReaders: CaptureReaders;
   readonly ingest: IngestRepository;
+  readonly sync: SyncRepository;
 
   static open(file: string, options?: OpenOptions): Store {
     return new Store(openDb(file, options), file);
@@ -86,6 +87,7 @@ export class Store {
     this.external = new ExternalChanges(this.sql);
     this.captureReaders = new CaptureReaders(this.sql);
     this.ingest = new IngestRepository(this.sql, this.metrics, this.runRecords, this.captureReaders);
+    this.sync = new SyncRepository(this.sql);
   }
 
   close(): void {

@@ -19,6 +19,8 @@ import { createProfileCommand } from './createProfile.ts';
 import { openRunsTableCommand } from './openRunsTable.ts';
 import { openRunOutputCommand } from './openRunOutput.ts';
 import { openWalkthroughCommand } from './openWalkthrough.ts';
+import { pullRunsCommand } from './pullRuns.ts';
+import { pushRunsCommand } from './pushRuns.ts';
 import { refreshCommand } from './refresh.ts';
 import { registerModelCommand } from './registerModel.ts';
 import { rerunCommand } from './rerun.ts';
@@ -75,11 +77,11 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   openWalkthroughCommand,
   showLogCommand,
   copyMlflowTrackingUriCommand,
-
   openMonitorCommand,
   retrainDeploymentCommand,
-
   openRunsTableCommand,
+  pushRunsCommand,
+  pullRunsCommand,
 ];
 
 /**

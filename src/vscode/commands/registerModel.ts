@@ -9,6 +9,7 @@ import { formatBytes } from '../../core/format.ts';
 import { COMMANDS } from '../commandIds.ts';
 import { fileOfArgs, optionsOf, pickRun, requireRun } from './shared/args.ts';
 import { runIdsOfArgs } from './shared/runArgs.ts';
+import { fetchPulledArtifact } from '../sync/pulledArtifacts.ts';
 import type { CommandSpec } from './command.ts';
 import { overridingGates } from './shared/gates.ts';
 import { confirmPickle } from './shared/pickles.ts';
@@ -83,6 +84,8 @@ export const registerModelCommand: CommandSpec = {
       }
     }
     const run = runId === undefined ? undefined : requireRun(store, runId);
+    // A teammate's (pulled) run keeps its artifacts on the remote until one is needed.
+    if (run && artifact !== undefined) await fetchPulledArtifact(container, run.id, artifact);
 
     let name = options.name;
     if (name === undefined) {

@@ -1,3 +1,4 @@
+import type { SyncBadge } from '../../../core/store/sync.ts';
 import type { Artifact, ArtifactKind, Input, MetricSummary, Run } from '../../../core/store/types.ts';
 
 /** Plain data of the Experiments tree; getTreeItem maps each kind to a TreeItem. */
@@ -30,6 +31,8 @@ export interface RunNode {
   run: Run;
   keyMetric?: { key: string; value: number };
   children: number;
+  /** Pushed to a remote, changed since, or pulled from one; absent for a run only recorded here. */
+  sync?: SyncBadge;
 }
 
 export type GroupKind = 'runs' | 'params' | 'metrics' | 'artifacts' | 'inputs' | 'code';

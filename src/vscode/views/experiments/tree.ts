@@ -8,6 +8,7 @@ import type { ArtifactKind, Run } from '../../../core/store/types.ts';
 import type { Container } from '../../container.ts';
 import { settings } from '../../settings.ts';
 import { displayPath, formatDuration, formatNumber, formatTime, SafeMarkdown, statusIcon } from '../format.ts';
+import type { SyncBadge } from '../../../core/store/sync.ts';
 import type { ExperimentNode, ExperimentsNode, GroupKind, GroupNode, MoreNode, RunNode } from './nodes.ts';
 import type { RunPageRow } from '../../../core/store/runQuery.ts';
 import {
@@ -262,7 +263,8 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
   private runs(store: Store, experiment: ExperimentNode): ExperimentsNode[] {
     const { runs, matching } = this.page(store, experiment);
     this.shownPages.set(experiment, { ids: runs.map((r) => r.id), matching });
-    const nodes: ExperimentsNode[] = runs.map((row) => this.keep(this.runNodes, `run:${row.id}`, pageRunNode(row, `run:${row.id}`)));
+    const badges = store.sync.badges(runs.map((r) => r.id));
+    const nodes: ExperimentsNode[] = runs.map((row) => this.keep(this.runNodes, `run:${row.id}`, pageRunNode(row, `run:${row.id}`, badges.get(row.id))));
     if (matching > runs.length) {
       nodes.push({ kind: 'more', experiment: experiment.name, shown: runs.length, total: matching, pageSize: settings.pageSize() } satisfies MoreNode);
     }
@@ -284,7 +286,8 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
 
   /** One run read on its own: a run a change named, or a sweep's child (the page query lists top-level runs). */
   private readRunNode(store: Store, run: Run, id: string): RunNode {
-    return { kind: 'run', id, run, keyMetric: this.keyMetric(store, run.id), children: store.countRuns({ parentId: run.id }) };
+    const sync = store.sync.badges([run.id]).get(run.id);
+    return { kind: 'run', id, run, keyMetric: this.keyMetric(store, run.id), children: store.countRuns({ parentId: run.id }), ...(sync ? { sync } : {}) };
   }
 
   /** The metric shown beside a run, chosen as the page query chooses it: the preferred one, else the first by name. */
@@ -400,9 +403,11 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
         const duration = runDuration(run);
         if (duration) parts.push(duration);
         if (run.status !== 'finished' && run.status !== 'running') parts.push(run.status);
+        if (node.sync) parts.push(node.sync === 'remote' && run.user ? `remote, by ${run.user}` : SYNC_LABELS[node.sync]);
         item.description = parts.join(' · ');
-        // run.<status>, plus .sweep for a sweep's parent: menus match them with regexes.
-        item.contextValue = `run.${run.status}${node.children > 0 ? '.sweep' : ''}`;
+        // run.<status>, plus .sweep for a sweep's parent and .remote for a pulled (read-only) run:
+        // menus match them with regexes, so stop, re-run and delete leave a teammate's run alone.
+        item.contextValue = `run.${run.status}${node.children > 0 ? '.sweep' : ''}${node.sync === 'remote' ? '.remote' : ''}`;
         item.accessibilityInformation = { label: `Run ${run.name}, ${run.status}${node.keyMetric ? `, ${node.keyMetric.key} ${formatNumber(node.keyMetric.value)}` : ''}` };
         return item;
       }
@@ -550,10 +555,12 @@ function listOf(node: RunNode): ExperimentsNode {
 }
 
 /** A run node from a page row, whose key metric and child count came with the page. */
-function pageRunNode(row: RunPageRow, id: string): RunNode {
+function pageRunNode(row: RunPageRow, id: string, sync: SyncBadge | undefined): RunNode {
   const { keyMetric, childCount, ...run } = row;
-  return { kind: 'run', id, run, ...(keyMetric ? { keyMetric } : {}), children: childCount };
+  return { kind: 'run', id, run, ...(keyMetric ? { keyMetric } : {}), children: childCount, ...(sync ? { sync } : {}) };
 }
+
+const SYNC_LABELS: Record<SyncBadge, string> = { pushed: 'pushed', changed: 'changed since push', remote: 'remote' };
 
 function runDuration(run: Run): string {
   if (run.startedAt === null) return '';
