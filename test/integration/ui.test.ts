@@ -13,12 +13,15 @@ describe('sidebar', () => {
     assert.equal(api.trees.experiments.getParent(node)?.kind, 'experiment');
     const selected = () => api.trees.experimentsView.selection.some((n) => (n as { run?: { id: number } }).run?.id === runId);
     // A refresh landing mid-reveal (the run has just ended) can drop the selection, or make VS Code
-    // lose the parent it was expanding: reveal again then.
+    // lose the parent it was expanding: reveal again then, with the node the tree holds now.
     let lastError = 'none';
     await waitFor(
       'the run to be revealed and selected',
       async () => {
-        await api.trees.experimentsView.reveal(node, { select: true, focus: true }).then(undefined, (err: Error) => (lastError = err.message));
+        // The node as the tree holds it now: a refresh replaces a run's node, and VS Code cannot
+        // resolve a replaced one ("Cannot resolve tree item").
+        const current = (await runNode(runId)) ?? node;
+        await api.trees.experimentsView.reveal(current, { select: true, focus: true }).then(undefined, (err: Error) => (lastError = err.message));
         await waitFor('the selection', selected, 1000).catch(() => undefined);
         return selected();
       },
