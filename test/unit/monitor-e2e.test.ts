@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Deployments } from '../../src/core/deploy/deployments.ts';
 import { sha256File } from '../../src/core/registry/registry.ts';
 import { Store } from '../../src/core/store/store.ts';
 import { cli, json } from './cliHarness.ts';
-import { tempDir } from './helpers.ts';
 import { SYSTEM_PYTHON } from './registryFixtures.ts';
 
 /**
@@ -45,13 +45,15 @@ json.dump({"live": live.tolist(), "labels": live_y.tolist(), "shifted": shifted.
           open(os.path.join(out, "traffic.json"), "w"))
 `;
 
-const workspace = tempDir();
-// Hooked after the workspace's removal is registered, so servers stop before their folders go.
+const workspace = mkdtempSync(join(tmpdir(), 'runboard-test-'));
+// One hook, servers first: root hooks run in the order they were added, so a separate removal
+// hook (tempDir's) ran first, and the servers then outlived the test with their folder gone.
 after(async () => {
   const store = Store.open(join(workspace, '.runboard', 'runboard.db'));
   const deployments = new Deployments(store, { settings: {} });
   for (const d of deployments.list()) await deployments.stop(d.id).catch(() => undefined);
   store.close();
+  rmSync(workspace, { recursive: true, force: true });
 });
 
 const run = (...args: string[]) => cli(args, { cwd: workspace });
