@@ -7,35 +7,11 @@ import { LIVE_STATUSES } from '../../src/core/deploy/types.ts';
 import type { LaunchResult } from '../../src/vscode/commands/shared/launching.ts';
 import type { ReportedError } from '../../src/vscode/reporter.ts';
 import type { DeploymentsNode } from '../../src/vscode/views/deployments.ts';
+import { SHIFTED, TRAIN } from '../fixtures/monitorTraining.ts';
 import { runboard, store, waitFor } from './helpers.ts';
 
 /** Debian's Python, the one with scikit-learn. */
 const SYSTEM_PYTHON = '/usr/bin/python3';
-const SHIFTED = ['income', 'tenure'];
-
-/** A classifier with a logged reference, and the rows the test serves: in distribution (with labels), then with two features shifted. */
-const TRAIN = `
-import json, os, pickle
-import numpy as np
-from sklearn.linear_model import LogisticRegression
-import runboard
-
-rng = np.random.default_rng(3)
-def draw(n):
-    X = rng.normal(size=(n, 4))
-    return X, (X[:, 0] + 0.5 * X[:, 2] + rng.normal(scale=0.6, size=n) > 0).astype(int)
-
-X, y = draw(2000)
-model = LogisticRegression().fit(X, y)
-out = os.environ["RUNBOARD_RUN_DIR"]
-pickle.dump(model, open(os.path.join(out, "model.pkl"), "wb"))
-runboard.log_reference(X, y, feature_names=["age", "income", "score", "tenure"])
-live, labels = draw(300)
-shifted, _ = draw(300)
-shifted[:, 1] += 2.0
-shifted[:, 3] = shifted[:, 3] * 3 + 1
-json.dump({"live": live.tolist(), "labels": labels.tolist(), "shifted": shifted.tolist()}, open(os.path.join(out, "traffic.json"), "w"))
-`;
 
 async function post(url: string, token: string, body: unknown): Promise<{ ids: number[] }> {
   const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });

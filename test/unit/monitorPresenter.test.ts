@@ -10,7 +10,8 @@ import { Store } from '../../src/core/store/store.ts';
 import type { HostMessage } from '../../src/shared/monitorProtocol.ts';
 import { CrossingDetector } from '../../src/vscode/monitorAlerts.ts';
 import { MonitorPresenter, type MonitorPort } from '../../src/vscode/webviews/monitor/presenter.ts';
-import { deployMonitored, FEATURES, SHIFTED, stopAll, type MonitoredDeployment } from '../fixtures/monitoredDeployment.ts';
+import { deployMonitored, stopAll, type MonitoredDeployment } from '../fixtures/monitoredDeployment.ts';
+import { FEATURES, SHIFTED } from '../fixtures/monitorTraining.ts';
 import { tempDir } from './helpers.ts';
 
 const workspace = tempDir();
