@@ -132,7 +132,22 @@ test('64 features with long names: the heatmap scrolls inside its box, names cut
   // Keyboard: the scroll box takes focus and scrolls with the arrow keys.
   await mp.page.focus('.heatmap-scroll');
   await mp.page.keyboard.press('PageDown');
+  // PageDown scrolls smoothly: wait until the box has stopped moving, not just started.
   await mp.page.waitForFunction(() => document.querySelector('.heatmap-scroll')!.scrollTop > 0, undefined, { timeout: 5000 });
+  await mp.page.$eval(
+    '.heatmap-scroll',
+    (box) =>
+      new Promise<void>((settled) => {
+        let [last, still] = [box.scrollTop, 0];
+        const frame = (): void => {
+          still = box.scrollTop === last ? still + 1 : 0;
+          last = box.scrollTop;
+          if (still >= 10) settled();
+          else requestAnimationFrame(frame);
+        };
+        requestAnimationFrame(frame);
+      }),
+  );
   await mp.page.screenshot({ path: join(SHOTS, 'monitor-64-features-dark.png'), fullPage: false });
   // A live refresh (one more window) keeps where the reader had scrolled, in the grid and on the page.
   const before = await mp.page.$eval('.heatmap-scroll', (e) => [e.scrollTop, window.scrollY]);

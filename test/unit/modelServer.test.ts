@@ -10,7 +10,7 @@ import { readRecords, requestStats } from '../../src/core/monitor/requestLog.ts'
 import { tempDir } from './helpers.ts';
 
 /** The model server on a tiny pickled model (a stdlib class), with short limits for the test. */
-async function startServer(extraArgs: string[], dir = tempDir()): Promise<{ port: number; stop(): Promise<void> }> {
+async function startServer(extraArgs: string[], dir = tempDir()): Promise<{ port: number; stop(): Promise<number | null>; stderr(): string }> {
   writeFileSync(join(dir, 'tinymodel.py'), 'class Doubler:\n    def predict(self, rows):\n        return [2 * r[0] for r in rows]\n');
   const env = { ...process.env, PYTHONPATH: `${dir}:${pythonDir()}`, PYTHONDONTWRITEBYTECODE: '1' };
   const made = spawnSync('python3', ['-c', 'import pickle, tinymodel; pickle.dump(tinymodel.Doubler(), open("model.pkl", "wb"))'], { cwd: dir, env });
@@ -18,14 +18,16 @@ async function startServer(extraArgs: string[], dir = tempDir()): Promise<{ port
   const server = spawn('python3', ['-m', 'runboard_server.server', '--model', join(dir, 'model.pkl'), '--name', 'tiny', '--version', '1', ...extraArgs], {
     cwd: dir,
     env: { ...env, RUNBOARD_SERVER_TOKEN: 'secret' },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   after(() => server.kill('SIGKILL'));
+  let stderr = '';
+  server.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   for await (const line of createInterface({ input: server.stdout })) {
     const event = JSON.parse(line);
     if (event.event === 'listening') {
-      const stopped = new Promise<void>((resolve) => server.once('exit', () => resolve()));
-      return { port: event.port, stop: () => (server.kill('SIGTERM'), stopped) };
+      const stopped = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
+      return { port: event.port, stop: () => (server.kill('SIGTERM'), stopped), stderr: () => stderr };
     }
     if (event.event === 'error') throw new Error(event.message);
   }
@@ -61,6 +63,18 @@ test('the model server closes connections that send no request head in time, and
   const res = await predict(port);
   assert.equal(res.status, 200);
   assert.deepEqual((await res.json()).predictions, [2, 5]);
+});
+
+test('stopped while clients hold idle connections, the model server exits 0 and prints no traceback', { timeout: 30_000 }, async () => {
+  const server = await startServer(['--header-timeout', '30']);
+  const idle = [await open(server.port), await open(server.port)];
+  const keptAlive = await open(server.port);
+  keptAlive.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+  await new Promise((resolve) => keptAlive.once('data', resolve));
+  const closed = [...idle, keptAlive].map(closedAfter);
+  assert.equal(await server.stop(), 0);
+  await Promise.all(closed);
+  assert.equal(server.stderr(), '', 'nothing on stderr');
 });
 
 /** `count` connections, opened one after another so that none waits in the listen backlog. */

@@ -401,6 +401,10 @@ class ModelServer:
                 answered = True
         except (asyncio.IncompleteReadError, asyncio.TimeoutError, ConnectionError):
             pass
+        except asyncio.CancelledError:
+            # The server is stopping: asyncio.run cancels this task. Ending it normally keeps
+            # asyncio from printing the cancellation as an unhandled error.
+            pass
         finally:
             self.connections.remove(conn)
             if answered:
