@@ -6,7 +6,7 @@ import { openLaunchStore } from './run.ts';
 export const deleteCommand: CliCommand = {
   name: 'delete',
   usage: 'runboard delete RUN… [--yes] [--json]',
-  summary: 'Delete runs and their output folders (without --yes, only says what it would delete)',
+  summary: 'Delete runs and their output folders; a pulled run is only forgotten here (without --yes, only says what it would delete)',
   run(ctx) {
     const { values, positionals } = parse(ctx, deleteCommand, { yes: { type: 'boolean', default: false } });
     requirePositional(positionals, 1, deleteCommand);
@@ -21,18 +21,22 @@ export const deleteCommand: CliCommand = {
       const runs = [...byId.values()];
       if (!values.yes) {
         for (const run of runs) {
-          ctx.out(`would delete run ${run.id} (${run.name}, ${run.status})${run.runDir ? ` and its folder ${run.runDir}` : ''}${isTerminal(run.status) ? '' : ': refused, it is still active'}`);
+          const remote = store.sync.runRemote(run.id);
+          const folder = run.runDir ? ` and its folder ${run.runDir}` : '';
+          if (remote !== null) ctx.out(`would forget pulled run ${run.id} (${run.name}, ${run.status})${folder}: only this copy; ${remote} keeps the run and the next pull brings it back`);
+          else ctx.out(`would delete run ${run.id} (${run.name}, ${run.status})${folder}${isTerminal(run.status) ? '' : ': refused, it is still active'}`);
         }
         ctx.err(`runboard delete: nothing deleted; add --yes to delete ${runs.length === 1 ? 'it' : `these ${runs.length} runs`}`);
         return 1;
       }
       const deleted = deleteRuns(store, dbPath, runs);
       if (values.json) {
-        ctx.out(toJson(deleted.map(({ run, folder, note }) => ({ id: run.id, name: run.name, runDir: run.runDir, folder, note: note ?? null }))));
+        ctx.out(toJson(deleted.map(({ run, folder, note, pulledFrom }) => ({ id: run.id, name: run.name, runDir: run.runDir, folder, note: note ?? null, pulledFrom: pulledFrom ?? null }))));
       } else {
-        for (const { run, folder, note } of deleted) {
+        for (const { run, folder, note, pulledFrom } of deleted) {
           const what = folder === 'removed' ? ` and its folder ${run.runDir}` : folder === 'kept' ? `; kept its folder ${run.runDir}: ${note}` : '';
-          ctx.err(`runboard: deleted run ${run.id} (${run.name})${what}`);
+          if (pulledFrom !== undefined) ctx.err(`runboard: forgot pulled run ${run.id} (${run.name})${what}; ${pulledFrom} keeps the run`);
+          else ctx.err(`runboard: deleted run ${run.id} (${run.name})${what}`);
         }
       }
       return 0;

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { UserError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
+import { assertLocalRun } from '../sync/readOnly.ts';
 import { isTerminal, type Run } from '../store/types.ts';
 import { endRun, LAUNCHER_TAG, requestStop, SWEEP_TAG } from './lifecycle.ts';
 import { groupExists, isGroupLeader, isSameProcess, signalGroup, signalProcess, sleep } from './process.ts';
@@ -33,6 +34,8 @@ const AFTER_KILL_WAIT_MS = 5_000;
 export async function stopRun(store: Store, runId: number, options: StopOptions = {}): Promise<StopResult> {
   const run = store.run(runId);
   if (!run) throw new UserError(`No run ${runId}`);
+  // A pulled run's status is its team server's: a teammate's live run is stopped where it runs.
+  assertLocalRun(store, run);
   if (isTerminal(run.status)) return { run, alreadyEnded: true };
   if (run.host && run.host !== hostname()) throw new UserError(`Run ${run.id} runs on host ${run.host}: stop it there`);
   if (store.tags(run.id)[SWEEP_TAG] !== undefined) await stopSweep(store, run, options);

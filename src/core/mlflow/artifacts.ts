@@ -11,6 +11,7 @@ import type { Run } from '../store/types.ts';
 import { artifactKind } from '../tracking/runFolder.ts';
 import { dataDirOf, defaultRunDir, makeRunDir, workspaceOf } from '../workspace.ts';
 import { mlflowExperimentId, runArtifactUri, runOf } from './ids.ts';
+import { writableRun } from './readOnly.ts';
 import { API, ARTIFACTS_API, MlflowError, optionalString, requiredString, runIdField, type MlflowContext, type MlflowReply, type MlflowRequest, type MlflowRoute } from './routes.ts';
 
 /**
@@ -116,6 +117,7 @@ async function upload(store: Store, path: string, stream: IncomingMessage, limit
   const at = locate(store, path);
   const run = at.run;
   if (!run) throw new MlflowError('INVALID_PARAMETER_VALUE', `Registered model versions are read-only: ${path}`);
+  writableRun(store, run);
   if (at.rel === RUN_ARTIFACTS_FOLDER) throw new MlflowError('INVALID_PARAMETER_VALUE', 'Invalid path: name the file to write');
   if (Number(stream.headers['content-length'] ?? 0) > limit) throw tooLarge(limit);
   if (!run.runDir) {
@@ -266,7 +268,7 @@ export function activeRun(run: Run): Run {
  * kind model (sha256 of its manifest, see modelTree.ts), so the run's tree offers it to register.
  */
 function logModel(request: MlflowRequest, { store }: MlflowContext): MlflowReply {
-  const run = activeRun(runOf(store, requiredString(request, 'run_id')));
+  const run = writableRun(store, activeRun(runOf(store, requiredString(request, 'run_id'))));
   const text = requiredString(request, 'model_json');
   let model: unknown;
   try {

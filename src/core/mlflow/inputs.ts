@@ -2,6 +2,7 @@ import type { Store } from '../store/store.ts';
 import { runOf } from './ids.ts';
 import { API, MlflowError, type MlflowRequest, type MlflowRoute } from './routes.ts';
 import { activeRun } from './artifacts.ts';
+import { writableRun } from './readOnly.ts';
 
 /** One dataset as MLflow sends it (mlflow/protos/service.proto `Dataset`); the JSON fields are strings of JSON. */
 interface MlflowDataset {
@@ -21,7 +22,7 @@ const invalid = (message: string): MlflowError => new MlflowError('INVALID_PARAM
  * dataset; its size the bytes the profile counts (`*_nbytes`), else 0.
  */
 function logInputs(request: MlflowRequest, { store }: { store: Store }) {
-  const run = activeRun(runOf(store, requiredRunId(request)));
+  const run = writableRun(store, activeRun(runOf(store, requiredRunId(request))));
   const datasets = request.fields.datasets;
   if (!Array.isArray(datasets)) throw invalid(`Missing value for required parameter 'datasets'. See the API docs for more information about request parameters.`);
   const inputs = datasets.map((entry: unknown) => toInput(entry));

@@ -3,6 +3,7 @@ import type { Store } from '../store/store.ts';
 import { isTerminal, type Experiment, type Run, type RunStatus } from '../store/types.ts';
 import { experimentArtifactLocation, experimentOf, mlflowExperimentId, runArtifactUri, runOf } from './ids.ts';
 import { decodePageToken, encodePageToken, maxResults } from './paging.ts';
+import { writableRun } from './readOnly.ts';
 import { API, MlflowError, optionalString, requiredString, runIdField, type MlflowContext, type MlflowReply, type MlflowRequest, type MlflowRoute } from './routes.ts';
 import {
   batchLimit,
@@ -92,13 +93,13 @@ function fieldTags(store: Store, run: Run): Record<string, string> {
 
 const keyValues = (record: Record<string, string>): { key: string; value: string }[] => Object.entries(record).map(([key, value]) => ({ key, value }));
 
-/** A run that may still be written: MLflow refuses writes to a deleted run. */
+/** A run that may still be written: MLflow refuses writes to a deleted run, Runboard to a pulled one. */
 function activeRun(store: Store, runId: string): Run {
   const run = runOf(store, runId);
   if (run.deletedAt !== null) {
     throw new MlflowError('INVALID_PARAMETER_VALUE', `The run ${run.mlflowId} must be in the 'active' state. Current state is deleted.`);
   }
-  return run;
+  return writableRun(store, run);
 }
 
 function listField(request: MlflowRequest, name: string): unknown[] {
@@ -287,12 +288,12 @@ const updateRun: Handler = (request, { store }) => {
 };
 
 const deleteRun: Handler = (request, { store }) => {
-  store.softDeleteRun(runOf(store, requiredString(request, 'run_id')).id);
+  store.softDeleteRun(writableRun(store, runOf(store, requiredString(request, 'run_id'))).id);
   return { json: {} };
 };
 
 const restoreRun: Handler = (request, { store }) => {
-  store.restoreRun(runOf(store, requiredString(request, 'run_id')).id);
+  store.restoreRun(writableRun(store, runOf(store, requiredString(request, 'run_id'))).id);
   return { json: {} };
 };
 

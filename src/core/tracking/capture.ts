@@ -8,6 +8,7 @@ import { AppendLog } from '../io/appendLog.ts';
 import { FileTail, LineSplitter } from '../io/tail.ts';
 import type { IngestCheckpoint } from '../store/ingest.ts';
 import type { Store } from '../store/store.ts';
+import { assertLocalRun } from '../sync/readOnly.ts';
 import { ArtifactStabilizer } from './artifacts.ts';
 import { MetricBatcher, MLFLOW_PRIORITY } from './batcher.ts';
 import { isFileError, isVanished } from './fileErrors.ts';
@@ -89,6 +90,8 @@ export class RunCapture implements Disposable {
   private closing: Promise<void> | undefined;
 
   constructor(store: Store, options: RunCaptureOptions) {
+    const run = store.run(options.runId);
+    if (run) assertLocalRun(store, run);
     this.store = store;
     this.runId = options.runId;
     this.runDir = resolve(options.runDir);

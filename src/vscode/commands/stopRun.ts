@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
 import { stopRun } from '../../core/launch/stop.ts';
+import { assertLocalRun } from '../../core/sync/readOnly.ts';
 import { isTerminal, type Run } from '../../core/store/types.ts';
 import { settings } from '../settings.ts';
 import { COMMANDS } from '../commandIds.ts';
@@ -33,7 +34,8 @@ export const stopRunCommand: CommandSpec = {
       ids = [picked.id];
     }
     const graceMs = options.graceSeconds !== undefined && Number.isFinite(options.graceSeconds) && options.graceSeconds >= 0 ? options.graceSeconds * 1000 : settings.stopGraceMs();
-    for (const id of ids) requireRun(store, id);
+    // Refused before any is signalled: a pulled run is stopped on its team server's side.
+    for (const id of ids) assertLocalRun(store, requireRun(store, id));
     return vscode.window.withProgress(
       { location: vscode.ProgressLocation.Window, title: `Stopping ${ids.length === 1 ? `run ${ids[0]}` : `${ids.length} runs`}…` },
       () => Promise.all(ids.map((id) => stopOne(container, id, graceMs))),
