@@ -13,6 +13,7 @@ export async function revealRun(container: Container, views: Views, runId: numbe
   const store = await container.store();
   const run = store.run(runId);
   if (!run) throw new UserError(`Run ${runId} was deleted`);
+  // Read as VS Code would, but not counted as shown: VS Code reads and refreshes on its own (see ExperimentsTree).
   const tree = views.experiments;
   const experiment = (await tree.getChildren()).find((n) => n.kind === 'experiment' && n.name === run.experiment);
   const node = experiment && (await tree.getChildren(experiment)).find((n): n is RunNode => n.kind === 'run' && n.run.id === runId);
@@ -21,23 +22,7 @@ export async function revealRun(container: Container, views: Views, runId: numbe
     await vscode.commands.executeCommand(COMMANDS.openRunOutput, runId);
     return;
   }
-  await revealAfterRefresh(() => views.experimentsView.reveal(node, { select: true, focus: true, expand: true }));
-}
-
-/** How long a refresh of the tree may take to land before a reveal it interrupted is tried again. */
-const REVEAL_RETRY_MS = 500;
-
-/**
- * A refresh landing mid-reveal makes VS Code forget the parent it was expanding ("Cannot resolve
- * tree item"): the node is still there, so once the refresh has landed the reveal is tried again.
- */
-async function revealAfterRefresh(reveal: () => Thenable<void>): Promise<void> {
-  try {
-    await reveal();
-  } catch {
-    await new Promise((done) => setTimeout(done, REVEAL_RETRY_MS));
-    await reveal();
-  }
+  await views.experimentsView.reveal(node, { select: true, focus: true, expand: true });
 }
 
 export async function revealModelVersion(views: Views, versionId: number): Promise<void> {
@@ -45,7 +30,7 @@ export async function revealModelVersion(views: Views, versionId: number): Promi
   for (const model of await tree.getChildren()) {
     const version = (await tree.getChildren(model)).find((n) => n.kind === 'version' && n.version.id === versionId);
     if (version) {
-      await revealAfterRefresh(() => views.modelsView.reveal(version, { select: true, focus: true }));
+      await views.modelsView.reveal(version, { select: true, focus: true });
       return;
     }
   }
@@ -55,5 +40,5 @@ export async function revealModelVersion(views: Views, versionId: number): Promi
 export async function revealDeployment(views: Views, deploymentId: number): Promise<void> {
   const node = (await views.deployments.getChildren()).find((n) => n.kind === 'deployment' && n.deployment.id === deploymentId);
   if (!node) throw new UserError(`Deployment ${deploymentId} is not listed any more (only the newest ended deployments are)`);
-  await revealAfterRefresh(() => views.deploymentsView.reveal(node, { select: true, focus: true }));
+  await views.deploymentsView.reveal(node, { select: true, focus: true });
 }

@@ -28,7 +28,7 @@ export class Views extends Disposable {
   constructor(container: Container) {
     super();
     this.experiments = this._register(new ExperimentsTree(container, container.context.workspaceState));
-    this.experimentsView = this._register(vscode.window.createTreeView(EXPERIMENTS_VIEW, { treeDataProvider: this.experiments, canSelectMany: true, showCollapseAll: true }));
+    this.experimentsView = this._register(vscode.window.createTreeView(EXPERIMENTS_VIEW, { treeDataProvider: this.experiments.viewProvider, canSelectMany: true, showCollapseAll: true }));
     const describe = () => (this.experimentsView.description = this.experiments.describe() || undefined);
     describe();
     this._register(this.experiments.onDidChangeState(describe));

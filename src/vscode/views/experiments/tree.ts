@@ -49,6 +49,12 @@ const MAX_METRICS_IN_TOOLTIP = 12;
  * id): VS Code maps a tree item back to the node it was given, and a node it no longer knows
  * reaches a context-menu command as `undefined`. A whole-tree refresh forgets every node until
  * VS Code has read them again, which under a fast-logging run made ■ open the "pick a run" list.
+ *
+ * Only VS Code's own reads (through `viewProvider`) count as shown. VS Code answers a read of an
+ * experiment from its cache until that experiment is refreshed, so a run counted as shown before
+ * VS Code had read it was never refreshed into the experiment, and revealing it failed with
+ * "Cannot resolve tree item" until something refreshed the whole tree. `getChildren` on this
+ * object (revealRun, tests, the API) reads the same nodes without counting them.
  */
 export class ExperimentsTree extends Disposable implements vscode.TreeDataProvider<ExperimentsNode> {
   private readonly emitter = this._register(new vscode.EventEmitter<ExperimentsNode | ExperimentsNode[] | undefined>());
@@ -61,12 +67,20 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
   private viewState: ViewState;
   /** Pages shown per experiment (one more each "Load more"). */
   private readonly pages = new Map<string, number>();
-  /** The experiment nodes handed to VS Code, by name. */
+  /** The experiment nodes VS Code has read, by name. */
   private readonly experimentNodes = new Map<string, ExperimentNode>();
-  /** The run nodes handed to VS Code, by TreeItem id (a sweep's run shows twice, under two ids). */
+  /** The run nodes VS Code has read, by TreeItem id (a sweep's run shows twice, under two ids). */
   private readonly runNodes = new Map<string, RunNode>();
   /** What each experiment's page showed when VS Code last read it. */
   private readonly shownPages = new WeakMap<ExperimentNode, { ids: number[]; matching: number }>();
+  /** What the TreeView reads through: the same tree, but its reads are the ones counted as shown. */
+  readonly viewProvider: vscode.TreeDataProvider<ExperimentsNode> = {
+    onDidChangeTreeData: this.onDidChangeTreeData,
+    getChildren: (node) => this.read(node, true),
+    getParent: (node) => this.getParent(node),
+    getTreeItem: (node) => this.getTreeItem(node),
+    resolveTreeItem: (item, node) => this.resolveTreeItem(item, node),
+  };
 
   constructor(container: Container, memento: vscode.Memento) {
     super();
@@ -163,7 +177,7 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
     // An experiment's label shows its run counts, re-read here in place; one that left the list takes the root with it.
     const experiments = [...touched].filter((n): n is ExperimentNode => n.kind === 'experiment');
     if (!root && experiments.length > 0) {
-      const listed = this.experiments(store);
+      const listed = this.experiments(store, false);
       root = experiments.some((node) => !listed.includes(node));
     }
     if (root) this.refresh();
@@ -174,11 +188,11 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
     return [...this.runNodes.values()].filter((node) => node.run.id === runId);
   }
 
-  /** The node handed out before under this key, updated in place, else the fresh one (kept). */
-  private keep<T extends ExperimentNode | RunNode>(known: Map<string, T>, key: string, fresh: T): T {
+  /** The node VS Code read before under this key, updated in place, else the fresh one (kept when VS Code reads it). */
+  private keep<T extends ExperimentNode | RunNode>(known: Map<string, T>, key: string, fresh: T, byView: boolean): T {
     const node = known.get(key);
     if (!node) {
-      known.set(key, fresh);
+      if (byView) known.set(key, fresh);
       return fresh;
     }
     return Object.assign(node, fresh);
@@ -205,7 +219,12 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
   }
 
   // ── data ───────────────────────────────────────────────────────────────────
-  async getChildren(node?: ExperimentsNode): Promise<ExperimentsNode[]> {
+  /** The nodes VS Code would get, without counting them as shown (see the class comment). */
+  getChildren(node?: ExperimentsNode): Promise<ExperimentsNode[]> {
+    return this.read(node, false);
+  }
+
+  private async read(node: ExperimentsNode | undefined, byView: boolean): Promise<ExperimentsNode[]> {
     if (!this.container.hasDatabase()) return [];
     let store: Store;
     try {
@@ -215,10 +234,11 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
       return [{ kind: 'message', id: 'error', text: `Cannot open the database: ${(err as Error).message}`, icon: 'error', tooltip: this.container.dbPath }];
     }
     try {
-      const children = this.children(store, node);
+      const children = this.children(store, node, byView);
       if (node) {
-        for (const child of children) if (child.kind !== 'experiment') child.parent = node;
-        this.forgetMissing(node, children);
+        // A node VS Code holds keeps the parent VS Code gave it (a sweep's run lists under a group read afresh each time).
+        for (const child of children) if (child.kind !== 'experiment' && (byView || !child.parent)) child.parent = node;
+        if (byView) this.forgetMissing(node, children);
       }
       return children;
     } catch (err) {
@@ -227,21 +247,21 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
     }
   }
 
-  private children(store: Store, node: ExperimentsNode | undefined): ExperimentsNode[] {
-    if (!node) return this.experiments(store);
+  private children(store: Store, node: ExperimentsNode | undefined, byView: boolean): ExperimentsNode[] {
+    if (!node) return this.experiments(store, byView);
     switch (node.kind) {
       case 'experiment':
-        return this.runs(store, node);
+        return this.runs(store, node, byView);
       case 'run':
         return this.groups(store, node);
       case 'group':
-        return this.groupChildren(store, node);
+        return this.groupChildren(store, node, byView);
       default:
         return [];
     }
   }
 
-  private experiments(store: Store): ExperimentNode[] {
+  private experiments(store: Store, byView: boolean): ExperimentNode[] {
     const filter = this.viewState.filter;
     const filtered = isFiltered(filter);
     return (
@@ -253,18 +273,18 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
             name: e.name,
             total: e.runCount,
             matching: filtered ? store.runPage(runQuery(this.viewState, e.name, { limit: 0, offset: 0 })).total : e.runCount,
-          }),
+          }, byView),
         )
         // Filtered, an experiment without a match is hidden; none left shows the view's "no match" welcome.
         .filter((e) => !filtered || e.matching > 0)
     );
   }
 
-  private runs(store: Store, experiment: ExperimentNode): ExperimentsNode[] {
+  private runs(store: Store, experiment: ExperimentNode, byView: boolean): ExperimentsNode[] {
     const { runs, matching } = this.page(store, experiment);
-    this.shownPages.set(experiment, { ids: runs.map((r) => r.id), matching });
+    if (byView) this.shownPages.set(experiment, { ids: runs.map((r) => r.id), matching });
     const badges = store.sync.badges(runs.map((r) => r.id));
-    const nodes: ExperimentsNode[] = runs.map((row) => this.keep(this.runNodes, `run:${row.id}`, pageRunNode(row, `run:${row.id}`, badges.get(row.id))));
+    const nodes: ExperimentsNode[] = runs.map((row) => this.keep(this.runNodes, `run:${row.id}`, pageRunNode(row, `run:${row.id}`, badges.get(row.id)), byView));
     if (matching > runs.length) {
       nodes.push({ kind: 'more', experiment: experiment.name, shown: runs.length, total: matching, pageSize: settings.pageSize() } satisfies MoreNode);
     }
@@ -315,13 +335,13 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
     return node.children > 0 ? groups.filter((g) => g.count > 0) : groups;
   }
 
-  private groupChildren(store: Store, node: GroupNode): ExperimentsNode[] {
+  private groupChildren(store: Store, node: GroupNode, byView: boolean): ExperimentsNode[] {
     const runId = node.run.id;
     const prefix = node.id;
     switch (node.group) {
       case 'runs': {
         const runs = isFiltered(this.viewState.filter) ? store.runPage(sweepRunsQuery(this.viewState, runId)).runs : store.runs({ parentId: runId }).reverse();
-        return runs.map((child) => this.keep(this.runNodes, `${prefix}/${child.id}`, this.readRunNode(store, child, `${prefix}/${child.id}`)));
+        return runs.map((child) => this.keep(this.runNodes, `${prefix}/${child.id}`, this.readRunNode(store, child, `${prefix}/${child.id}`), byView));
       }
       case 'params':
         return Object.entries(store.params(runId)).map(([key, value]) => ({ kind: 'param', id: `${prefix}/${key}`, runId, key, value }));
