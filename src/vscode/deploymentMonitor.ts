@@ -65,7 +65,7 @@ export class DeploymentMonitor extends Disposable {
     else this._register(container.onDidOpenStore(firstLook));
   }
 
-  /** Follows a tree view's visibility: no timer while nobody looks. */
+  /** Follows a tree view's visibility: the short cadence while it shows. */
   attach(view: vscode.TreeView<unknown>): void {
     this.setVisible(view.visible);
     this._register(view.onDidChangeVisibility((e) => this.setVisible(e.visible)));
