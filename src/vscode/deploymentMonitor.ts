@@ -9,13 +9,17 @@ import type { RequestStats } from '../core/monitor/requestLog.ts';
 import type { Container } from './container.ts';
 import { Disposable, toDisposable } from './lifecycle.ts';
 import { alertOf, CrossingDetector, type Crossing, type MonitorAlert } from './monitorAlerts.ts';
+import { affects, settings, SETTINGS } from './settings.ts';
 
 /**
  * The editor's side of the core's DeploymentWatcher (traffic stats, liveness, the timer): it
  * follows the Deployments view's visibility, the open Monitor panels and the database's changes.
- * The watcher is made on first need, once the database is open, since it reads through the
- * window's one Deployments. When a live deployment's traffic moves, its monitoring report is made
- * again: its alert badges the view, and a threshold newly crossed fires `onDidCross` once.
+ * While they show, it looks every few seconds; while nothing shows, every
+ * `runboard.monitor.checkIntervalSeconds`, so a drift is heard with the sidebar closed; with
+ * nothing live, not at all. The watcher is made once the database is open (its first look then),
+ * since it reads through the window's one Deployments. When a live deployment's traffic moves, its
+ * monitoring report is made again: its alert badges the view, and a threshold newly crossed fires
+ * `onDidCross` once, remembered in the workspace state so a restart does not fire it again.
  */
 export class DeploymentMonitor extends Disposable {
   private readonly emitter = this._register(new vscode.EventEmitter<DeploymentChange>());
@@ -35,7 +39,7 @@ export class DeploymentMonitor extends Disposable {
   private visible = false;
   /** Open Monitor panels: they keep the watcher looking while the view is hidden. */
   private holds = 0;
-  private readonly detector = new CrossingDetector();
+  private readonly detector: CrossingDetector;
   private readonly alerts = new Map<number, MonitorAlert>();
   /** The stats each deployment's alert was last made with. */
   private readonly judged = new Map<number, RequestStats>();
@@ -43,14 +47,25 @@ export class DeploymentMonitor extends Disposable {
   constructor(container: Container) {
     super();
     this.container = container;
+    this.detector = new CrossingDetector(container.context.workspaceState);
     this._register(
       container.changes.onDidChange((change) => {
         if (change.everything || change.deployments.length > 0) void this.withWatcher((watcher) => watcher.recheck());
       }),
     );
+    this._register(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (affects(e, SETTINGS.monitorCheckIntervalSeconds)) this.watcher?.setIdleInterval(settings.monitorCheckIntervalMs());
+      }),
+    );
+    // The first look once the database is open (the status bar opens it soon after activation):
+    // a deployment that drifted while the window was closed is heard without opening the view.
+    const firstLook = () => void this.withWatcher((watcher) => void watcher.tick());
+    if (container.openStore) firstLook();
+    else this._register(container.onDidOpenStore(firstLook));
   }
 
-  /** Follows a tree view's visibility: no timer while nobody looks. */
+  /** Follows a tree view's visibility: the short cadence while it shows. */
   attach(view: vscode.TreeView<unknown>): void {
     this.setVisible(view.visible);
     this._register(view.onDidChangeVisibility((e) => this.setVisible(e.visible)));
@@ -72,6 +87,11 @@ export class DeploymentMonitor extends Disposable {
       this.holds--;
       this.activate();
     });
+  }
+
+  /** "Don't Show Again": the deployment's later crossings are not notified (its badge stays). */
+  mute(id: number): void {
+    this.detector.mute(id);
   }
 
   /** The monitoring alert of a live deployment at the last look; undefined when all is well or unknown. */
@@ -116,7 +136,7 @@ export class DeploymentMonitor extends Disposable {
       const alert = alertOf(report);
       if (alert) this.alerts.set(id, alert);
       else this.alerts.delete(id);
-      const crossing = this.detector.observe(report);
+      const crossing = this.detector.observe(d, report);
       if (crossing) this.crossings.fire(crossing);
     } catch (err) {
       this.container.log.warn(`Monitoring deployment ${id}: ${(err as Error).message}`);
@@ -127,6 +147,11 @@ export class DeploymentMonitor extends Disposable {
   /** Whether the timer is running (tests). */
   get running(): boolean {
     return this.watcher?.running ?? false;
+  }
+
+  /** Milliseconds between the timer's looks; undefined when it is not running (tests). */
+  get cadenceMs(): number | undefined {
+    return this.watcher?.cadenceMs;
   }
 
   /** Request stats of a deployment; undefined when its target keeps no request log here. */
@@ -152,7 +177,10 @@ export class DeploymentMonitor extends Disposable {
     if (this.isDisposed || !this.container.hasDatabase()) return undefined;
     this.making ??= this.container.deploymentRecords().then((deployments) => {
       this.records = deployments;
-      const watcher = this._register(new DeploymentWatcher(deployments, { warn: (message) => this.container.log.warn(message) }));
+      this.detector.retain(deployments.list().filter((d) => LIVE_STATUSES.includes(d.status)));
+      const watcher = this._register(
+        new DeploymentWatcher(deployments, { idleIntervalMs: settings.monitorCheckIntervalMs(), warn: (message) => this.container.log.warn(message) }),
+      );
       this._register(
         watcher.onDidChange((change) => {
           for (const id of change.ids) this.judge(id, watcher.stats(id));

@@ -12,6 +12,8 @@ export const SETTINGS = {
   deployTargets: 'deployTargets',
   mlflowEnabled: 'mlflow.enabled',
   syncAutoPush: 'sync.autoPush',
+  monitorBaselineRows: 'monitor.baselineRows',
+  monitorCheckIntervalSeconds: 'monitor.checkIntervalSeconds',
 } as const;
 
 const section = (scope?: vscode.Uri) => vscode.workspace.getConfiguration('runboard', scope);
@@ -33,6 +35,10 @@ export const settings = {
     const value = section().get<unknown>(SETTINGS.syncAutoPush, []);
     return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v.trim() !== '') : [];
   },
+  /** Rows a deployment serves first that become its drift reference when its model's run logged none. */
+  monitorBaselineRows: (): number => clampInt(section().get<number>(SETTINGS.monitorBaselineRows, 500), 1, 100_000, 500),
+  /** Milliseconds between monitoring checks of live deployments while neither the Deployments view nor a Monitor panel shows them. */
+  monitorCheckIntervalMs: (): number => Math.round(clampNumber(section().get<number>(SETTINGS.monitorCheckIntervalSeconds, 60), 10, 86_400, 60) * 1000),
   /** Custom deploy targets by name; validated where they are used (a bad one is reported by name). */
   deployTargets: (): Record<string, unknown> => {
     const value = section().get<unknown>(SETTINGS.deployTargets, {});

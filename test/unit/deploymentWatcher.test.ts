@@ -110,3 +110,62 @@ test('dispose stops the timer and the events', async () => {
   await watcher.tick();
   assert.deepEqual(changes, []);
 });
+
+test('while nobody looks it still looks at the idle cadence, only while something is live; the cadence follows setActive and setIdleInterval', async (t) => {
+  const { deployments, deployment, changes, log } = await deployed(30);
+  const watcher = new DeploymentWatcher(deployments, { intervalMs: 20, idleIntervalMs: 30, warn: (m) => assert.fail(m) });
+  t.after(() => watcher.dispose());
+  watcher.onDidChange((c) => changes.push(c));
+  assert.equal(watcher.running, false, 'nothing looked yet');
+  watcher.recheck();
+  assert.equal(watcher.cadenceMs, 30, 'hidden, with something live: the idle cadence');
+  appendFileSync(log, record(200, 10));
+  await until('a change noticed while nobody looks', () => changes.length > 0);
+  assert.deepEqual(changes[0], { ids: [deployment.id] });
+  watcher.setActive(true);
+  assert.equal(watcher.cadenceMs, 20);
+  watcher.setActive(false);
+  assert.equal(watcher.cadenceMs, 30);
+  watcher.setIdleInterval(40);
+  assert.equal(watcher.cadenceMs, 40);
+  watcher.setIdleInterval(undefined);
+  assert.equal(watcher.running, false, 'no idle looks configured');
+  watcher.setIdleInterval(30);
+  await deployments.stop(deployment.id);
+  watcher.recheck();
+  assert.equal(watcher.running, false, 'nothing live: no timer at all');
+  watcher.dispose();
+  assert.equal(watcher.cadenceMs, undefined);
+});
+
+test('a tick asked for while one is under way does not start another', async (t) => {
+  const { store, workspace } = tempStore();
+  const file = join(workspace, 'model.pkl');
+  writeFileSync(file, 'weights');
+  let checks = 0;
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const target: DeployTarget = {
+    name: 'slow',
+    deploy: async () => ({ status: 'deployed' }),
+    stop: async () => undefined,
+    alive: async () => {
+      checks++;
+      await held;
+      return true;
+    },
+  };
+  const deployments = new Deployments(store, { workspace, settings: {}, targets: [target] });
+  deployments.registry.register({ name: 'm', file });
+  await deployments.deploy('m', { target: 'slow' });
+  const watcher = new DeploymentWatcher(deployments, { warn: (m) => assert.fail(m) });
+  t.after(() => watcher.dispose());
+  const first = watcher.tick();
+  await until('the first tick to ask the target', () => checks === 1);
+  await watcher.tick();
+  assert.equal(checks, 1, 'the second tick returned without looking');
+  release();
+  await first;
+  await watcher.tick();
+  assert.equal(checks, 2, 'once the first ended, the next looks again');
+});

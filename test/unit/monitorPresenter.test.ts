@@ -80,9 +80,10 @@ test('the page gets the real report once it is ready, again only when the report
 
 test('the crossing detector over real reports: the shift is one notification naming exactly the shifted features', () => {
   const detector = new CrossingDetector();
-  const crossing = detector.observe(monitorDeployment(store, served.id, { windowRows: 300 }));
+  const deployment = store.deployments.get(served.id)!;
+  const crossing = detector.observe(deployment, monitorDeployment(store, served.id, { windowRows: 300 }));
   assert.deepEqual(crossing?.crossed.features, SHIFTED);
-  assert.equal(detector.observe(monitorDeployment(store, served.id, { windowRows: 300 })), undefined, 'the same drift at the next refresh');
+  assert.equal(detector.observe(deployment, monitorDeployment(store, served.id, { windowRows: 300 })), undefined, 'the same drift at the next refresh');
 });
 
 test('an unknown deployment is a one-line error on the page, not a fault in the log', async () => {

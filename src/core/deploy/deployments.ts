@@ -59,7 +59,7 @@ export interface DeployResult {
 /** A rollback with `keepToken` may keep serving a token nobody here knows: then `token` is null. */
 export type RollbackResult = Omit<DeployResult, 'token'> & { token: string | null };
 
-type RollbackOptions = Pick<DeployOptions, 'force' | 'token' | 'healthTimeoutMs' | 'python'>;
+type RollbackOptions = Pick<DeployOptions, 'force' | 'token' | 'healthTimeoutMs' | 'python' | 'baselineRows'>;
 
 /** The token a deployment serves with; without `token`, the hash of one that only its clients have. */
 interface Credentials {
@@ -190,6 +190,8 @@ export class Deployments {
       port: d.port ?? 0,
       python: options.python ?? (typeof d.config.python === 'string' ? d.config.python : undefined),
       namespace: typeof d.config.namespace === 'string' ? d.config.namespace : undefined,
+      // The replacement collects the same baseline the replaced one was configured with.
+      baselineRows: options.baselineRows ?? (typeof d.config.baselineRows === 'number' ? d.config.baselineRows : undefined),
     });
     const kept = options.keepToken && options.token === undefined && plan.target.checksTokenHash ? d.config.tokenSha256 : undefined;
     const credentials: Credentials = kept === undefined ? issue(options.token) : { tokenSha256: kept };
@@ -252,7 +254,7 @@ export class Deployments {
 
   private async launch(plan: Plan, replacesId: number | null, credentials: Credentials): Promise<Omit<DeployResult, 'token'>> {
     const started = Date.now();
-    const config: DeploymentConfig = { tokenSha256: credentials.tokenSha256 };
+    const config: DeploymentConfig = { tokenSha256: credentials.tokenSha256, ...(plan.options.baselineRows !== undefined ? { baselineRows: plan.options.baselineRows } : {}) };
     const deployDir = ensureRealDir(dataDirOf(this.workspace), join(dataDirOf(this.workspace), 'deploy'));
     const dirOf = (id: number) => join(deployDir, String(id));
     const id = this.store.deployments.create(

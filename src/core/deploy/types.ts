@@ -49,6 +49,8 @@ export interface DeploymentConfig {
   command?: string[];
   stop?: string[];
   background?: boolean;
+  /** The baseline size it was deployed with, carried to the deployment that replaces it. */
+  baselineRows?: number;
   [key: string]: unknown;
 }
 

@@ -4,14 +4,16 @@ import { LIVE_STATUSES, type Deployment } from '../deploy/types.ts';
 import { Emitter, type Disposable, type Event } from '../events.ts';
 import { requestStats, type RequestStats } from './requestLog.ts';
 
-/** How often the live deployments are looked at, only while someone looks. */
+/** How often the live deployments are looked at while someone looks. */
 export const WATCH_INTERVAL_MS = 5000;
 /** Stats cover the end of the request log: recent traffic, and a bounded read however long it grows. */
 const STATS_BYTES = 1 << 20;
 
 export interface DeploymentWatcherOptions {
-  /** Milliseconds between looks (tests use a short one). */
+  /** Milliseconds between looks while someone looks (tests use a short one). */
   intervalMs?: number;
+  /** Milliseconds between looks while nobody looks (`setActive(false)`), so alerts still come; none without it. */
+  idleIntervalMs?: number;
   /** Problems of a look, one line each; a broken deploy.json is said once, not at every tick. */
   warn: (message: string) => void;
 }
@@ -30,7 +32,8 @@ interface Cached {
 
 /**
  * Traffic and liveness of the running deployments, for a view that shows them. One timer, running
- * only while the view is active (`setActive`) and something is live: each tick re-reads a request
+ * only while something is live: every `intervalMs` while the view is active (`setActive`), every
+ * `idleIntervalMs` (if given) while it is not. Ticks never overlap: each re-reads a request
  * log only when its size or mtime moved, asks the targets whether the servers are still there (a
  * server started by the CLI has nobody watching it exit; `Deployments.reconcile` marks it
  * "stopped unexpectedly"), and fires `onDidChange` once with every id that changed.
@@ -44,11 +47,12 @@ export class DeploymentWatcher implements Disposable {
   readonly onDidChange: Event<DeploymentChange> = this.emitter.event;
   private readonly deployments: Deployments;
   private readonly intervalMs: number;
+  private idleIntervalMs: number | undefined;
   private readonly warn: (message: string) => void;
   private readonly cache = new Map<number, Cached>();
   private active = false;
   private live = false;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: { handle: NodeJS.Timeout; everyMs: number } | undefined;
   private ticking = false;
   private reconcileFailed = false;
   private disposed = false;
@@ -56,19 +60,30 @@ export class DeploymentWatcher implements Disposable {
   constructor(deployments: Deployments, options: DeploymentWatcherOptions) {
     this.deployments = deployments;
     this.intervalMs = options.intervalMs ?? WATCH_INTERVAL_MS;
+    this.idleIntervalMs = options.idleIntervalMs;
     this.warn = options.warn;
   }
 
-  /** Whether anyone looks (the view is visible): no timer while nobody does. */
+  /** Whether anyone looks (the view is visible): the short cadence while someone does. */
   setActive(active: boolean): void {
     this.active = active;
-    if (active) this.recheck();
-    else this.schedule();
+    this.recheck();
+  }
+
+  /** The cadence while nobody looks; undefined: no looks then. */
+  setIdleInterval(ms: number | undefined): void {
+    this.idleIntervalMs = ms;
+    this.recheck();
   }
 
   /** Whether the timer is running. */
   get running(): boolean {
     return this.timer !== undefined;
+  }
+
+  /** Milliseconds between the running timer's looks; undefined when it is not running. */
+  get cadenceMs(): number | undefined {
+    return this.timer?.everyMs;
   }
 
   /**
@@ -84,7 +99,7 @@ export class DeploymentWatcher implements Disposable {
 
   /** Looks again whether anything is live, to start or stop the timer (call it when the database changed). */
   recheck(): void {
-    if (this.disposed || !this.active) return this.schedule();
+    if (this.disposed || this.wantedEveryMs(true) === undefined) return this.schedule();
     try {
       this.live = this.liveDeployments().length > 0;
     } catch (err) {
@@ -154,13 +169,19 @@ export class DeploymentWatcher implements Disposable {
     }
   }
 
+  /** The cadence wanted now (given that something is live); undefined for no timer. */
+  private wantedEveryMs(live = this.live): number | undefined {
+    if (this.disposed || !live) return undefined;
+    return this.active ? this.intervalMs : this.idleIntervalMs;
+  }
+
   private schedule(): void {
-    const wanted = this.active && this.live && !this.disposed;
-    if (wanted && !this.timer) this.timer = setInterval(() => void this.tick(), this.intervalMs);
-    if (!wanted && this.timer) {
-      clearInterval(this.timer);
+    const everyMs = this.wantedEveryMs();
+    if (this.timer && this.timer.everyMs !== everyMs) {
+      clearInterval(this.timer.handle);
       this.timer = undefined;
     }
+    if (everyMs !== undefined && !this.timer) this.timer = { handle: setInterval(() => void this.tick(), everyMs), everyMs };
   }
 }
 

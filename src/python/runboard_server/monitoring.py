@@ -81,7 +81,7 @@ def is_missing(value):
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def build_profile(names, rows, predictions, source, baseline_rows, last_baseline_id, task):
+def build_profile(names, rows, predictions, source, baseline_rows, last_baseline_id, task, created_at):
     """The reference reduced to bins and counts (see the module's docstring)."""
     features = []
     for j, name in enumerate(names):
@@ -109,7 +109,7 @@ def build_profile(names, rows, predictions, source, baseline_rows, last_baseline
         "format": "runboard.monitor-profile/1",
         "source": source,
         "rows": len(rows),
-        "createdAt": now_ms(),
+        "createdAt": created_at,
         "baselineRows": baseline_rows,
         "lastBaselineId": last_baseline_id,
         "task": task,
@@ -189,9 +189,9 @@ def write_json_atomically(folder, name, value):
 class Window:
     """Aggregates of the rows and requests since the last window closed."""
 
-    def __init__(self, index, profile):
+    def __init__(self, index, profile, started):
         self.index = index
-        self.started = now_ms()
+        self.started = started
         self.first_id = None
         self.last_id = None
         self.rows = 0
@@ -212,18 +212,21 @@ class Window:
             p = profile["prediction"]
             self.prediction = {} if p is None or p["kind"] == "classes" else [0] * (len(p["edges"]) + 1)
 
-    def record(self):
-        return {"index": self.index, "from": self.started, "to": now_ms(), "firstId": self.first_id, "lastId": self.last_id,
+    def record(self, ended):
+        return {"index": self.index, "from": self.started, "to": ended, "firstId": self.first_id, "lastId": self.last_id,
                 "rows": self.rows, "requests": self.requests, "errors": self.errors, "latency": self.latency,
                 "features": self.features, "prediction": self.prediction}
 
 
 class Monitor:
-    """Thread-safe: rows are recorded from the prediction threads, traffic from the event loop."""
+    """Thread-safe: rows are recorded from the prediction threads, traffic from the event loop.
+
+    ``clock`` gives epoch milliseconds (tests pass their own to close windows by time without waiting)."""
 
     def __init__(self, folder, reference=None, baseline_rows=500, window_rows=1000, window_seconds=60.0,
-                 ring_max_bytes=8 * 1024 * 1024, predict=None, task="classification"):
+                 ring_max_bytes=8 * 1024 * 1024, predict=None, task="classification", clock=now_ms):
         self.folder = folder
+        self.clock = clock
         self.lock = threading.Lock()
         self.window_rows = window_rows
         self.window_seconds = window_seconds
@@ -245,10 +248,10 @@ class Monitor:
         if reference is not None:
             names, rows = reference
             predictions = predict(rows) if predict is not None and rows else []
-            self.set_profile(build_profile(names, rows, predictions, "training", None, None, task))
+            self.set_profile(build_profile(names, rows, predictions, "training", None, None, task, clock()))
         else:
             self.baseline = ([], [])
-        self.window = Window(self.window_index, self.profile)
+        self.window = Window(self.window_index, self.profile, clock())
         self.encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
     def set_profile(self, profile):
@@ -271,7 +274,7 @@ class Monitor:
             count = len(rows)
             self.next_id += count
             ids = list(range(first, first + count))
-            t = now_ms()
+            t = self.clock()
             w = self.window
             if w.first_id is None:
                 w.first_id = first
@@ -342,10 +345,11 @@ class Monitor:
             return taken
         names = ["f%d" % j for j in range(len(baseline_rows[0]))]
         last_id = first_id + taken - 1
-        self.set_profile(build_profile(names, baseline_rows, baseline_predictions, "baseline", self.baseline_rows, last_id, self.task))
+        self.set_profile(build_profile(names, baseline_rows, baseline_predictions, "baseline", self.baseline_rows, last_id, self.task,
+                                       self.clock()))
         self.baseline = None
         # Drift starts after the baseline: the open window aggregates its later rows from here on.
-        fresh = Window(self.window.index, self.profile)
+        fresh = Window(self.window.index, self.profile, self.window.started)
         for key in ("started", "first_id", "last_id", "rows", "requests", "errors", "latency"):
             setattr(fresh, key, getattr(self.window, key))
         self.window = fresh
@@ -369,19 +373,20 @@ class Monitor:
     def tick(self):
         """Closes a window older than window_seconds (called by the server's timer)."""
         with self.lock:
-            if self.window.requests and now_ms() - self.window.started >= self.window_seconds * 1000:
+            if self.window.requests and self.clock() - self.window.started >= self.window_seconds * 1000:
                 self.close_window()
 
     def close_window(self):
-        self.windows.write((json.dumps(self.window.record(), separators=(",", ":")) + "\n").encode("utf-8"))
+        ended = self.clock()
+        self.windows.write((json.dumps(self.window.record(ended), separators=(",", ":")) + "\n").encode("utf-8"))
         self.window_index += 1
-        self.window = Window(self.window_index, self.profile)
+        self.window = Window(self.window_index, self.profile, ended)
 
     def feedback(self, ids, labels):
         """Records labels of served rows; returns (recorded count, unknown ids)."""
         unknown = []
         lines = []
-        t = now_ms()
+        t = self.clock()
         with self.lock:
             for row_id, label in zip(ids, labels):
                 index = row_id - self.memory_base if isinstance(row_id, int) and not isinstance(row_id, bool) else -1

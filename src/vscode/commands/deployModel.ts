@@ -13,6 +13,7 @@ import { DEPLOY_ANYWAY, overridingGates } from './shared/gates.ts';
 import { confirmPickle } from './shared/pickles.ts';
 import { locateModelFile, registeredVersionOf, suggestedModelName } from './shared/modelFiles.ts';
 import { deploymentTokens } from './shared/tokens.ts';
+import { settings } from '../settings.ts';
 
 export interface DeployModelOptions {
   /** NAME, NAME@VERSION or NAME@ALIAS. */
@@ -82,7 +83,7 @@ export const deployModelCommand: CommandSpec = {
     const result = await overridingGates(
       (force) =>
         vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Runboard: deploying ${ref} to ${target}…` }, () =>
-          deployments.deploy(ref, { target, port: options.port, force }),
+          deployments.deploy(ref, { target, port: options.port, force, baselineRows: settings.monitorBaselineRows() }),
         ),
       { ...DEPLOY_ANYWAY, force: options.force, ask: interactive },
     );

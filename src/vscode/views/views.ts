@@ -39,7 +39,7 @@ export class Views extends Disposable {
     this.deploymentMonitor = this._register(new DeploymentMonitor(container));
     this.deployments = this._register(new DeploymentsTree(container, this.deploymentMonitor));
     this.deploymentsView = this._register(vscode.window.createTreeView(DEPLOYMENTS_VIEW, { treeDataProvider: this.deployments }));
-    // Traffic and liveness are looked at only while the view is visible and something runs.
+    // Traffic and liveness are looked at often while the view is visible, rarely while it is not, never with nothing live.
     this.deploymentMonitor.attach(this.deploymentsView);
 
     this.deploymentLogs = this._register(new DeploymentLogs(container));

@@ -9,6 +9,7 @@ import { MONITOR_VIEW_TYPE, MonitorPanel, type MonitorActor } from './monitorPan
 const OPEN_MONITOR = 'Open Monitor';
 const RETRAIN = 'Retrain';
 const ROLL_BACK = 'Roll Back';
+const MUTE = "Don't Show Again";
 
 /**
  * The Monitor panels' serializer and live refresh, and the notification when a live deployment
@@ -28,7 +29,7 @@ export function registerMonitor(container: Container, monitor: DeploymentMonitor
       if (change.everything) refresh();
       else if (change.deployments.length > 0) refresh(change.deployments);
     }),
-    monitor.onDidCross((crossing) => void notify(container, crossing)),
+    monitor.onDidCross((crossing) => void notify(container, monitor, crossing).catch((err: Error) => container.log.warn(`Monitoring notification: ${err.message}`))),
     { dispose: () => [...MonitorPanel.open.values()].forEach((panel) => panel.dispose()) },
   ];
 }
@@ -54,14 +55,15 @@ export function monitorActor(): MonitorActor {
   };
 }
 
-/** Once per crossing (the monitor decides): what crossed, with the ways out. */
-async function notify(container: Container, crossing: Crossing): Promise<void> {
+/** Once per crossing (the monitor decides): what crossed, with the ways out, and a way to stop hearing about this deployment. */
+async function notify(container: Container, monitor: DeploymentMonitor, crossing: Crossing): Promise<void> {
   const d = (await container.deploymentRecords()).find(crossing.deployment);
   if (!d) return;
-  const actions = [OPEN_MONITOR, RETRAIN, ...(d.version > 1 ? [ROLL_BACK] : [])];
+  const actions = [OPEN_MONITOR, RETRAIN, ...(d.version > 1 ? [ROLL_BACK] : []), MUTE];
   container.log.warn(`Deployment ${d.id} (${d.model}@${d.version}): ${describeAlert(crossing.alert)}`);
   const choice = await vscode.window.showWarningMessage(`Runboard: ${d.model}@${d.version} on ${d.target}: ${describeAlert(crossing.crossed)}.`, ...actions);
   if (choice === OPEN_MONITOR) await vscode.commands.executeCommand(COMMANDS.openMonitor, d.id);
   if (choice === RETRAIN) await vscode.commands.executeCommand(COMMANDS.retrainDeployment, d.id);
   if (choice === ROLL_BACK) await vscode.commands.executeCommand(COMMANDS.rollbackDeployment, d.id);
+  if (choice === MUTE) monitor.mute(d.id);
 }
