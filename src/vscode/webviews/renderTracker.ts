@@ -1,10 +1,13 @@
 // No `vscode` import: the presenters that hold it run (and are tested) on plain Node.
 import { Emitter, nextMatching } from '../../core/events.ts';
 
+/** The two messages a page posts about itself. */
+export type PageReport<Report> = { type: 'rendered'; report: Report } | { type: 'error'; message: string };
+
 /**
  * What a page says about its own drawing: the `rendered` report it posts after each draw, which
  * tests await, and the `error`s it posts (script errors, CSP violations), which are logged and
- * which tests expect none of. Each presenter keeps one and feeds it those two messages.
+ * which tests expect none of. Each presenter keeps one and hands it those two messages.
  */
 export class RenderTracker<Report> {
   private readonly page: string;
@@ -25,14 +28,14 @@ export class RenderTracker<Report> {
     return this.last;
   }
 
-  rendered(report: Report): void {
-    this.last = report;
-    this.renders.fire(report);
-  }
-
-  failed(message: string): void {
-    this.problems.push(message);
-    this.warn(`${this.page} webview: ${message}`);
+  receive(message: PageReport<Report>): void {
+    if (message.type === 'rendered') {
+      this.last = message.report;
+      this.renders.fire(message.report);
+    } else {
+      this.problems.push(message.message);
+      this.warn(`${this.page} webview: ${message.message}`);
+    }
   }
 
   /** The page is about to show something else: its last report no longer answers a wait. */

@@ -124,10 +124,8 @@ export class LineagePresenter {
         await this.openNode(message.key);
         return;
       case 'rendered':
-        this.render.rendered(message.report);
-        return;
       case 'error':
-        this.render.failed(message.message);
+        this.render.receive(message);
         return;
       default: {
         const never: never = message;

@@ -92,10 +92,8 @@ export class MonitorPresenter {
         }
         return;
       case 'rendered':
-        this.render.rendered(message.report);
-        return;
       case 'error':
-        this.render.failed(message.message);
+        this.render.receive(message);
         return;
       default: {
         const never: never = message;

@@ -79,10 +79,8 @@ export class RunsTablePresenter {
         this.port.saveView(message.view);
         return;
       case 'rendered':
-        this.render.rendered(message.report);
-        return;
       case 'error':
-        this.render.failed(message.message);
+        this.render.receive(message);
         return;
       default: {
         const never: never = message;
