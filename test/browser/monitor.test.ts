@@ -171,6 +171,20 @@ test('user strings are text: a feature named like markup renders as its name and
   await mp.close();
 });
 
+test('a host error is shown as text in one alert: the next replaces it, a report clears it', async () => {
+  const mp = await openMonitorPage(browser);
+  await mp.deliver({ type: 'error', message: `No deployment "${XSS}"` });
+  assert.equal(await mp.page.textContent('main > p.error[role=alert]'), `No deployment "${XSS}"`);
+  assert.equal(await mp.page.getAttribute('main', 'aria-busy'), 'false');
+  await mp.deliver({ type: 'error', message: 'The database is locked' });
+  assert.deepEqual(await mp.page.$$eval('main .error', (e) => e.map((x) => x.textContent)), ['The database is locked']);
+  await show(mp, monitorReport());
+  assert.equal(await mp.page.$('main .error'), null);
+  assert.equal(await mp.page.$$eval('main img', (e) => e.length), 0);
+  await noProblems(mp);
+  await mp.close();
+});
+
 test('CSP: every script carries the nonce, nothing inline; buttons post their action', async () => {
   const html = monitorHtml({ cspSource: 'https://x.test', nonce: 'abc123', scriptUri: 'https://x.test/m.js', styleUri: 'https://x.test/m.css', codiconsUri: 'https://x.test/c.css' });
   assert.match(html, /script-src 'nonce-abc123'/);
