@@ -11,7 +11,8 @@ import { buildTable, compareState, defaultMetrics, loadRuns, snapshot } from '..
 import { Store } from '../src/core/store/store.ts';
 import type { MetricPoint } from '../src/core/store/types.ts';
 import { DEFAULT_POINTS, type HostMessage, type SeriesQuery } from '../src/shared/compareProtocol.ts';
-import { launchChromium, openComparePage, replayInit, serializeMessage, stageReplay } from '../test/browser/compareHarness.ts';
+import { openComparePage, replayInit, stageReplay } from '../test/browser/compareHarness.ts';
+import { launchChromium, serializeMessage } from '../test/browser/webviewPage.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -118,7 +119,7 @@ export async function benchCompare(log: (line: string) => void, options: { runs?
           if (report.series.length !== runs) throw new Error(`The chart drew ${report.series.length} series, not ${runs}`);
           paints.push(ms);
           log(`compare:   paint ${round1(ms)} ms, of which chart render ${report.ms} ms`);
-          if (cp.cspViolations.length || cp.consoleErrors.length) log(`compare: page reported ${[...cp.cspViolations, ...cp.consoleErrors].join('; ')}`);
+          if (cp.problems.length) log(`compare: page reported ${cp.problems.join('; ')}`);
         } finally {
           await cp.close();
         }

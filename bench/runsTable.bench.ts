@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { Store } from '../src/core/store/store.ts';
 import { DEFAULT_VIEW, type HostMessage } from '../src/shared/runsTableProtocol.ts';
 import { RunsTablePresenter } from '../src/vscode/webviews/runsTable/presenter.ts';
-import { launchChromium } from '../test/browser/compareHarness.ts';
 import { openRunsTablePage, timeFirstPaint, type RunsTablePage } from '../test/browser/runsTableHarness.ts';
+import { launchChromium } from '../test/browser/webviewPage.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const PARAMS = 17;
@@ -181,7 +181,7 @@ export async function benchRunsTable(log: (line: string) => void, options: { run
           const filter = await tp.rendered(() => tp.page.locator('#filter input').fill('params.lr < 0.01 and metrics.val_accuracy >= 0.5 and status = finished'), (r) => r.rows < runs);
           filters.push(filter.ms);
           log(`runs table:   paint ${round1(paintMs)} ms (render ${report.ms} ms); scroll p95 frame ${round1(scrollMs)} ms; sort ${round1(sortMs)} ms; filter ${filter.ms} ms → ${filter.rows} runs; ${cells} cells in the DOM`);
-          if (tp.cspViolations.length || tp.consoleErrors.length) log(`runs table: page reported ${[...tp.cspViolations, ...tp.consoleErrors].join('; ')}`);
+          if (tp.problems.length) log(`runs table: page reported ${tp.problems.join('; ')}`);
         } finally {
           await tp.close();
         }

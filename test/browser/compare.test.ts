@@ -10,7 +10,8 @@ import type { Browser } from 'playwright-core';
 import { Store } from '../../src/core/store/store.ts';
 import type { MetricPoint } from '../../src/core/store/types.ts';
 import type { HostMessage, RenderedReport, WebviewMessage } from '../../src/shared/compareProtocol.ts';
-import { connectSession, launchChromium, openComparePage, type ComparePage } from './compareHarness.ts';
+import { connectSession, openComparePage, type ComparePage } from './compareHarness.ts';
+import { launchChromium } from './webviewPage.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SHOTS = join(ROOT, 'test-results', 'screenshots');
@@ -106,7 +107,7 @@ test('three runs draw with the point counts the host sent; raw runs in full', as
     assert.equal(points.get(ids[2]!), long.x.length);
     assert.ok(long.x.length >= 500 && long.x.length <= 2000, `${long.x.length} points for the 20k-step run`);
     assert.deepEqual(cp.cspViolations, []);
-    assert.deepEqual(cp.consoleErrors, []);
+    assert.deepEqual(cp.problems, []);
 
     // The default view charts loss and accuracy; take the picture once both are drawn.
     await renderedChart(cp, 'accuracy');
@@ -180,7 +181,7 @@ test('clicking a run highlights it everywhere and tells the host; state survives
     assert.equal(state.tab, 'scatter');
     const posted: WebviewMessage['type'][] = cp.sent.map((m) => m.type);
     assert.ok(posted.includes('view'), 'the view is reported to the host for live refresh');
-    assert.deepEqual(cp.consoleErrors, []);
+    assert.deepEqual(cp.problems, []);
   } finally {
     await close();
   }
@@ -221,13 +222,15 @@ test('group by a param: one mean ± std line per value; smoothing and log y redr
     assert.ok(grouped.report.series.every((s) => s.points > 0));
     await cp.page.screenshot({ path: join(SHOTS, 'compare-grouped.png') });
     const requests = cp.sent.filter((m) => m.type === 'requestSeries').length;
+    const before = cp.sent.length;
     await cp.page.locator('input[type=range]').fill('0.9');
     await cp.page.locator('vscode-checkbox').first().click();
-    await cp.page.waitForTimeout(200);
+    // Wait for the log-y redraw (the smoothing one came before it), not for a duration.
+    await cp.waitForMessage('rendered', (m) => m.report.view === 'chart' && m.report.logY === true && cp.sent.indexOf(m) >= before);
     assert.equal(cp.sent.filter((m) => m.type === 'requestSeries').length, requests, 'smoothing and log y are drawn in the page');
     const state = (await cp.page.evaluate(() => (window as unknown as { __harness: { state: unknown } }).__harness.state)) as { smoothing: number; logY: boolean; groupBy: string };
     assert.deepEqual([state.smoothing, state.logY, state.groupBy], [0.9, true, 'optimizer']);
-    assert.deepEqual(cp.consoleErrors, []);
+    assert.deepEqual(cp.problems, []);
   } finally {
     await close();
   }
@@ -282,7 +285,7 @@ test('a restarted run and buckets holding NaN or ±Infinity say so: the header c
     await detail.waitFor({ state: 'visible' });
     assert.match((await detail.textContent()) ?? '', /min 1 · max 1 · \d+ points · \d+ NaN\/±Infinity not drawn/);
     await cp.page.screenshot({ path: join(SHOTS, 'compare-nonfinite.png') });
-    assert.deepEqual(cp.consoleErrors, []);
+    assert.deepEqual(cp.problems, []);
   } finally {
     session.dispose();
     await cp.close();

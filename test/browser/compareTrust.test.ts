@@ -11,7 +11,8 @@ import type { Browser } from 'playwright-core';
 import { Store } from '../../src/core/store/store.ts';
 import type { MetricPoint } from '../../src/core/store/types.ts';
 import type { ViewState } from '../../src/shared/compareProtocol.ts';
-import { connectSession, launchChromium, openComparePage, type ComparePage } from './compareHarness.ts';
+import { connectSession, openComparePage, type ComparePage } from './compareHarness.ts';
+import { launchChromium } from './webviewPage.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SHOTS = join(ROOT, 'test-results', 'screenshots');

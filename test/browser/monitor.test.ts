@@ -16,8 +16,8 @@ import { MonitorPresenter } from '../../src/vscode/webviews/monitor/presenter.ts
 import { deployMonitored, stopAll } from '../fixtures/monitoredDeployment.ts';
 import { SHIFTED } from '../fixtures/monitorTraining.ts';
 import { tempDir } from '../unit/helpers.ts';
-import { launchChromium } from './compareHarness.ts';
 import { openMonitorPage, type MonitorPage } from './monitorHarness.ts';
+import { launchChromium } from './webviewPage.ts';
 import { monitorReport } from '../fixtures/monitorReports.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -40,7 +40,7 @@ after(async () => {
 async function show(mp: MonitorPage, message: HostMessage) {
   mp.sent.length = 0;
   await mp.deliver(message);
-  return (await mp.waitFor('rendered')).report;
+  return (await mp.waitForMessage('rendered')).report;
 }
 
 async function noProblems(mp: MonitorPage): Promise<void> {
@@ -74,11 +74,11 @@ test('a drifted report: one heatmap cell per feature and window, only the drifte
 test('the histogram switches by feature from the keyboard, and from a feature name in the heatmap', async () => {
   const mp = await openMonitorPage(browser);
   await show(mp, monitorReport({ drifted: ['petal_width'] }));
-  assert.equal((await mp.waitFor('rendered')).report.feature, 'petal_width');
+  assert.equal((await mp.waitForMessage('rendered')).report.feature, 'petal_width');
   mp.sent.length = 0;
   await mp.page.focus('#feature-select');
   await mp.page.keyboard.press('Home');
-  const byKey = await mp.waitFor('rendered');
+  const byKey = await mp.waitForMessage('rendered');
   assert.equal(byKey.report.feature, 'sepal_length');
   assert.equal(await mp.page.evaluate(() => document.activeElement?.id), 'feature-select', 'focus stays on the picker');
   assert.match(await mp.page.textContent('#section-histogram .stats') ?? '', /not drifted/);
@@ -86,7 +86,7 @@ test('the histogram switches by feature from the keyboard, and from a feature na
   mp.sent.length = 0;
   await mp.page.focus('.heatmap tbody tr:nth-child(3) button.feature');
   await mp.page.keyboard.press('Enter');
-  assert.equal((await mp.waitFor('rendered')).report.feature, 'petal_length');
+  assert.equal((await mp.waitForMessage('rendered')).report.feature, 'petal_length');
   assert.equal(await mp.page.evaluate(() => document.activeElement?.id), 'feature-select');
   await noProblems(mp);
   await mp.close();
@@ -171,6 +171,20 @@ test('user strings are text: a feature named like markup renders as its name and
   await mp.close();
 });
 
+test('a host error is shown as text in one alert: the next replaces it, a report clears it', async () => {
+  const mp = await openMonitorPage(browser);
+  await mp.deliver({ type: 'error', message: `No deployment "${XSS}"` });
+  assert.equal(await mp.page.textContent('main > p.error[role=alert]'), `No deployment "${XSS}"`);
+  assert.equal(await mp.page.getAttribute('main', 'aria-busy'), 'false');
+  await mp.deliver({ type: 'error', message: 'The database is locked' });
+  assert.deepEqual(await mp.page.$$eval('main .error', (e) => e.map((x) => x.textContent)), ['The database is locked']);
+  await show(mp, monitorReport());
+  assert.equal(await mp.page.$('main .error'), null);
+  assert.equal(await mp.page.$$eval('main img', (e) => e.length), 0);
+  await noProblems(mp);
+  await mp.close();
+});
+
 test('CSP: every script carries the nonce, nothing inline; buttons post their action', async () => {
   const html = monitorHtml({ cspSource: 'https://x.test', nonce: 'abc123', scriptUri: 'https://x.test/m.js', styleUri: 'https://x.test/m.css', codiconsUri: 'https://x.test/c.css' });
   assert.match(html, /script-src 'nonce-abc123'/);
@@ -195,9 +209,9 @@ test('CSP: every script carries the nonce, nothing inline; buttons post their ac
     s.textContent = 'window.injected = true';
     document.body.append(s);
   });
-  await mp.page.waitForTimeout(100);
+  // The violation is reported a moment later: wait for the page's report of it, not for a duration.
+  await mp.waitForMessage('error', (m) => /^CSP blocked/.test(m.message));
   assert.equal(await mp.page.evaluate(() => (window as unknown as { injected?: boolean }).injected), undefined);
-  assert.ok(mp.problems.some((p) => /Content Security Policy|CSP blocked/.test(p)), 'the violation was reported');
   await mp.close();
 });
 
@@ -225,7 +239,7 @@ test('a real deployment: the presenter over a served sklearn model drives the pa
     );
     mp.sent.length = 0;
     await presenter.handle({ type: 'ready' });
-    const rendered = (await mp.waitFor('rendered')).report;
+    const rendered = (await mp.waitForMessage('rendered')).report;
     assert.equal(rendered.deployment, served.id);
     assert.deepEqual(rendered.empty, [], 'traffic, drift, histogram, predictions and feedback all there');
     const drifted = await mp.page.$$eval('.quality tbody tr.drifted th', (e) => e.map((x) => x.textContent));

@@ -10,8 +10,8 @@ import type { Browser } from 'playwright-core';
 import { change } from '../../src/core/store/changes.ts';
 import { Store } from '../../src/core/store/store.ts';
 import type { TableAction, TableView, WebviewMessage } from '../../src/shared/runsTableProtocol.ts';
-import { launchChromium } from './compareHarness.ts';
 import { connectPresenter, openRunsTablePage, type RunsTablePage } from './runsTableHarness.ts';
+import { launchChromium } from './webviewPage.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SHOTS = join(ROOT, 'test-results', 'screenshots');
@@ -91,7 +91,7 @@ async function open(seeded = seed(), options: { light?: boolean; height?: number
 }
 
 async function done(o: Opened): Promise<void> {
-  assert.deepEqual(o.tp.consoleErrors, [], 'no page errors');
+  assert.deepEqual(o.tp.problems, [], 'no page errors');
   assert.deepEqual(o.tp.cspViolations, [], 'no CSP violations');
   o.presenter.stop();
   await o.tp.close();

@@ -68,3 +68,18 @@ test('opening a node that fails shows the error instead of throwing; roots parse
   assert.deepEqual(parseRoot('deployment:4'), { kind: 'deployment', id: 4 });
   assert.equal(parseRoot('model:4'), undefined);
 });
+
+test('the page reports what it drew; a new root forgets the old drawing, so a wait sees the new one', async () => {
+  const { store, run, p } = presenter();
+  await p.handle({ type: 'ready' });
+  const drawn = { root: `run:${run.id}`, nodes: [], edges: 0, ms: 1 };
+  await p.handle({ type: 'rendered', report: drawn });
+  assert.equal(await p.render.waitForRendered(), drawn);
+  const other = store.createRun({ name: 'other' });
+  p.setRoot({ kind: 'run', id: other.id });
+  assert.equal(p.render.lastRendered, null);
+  const waiting = p.render.waitForRendered();
+  const redrawn = { ...drawn, root: `run:${other.id}` };
+  await p.handle({ type: 'rendered', report: redrawn });
+  assert.equal(await waiting, redrawn);
+});

@@ -107,5 +107,6 @@ test('a button whose command fails shows the error; a fault is logged too; page 
   assert.deepEqual(shown, ['Nothing to roll back to', 'boom']);
   assert.equal(logged.filter((l) => l.startsWith('error:')).length, 1, 'only the fault is logged as an error');
   await p.handle({ type: 'error', message: 'CSP blocked inline' });
-  assert.deepEqual(p.problems, ['CSP blocked inline']);
+  assert.deepEqual(p.render.problems, ['CSP blocked inline']);
+  assert.ok(logged.includes('warn: Monitor webview: CSP blocked inline'), 'and logged');
 });

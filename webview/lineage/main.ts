@@ -4,6 +4,7 @@
 import type { GraphNode, GraphNodeKind, HostMessage, LineageGraph, LineageViewState, RenderedReport, WebviewMessage } from '../../src/shared/lineageProtocol.ts';
 import { clear, h, svg } from './dom.ts';
 import './lineage.css';
+import { reportPageErrors, showPageError } from '../shared/pageErrors.ts';
 import { hostChannel } from '../shared/vscodeApi.ts';
 
 const KIND_LABEL: Record<GraphNodeKind, string> = { dataset: 'Dataset', run: 'Run', model_version: 'Model version', deployment: 'Deployment' };
@@ -187,14 +188,6 @@ function edgePath(from: DOMRect, to: DOMRect, box: DOMRect, scroller: HTMLElemen
   return `M ${x1} ${y1} C ${x1 + 48} ${y1}, ${x2 + 48} ${y2}, ${x2} ${y2}`;
 }
 
-function showError(message: string): void {
-  app.setAttribute('aria-busy', 'false');
-  const existing = app.querySelector('.error');
-  const box = h('p', { class: 'error', role: 'alert', text: message });
-  if (existing) existing.replaceWith(box);
-  else app.prepend(box);
-}
-
 window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
   const message = event.data;
   switch (message.type) {
@@ -203,7 +196,7 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
       render(message.graph);
       return;
     case 'error':
-      showError(message.message);
+      showPageError(app, message.message);
       return;
     default: {
       const never: never = message;
@@ -217,6 +210,5 @@ new ResizeObserver(() => {
   cancelAnimationFrame(pending);
   pending = requestAnimationFrame(drawEdges);
 }).observe(app);
-window.addEventListener('error', (e) => post({ type: 'error', message: `${e.message} (${e.filename}:${e.lineno})` }));
-document.addEventListener('securitypolicyviolation', (e) => post({ type: 'error', message: `CSP blocked ${e.blockedURI || 'inline'} (${e.violatedDirective})` }));
+reportPageErrors(post);
 post({ type: 'ready' });

@@ -5,6 +5,7 @@ import type { FeatureDrift, FeatureQuality, Histogram, MonitorReport } from '../
 import type { HostMessage, MonitorAction, MonitoredDeployment, MonitorViewState, RenderedReport, WebviewMessage } from '../../src/shared/monitorProtocol.ts';
 import { clear, formatClock, formatNumber, h, icon } from '../compare/dom.ts';
 import { readTheme } from '../compare/theme.ts';
+import { reportPageErrors, showPageError } from '../shared/pageErrors.ts';
 import { hostChannel } from '../shared/vscodeApi.ts';
 import { accuracyChart, destroyCharts, histogramChart, latencyChart, trafficChart } from './charts.ts';
 import { heatmap } from './heatmap.ts';
@@ -303,14 +304,6 @@ function select(name: string, focusPicker: boolean): void {
   if (focusPicker) document.getElementById('feature-select')?.focus();
 }
 
-function showError(message: string): void {
-  app.setAttribute('aria-busy', 'false');
-  const box = h('p', { class: 'error', role: 'alert', text: message });
-  const existing = app.querySelector('.error');
-  if (existing) existing.replaceWith(box);
-  else app.prepend(box);
-}
-
 window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
   const message = event.data;
   switch (message.type) {
@@ -319,7 +312,7 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
       render(message.deployment, message.report);
       return;
     case 'error':
-      showError(message.message);
+      showPageError(app, message.message);
       return;
     default: {
       const never: never = message;
@@ -328,6 +321,5 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
   }
 });
 
-window.addEventListener('error', (e) => post({ type: 'error', message: `${e.message} (${e.filename}:${e.lineno})` }));
-document.addEventListener('securitypolicyviolation', (e) => post({ type: 'error', message: `CSP blocked ${e.blockedURI || 'inline'} (${e.violatedDirective})` }));
+reportPageErrors(post);
 post({ type: 'ready' });

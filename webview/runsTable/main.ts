@@ -11,6 +11,7 @@ import type { Direction } from '../../src/shared/compareProtocol.ts';
 import { DEFAULT_VIEW, type HostMessage, type RenderedReport, type TableAction, type TableRun, type TableView, type WebviewMessage } from '../../src/shared/runsTableProtocol.ts';
 import { caretLine } from '../../src/shared/runFilter.ts';
 import { el, h, icon } from '../compare/dom.ts';
+import { reportPageErrors } from '../shared/pageErrors.ts';
 import { hostChannel } from '../shared/vscodeApi.ts';
 import { ColumnChooser } from './chooser.ts';
 import { compileFilter, type CompiledFilter } from './filter.ts';
@@ -410,6 +411,5 @@ setInterval(() => {
 }, TICK_MS);
 
 window.addEventListener('message', (e: MessageEvent<HostMessage>) => receive(e.data));
-window.addEventListener('error', (e) => post({ type: 'error', message: `${e.message} (${e.filename}:${e.lineno})` }));
-document.addEventListener('securitypolicyviolation', (e) => post({ type: 'error', message: `CSP blocked ${e.blockedURI || 'inline'} (${e.violatedDirective})` }));
+reportPageErrors(post);
 post({ type: 'ready' });

@@ -76,12 +76,12 @@ export class LineagePanel extends Disposable {
   }
 
   get lastRendered(): RenderedReport | null {
-    return this.presenter.lastRendered;
+    return this.presenter.render.lastRendered;
   }
 
   /** Errors the webview reported (script errors, CSP violations): tests expect none. */
   get problems(): readonly string[] {
-    return this.presenter.problems;
+    return this.presenter.render.problems;
   }
 
   /** Rebuilds the graph when the change can alter it. */
@@ -90,7 +90,7 @@ export class LineagePanel extends Disposable {
   }
 
   waitForRendered(predicate?: (report: RenderedReport) => boolean, timeoutMs?: number): Promise<RenderedReport> {
-    return this.presenter.waitForRendered(predicate, timeoutMs);
+    return this.presenter.render.waitForRendered(predicate, timeoutMs);
   }
 
   openNode(key: string): Promise<void> {

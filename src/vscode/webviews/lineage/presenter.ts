@@ -3,12 +3,12 @@
 // than in src/core because it builds the page's graph (src/shared/lineageProtocol.ts), which is
 // presentation, not lineage.
 import { UserError } from '../../../core/errors.ts';
-import { Emitter, nextMatching } from '../../../core/events.ts';
 import { lineage, type LineageRef } from '../../../core/registry/lineage.ts';
 import type { StoreChange } from '../../../core/store/changes.ts';
 import type { Store } from '../../../core/store/store.ts';
 import type { LineageKind } from '../../../core/store/types.ts';
 import type { GraphNode, HostMessage, LineageGraph, RenderedReport, WebviewMessage } from '../../../shared/lineageProtocol.ts';
+import { RenderTracker } from '../renderTracker.ts';
 import { buildGraph } from './graph.ts';
 
 /** What the presenter needs from its host: a line to the page and the editor's actions. */
@@ -38,17 +38,15 @@ export class LineagePresenter {
   private ready = false;
   /** What the page shows now, so a database change that leaves the graph alone sends nothing. */
   private shown: string | undefined;
-  private readonly renders = new Emitter<RenderedReport>();
-  /** The last report the page posted after drawing (null before the first). */
-  lastRendered: RenderedReport | null = null;
-  /** Errors the page reported (script errors, CSP violations): tests expect none. */
-  readonly problems: string[] = [];
+  /** What the page drew last and the errors it reported. */
+  readonly render: RenderTracker<RenderedReport>;
 
   constructor(store: Store, workspace: string, root: LineageRef, port: LineagePort) {
     this.store = store;
     this.workspace = workspace;
     this.rootRef = root;
     this.port = port;
+    this.render = new RenderTracker('Lineage', (message) => port.log('warn', message));
   }
 
   get root(): LineageRef {
@@ -62,7 +60,7 @@ export class LineagePresenter {
 
   setRoot(root: LineageRef): void {
     this.rootRef = root;
-    this.lastRendered = null;
+    this.render.forget();
     this.refresh();
   }
 
@@ -101,11 +99,6 @@ export class LineagePresenter {
     this.port.post(message);
   }
 
-  /** Resolves with the last `rendered` report that matches, or the next one. */
-  waitForRendered(predicate: (report: RenderedReport) => boolean = () => true, timeoutMs = 15_000): Promise<RenderedReport> {
-    return nextMatching(this.renders.event, this.lastRendered, predicate, timeoutMs, `The lineage panel did not render within ${timeoutMs} ms`);
-  }
-
   /** What Enter on a node does (the page's `open`); errors are shown, never thrown. */
   async openNode(key: string): Promise<void> {
     const node = this.graph?.nodes.find((n) => n.key === key);
@@ -131,12 +124,8 @@ export class LineagePresenter {
         await this.openNode(message.key);
         return;
       case 'rendered':
-        this.lastRendered = message.report;
-        this.renders.fire(message.report);
-        return;
       case 'error':
-        this.problems.push(message.message);
-        this.port.log('warn', `Lineage webview: ${message.message}`);
+        this.render.receive(message);
         return;
       default: {
         const never: never = message;
@@ -146,7 +135,7 @@ export class LineagePresenter {
   }
 
   dispose(): void {
-    this.renders.dispose();
+    this.render.dispose();
   }
 }
 

@@ -91,12 +91,12 @@ export class MonitorPanel extends Disposable {
   }
 
   get lastRendered(): RenderedReport | null {
-    return this.presenter.lastRendered;
+    return this.presenter.render.lastRendered;
   }
 
   /** Errors the webview reported (script errors, CSP violations): tests expect none. */
   get problems(): readonly string[] {
-    return this.presenter.problems;
+    return this.presenter.render.problems;
   }
 
   /** Makes the report again; sent only when it changed. */
@@ -105,7 +105,7 @@ export class MonitorPanel extends Disposable {
   }
 
   waitForRendered(predicate?: (report: RenderedReport) => boolean, timeoutMs?: number): Promise<RenderedReport> {
-    return this.presenter.waitForRendered(predicate, timeoutMs);
+    return this.presenter.render.waitForRendered(predicate, timeoutMs);
   }
 
   override dispose(): void {

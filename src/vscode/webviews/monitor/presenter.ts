@@ -1,9 +1,9 @@
 // No `vscode` import: the Monitor panel's presenter, behind a port like the lineage panel's, so
 // it runs (and is tested) on plain Node against a real store and the engine's report.
 import { UserError } from '../../../core/errors.ts';
-import { Emitter, nextMatching } from '../../../core/events.ts';
 import type { MonitorReport } from '../../../core/monitor/report.ts';
 import type { HostMessage, MonitorAction, MonitoredDeployment, RenderedReport, WebviewMessage } from '../../../shared/monitorProtocol.ts';
+import { RenderTracker } from '../renderTracker.ts';
 
 /** Where the panel's facts come from: the deployment's record and the engine's report of it. */
 export interface MonitorSource {
@@ -35,16 +35,14 @@ export class MonitorPresenter {
   private ready = false;
   private shown: string | undefined;
   private report: MonitorReport | undefined;
-  private readonly renders = new Emitter<RenderedReport>();
-  /** The last report the page posted after drawing (null before the first). */
-  lastRendered: RenderedReport | null = null;
-  /** Errors the page reported (script errors, CSP violations): tests expect none. */
-  readonly problems: string[] = [];
+  /** What the page drew last and the errors it reported. */
+  readonly render: RenderTracker<RenderedReport>;
 
   constructor(source: MonitorSource, deployment: number, port: MonitorPort) {
     this.source = source;
     this.deployment = deployment;
     this.port = port;
+    this.render = new RenderTracker('Monitor', (message) => port.log('warn', message));
   }
 
   /** The report last sent (or about to be sent) to the page. */
@@ -77,11 +75,6 @@ export class MonitorPresenter {
     this.port.post(message);
   }
 
-  /** Resolves with the last `rendered` report that matches, or the next one. */
-  waitForRendered(predicate: (report: RenderedReport) => boolean = () => true, timeoutMs = 15_000): Promise<RenderedReport> {
-    return nextMatching(this.renders.event, this.lastRendered, predicate, timeoutMs, `The monitor panel did not render within ${timeoutMs} ms`);
-  }
-
   async handle(message: WebviewMessage): Promise<void> {
     switch (message.type) {
       case 'ready':
@@ -99,12 +92,8 @@ export class MonitorPresenter {
         }
         return;
       case 'rendered':
-        this.lastRendered = message.report;
-        this.renders.fire(message.report);
-        return;
       case 'error':
-        this.problems.push(message.message);
-        this.port.log('warn', `Monitor webview: ${message.message}`);
+        this.render.receive(message);
         return;
       default: {
         const never: never = message;
@@ -114,6 +103,6 @@ export class MonitorPresenter {
   }
 
   dispose(): void {
-    this.renders.dispose();
+    this.render.dispose();
   }
 }

@@ -4,12 +4,12 @@
 import { guessDirection } from '../../../core/compare/direction.ts';
 import { UserError } from '../../../core/errors.ts';
 import { setOwn } from '../../../core/own.ts';
-import { Emitter, nextMatching } from '../../../core/events.ts';
 import type { StoreChange } from '../../../core/store/changes.ts';
 import type { RunTableRow } from '../../../core/store/runTable.ts';
 import type { Store } from '../../../core/store/store.ts';
 import type { Direction } from '../../../shared/compareProtocol.ts';
 import { toWire, type HostMessage, type RenderedReport, type TableAction, type TableMetric, type TableRun, type TableView, type WebviewMessage } from '../../../shared/runsTableProtocol.ts';
+import { RenderTracker } from '../renderTracker.ts';
 
 /** What the presenter needs from its host: a line to the page, the editor's commands and the workspace's memory. */
 export interface RunsTablePort {
@@ -35,14 +35,13 @@ export class RunsTablePresenter {
   private ready = false;
   /** The runs the page holds, for the actions' arguments (a model file, an id that still exists). */
   private readonly shown = new Map<number, TableRun>();
-  private readonly renders = new Emitter<RenderedReport>();
-  lastRendered: RenderedReport | null = null;
-  /** Errors the page reported (script errors, CSP violations): tests expect none. */
-  readonly problems: string[] = [];
+  /** What the page drew last and the errors it reported. */
+  readonly render: RenderTracker<RenderedReport>;
 
   constructor(store: Store, port: RunsTablePort) {
     this.store = store;
     this.port = port;
+    this.render = new RenderTracker('Runs table', (message) => port.log('warn', message));
   }
 
   webviewHidden(): void {
@@ -64,10 +63,6 @@ export class RunsTablePresenter {
     this.port.post({ type: 'update', runs, deleted, directions: directionsOf(runs), now: Date.now() });
   }
 
-  waitForRendered(predicate: (report: RenderedReport) => boolean = () => true, timeoutMs = 15_000): Promise<RenderedReport> {
-    return nextMatching(this.renders.event, this.lastRendered, predicate, timeoutMs, `The runs table did not render within ${timeoutMs} ms`);
-  }
-
   async handle(message: WebviewMessage): Promise<void> {
     switch (message.type) {
       case 'ready':
@@ -84,12 +79,8 @@ export class RunsTablePresenter {
         this.port.saveView(message.view);
         return;
       case 'rendered':
-        this.lastRendered = message.report;
-        this.renders.fire(message.report);
-        return;
       case 'error':
-        this.problems.push(message.message);
-        this.port.log('warn', `Runs table webview: ${message.message}`);
+        this.render.receive(message);
         return;
       default: {
         const never: never = message;
@@ -99,7 +90,7 @@ export class RunsTablePresenter {
   }
 
   dispose(): void {
-    this.renders.dispose();
+    this.render.dispose();
   }
 
   private sendAll(): void {

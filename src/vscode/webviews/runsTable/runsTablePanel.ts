@@ -75,16 +75,16 @@ export class RunsTablePanel extends Disposable {
   }
 
   get lastRendered(): RenderedReport | null {
-    return this.presenter.lastRendered;
+    return this.presenter.render.lastRendered;
   }
 
   /** Errors the webview reported (script errors, CSP violations): tests expect none. */
   get problems(): readonly string[] {
-    return this.presenter.problems;
+    return this.presenter.render.problems;
   }
 
   waitForRendered(predicate?: (report: RenderedReport) => boolean, timeoutMs?: number): Promise<RenderedReport> {
-    return this.presenter.waitForRendered(predicate, timeoutMs);
+    return this.presenter.render.waitForRendered(predicate, timeoutMs);
   }
 
   /** What the page posts for a toolbar button, for tests. */
