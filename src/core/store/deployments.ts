@@ -57,6 +57,7 @@ export class DeploymentRepository {
     this.s = {
       all: sql.prepare(`${SELECT} ORDER BY d.id DESC`),
       get: sql.prepare(`${SELECT} WHERE d.id = ?`),
+      ofVersion: sql.lazy(`${SELECT} WHERE d.model_version_id = ? ORDER BY d.id`),
       watched: sql.prepare(`${SELECT} WHERE d.status IN ('running', 'deployed', 'stopping') ORDER BY d.id`),
       insert: sql.lazy(`INSERT INTO deployments (model_version_id, target, status, port, config, forced, replaces_id, created_at)
         VALUES (@modelVersionId, @target, 'starting', @port, @config, @forced, @replacesId, @createdAt)`),
@@ -78,6 +79,11 @@ export class DeploymentRepository {
   get(id: number): DeploymentRecord | undefined {
     const row = this.s.get.get(id) as DeploymentRow | undefined;
     return row && toRecord(row);
+  }
+
+  /** Every deployment of a model version, ended ones too, oldest first. */
+  ofVersion(modelVersionId: number): DeploymentRecord[] {
+    return (this.s.ofVersion().all(modelVersionId) as DeploymentRow[]).map(toRecord);
   }
 
   /** Those whose server may be running: reconciliation checks them. */
