@@ -184,6 +184,8 @@ function searchVersions(request: MlflowRequest, { store }: MlflowContext): Mlflo
     const [, key, , value] = match as unknown as [string, string, string, string];
     versions = versions.filter((v) => (key === 'name' ? v.name === value : v.runId !== null && store.run(v.runId)?.mlflowId === value));
   }
+  // MLflow's default order: last updated first, then by name, newest version first.
+  versions.sort((a, b) => b.updatedAt - a.updatedAt || (a.name < b.name ? -1 : a.name > b.name ? 1 : b.version - a.version));
   const { items, next } = page(versions, request, 10_000, 200_000);
   return { json: { ...(items.length ? { model_versions: items.map((v) => versionJson(store, v)) } : {}), ...(next ? { next_page_token: next } : {}) } };
 }
