@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { Registry } from '../../src/core/registry/registry.ts';
 import { loadMigrations, openDb } from '../../src/core/store/db.ts';
-import type { Store } from '../../src/core/store/store.ts';
+import { Store } from '../../src/core/store/store.ts';
 import type { Run } from '../../src/core/store/types.ts';
 import { tempDir } from './helpers.ts';
 import { artifactUrl, serveTemp } from './mlflowArtifactsHarness.ts';
@@ -263,4 +263,25 @@ test('schema 8 keeps every alias move of a schema-7 database, ids included, and 
   assert.deepEqual(db.prepare('SELECT id, from_version, to_version, moved_at FROM alias_moves ORDER BY id').raw().all(), [[41, null, 3, 1000], [42, 3, 4, 2000]]);
   db.prepare('INSERT INTO alias_moves (name, alias, from_version, to_version, moved_at) VALUES (?, ?, 4, NULL, 3000)').run('m', 'champion');
   db.close();
+});
+
+test("another process's deletions and renames reach this one's change check: the model renamed, the experiment deleted", async () => {
+  const { store, call } = await serveTemp();
+  const run = await runWithModel(store, call);
+  await modelWithVersions(call, run, 'iris', 2);
+  const watcher = Store.open(store.file);
+  after(() => watcher.close());
+  let token = watcher.changesSince(undefined).token;
+  await call('DELETE', `${API}/model-versions/delete`, { name: 'iris', version: '2' });
+  let seen = watcher.changesSince(token);
+  assert.deepEqual([seen.change.models, seen.change.everything], [['iris'], undefined], 'a version deleted without aliases');
+  token = seen.token;
+  await call('POST', `${API}/registered-models/rename`, { name: 'iris', new_name: 'flowers' });
+  seen = watcher.changesSince(token);
+  assert.deepEqual(seen.change.models, ['flowers']);
+  token = seen.token;
+  const { json } = await call('POST', `${API}/experiments/create`, { name: 'sweep' });
+  token = watcher.changesSince(token).token;
+  await call('POST', `${API}/experiments/delete`, { experiment_id: json.experiment_id });
+  assert.equal(watcher.changesSince(token).change.everything, true, 'an experiment deleted changes the list');
 });
