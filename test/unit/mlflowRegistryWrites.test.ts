@@ -141,6 +141,11 @@ test('a deployed version is neither deleted nor renamed away: 409 with the deplo
   assert.equal(registry.byId(v1.id)!.deletedAt !== null, true);
   assert.ok(store.downstream('run', run.id).some((e) => e.dstKind === 'model_version' && e.dstId === v1.id), 'its lineage stays');
   assert.ok(!existsSync(join(workspace, '.runboard', 'models', 'iris', '2')));
+
+  // A rollback from version 3 finds no deleted version to go back to.
+  const current = deploy(store, registry.get('iris', 3)!.id, 'running');
+  assert.equal(store.deployments.previousVersion('iris', 'local', current, 3), undefined);
+  assert.equal(store.models.versionBelow('iris', 3), undefined);
 });
 
 test('removing an alias, by hand or with its version, is recorded as a move to no version', async () => {
@@ -190,9 +195,12 @@ test('a rename carries versions, files, aliases, their history and tags; the old
   // Deleting keeps the numbers of a model's versions taken: its name cannot be given to another.
   assert.equal((await call('DELETE', `${API}/registered-models/delete`, { name: 'flowers' })).status, 200);
   assert.equal((await call('GET', `${API}/registered-models/get?name=flowers`)).status, 404);
+  await modelWithVersions(call, run, 'flowers', 1);
+  assert.deepEqual(registry.list('flowers').map((v) => v.version), [3], 'created again, it goes on from the last number');
+  await call('DELETE', `${API}/registered-models/delete`, { name: 'flowers' });
   const held = await call('POST', `${API}/registered-models/rename`, { name: 'iris', new_name: 'flowers' });
   assert.deepEqual([held.status, held.json.error_code], [400, 'INVALID_PARAMETER_VALUE']);
-  assert.match(held.json.message!, /The name flowers is still held by the deleted versions 1, 2 of a model of that name/);
+  assert.match(held.json.message!, /The name flowers is still held by the deleted versions 1, 2, 3 of a model of that name/);
   const taken = await call('POST', `${API}/registered-models/create`, { name: 'other' }).then(() => call('POST', `${API}/registered-models/rename`, { name: 'iris', new_name: 'other' }));
   assert.deepEqual([taken.status, taken.json.error_code, taken.json.message], [400, 'RESOURCE_ALREADY_EXISTS', 'Registered Model (name=other) already exists.']);
 });
