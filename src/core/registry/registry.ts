@@ -4,7 +4,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import { UserError } from '../errors.ts';
 import { evaluateGates, type GateResult } from '../gates.ts';
 import type { DeploymentRecord } from '../store/deployments.ts';
-import type { AliasMove, ModelSummary, ModelVersionRecord, VersionsDeleted } from '../store/models.ts';
+import type { AliasMove, ModelSummary, ModelVersionRecord } from '../store/models.ts';
 import type { Store } from '../store/store.ts';
 import type { CodeState, MetricSummary, Run } from '../store/types.ts';
 import { countHardLinks, ensureRealDir, isInside, realDirExists } from '../io/safePaths.ts';
@@ -265,14 +265,14 @@ export class Registry {
    * Deletes a version: the row stays, hidden (its number is never given again; deployments and
    * lineage that name it still resolve), its aliases are removed with the removal recorded, and
    * the registry's copy is removed unless a deployment ever used it (its monitor reads the
-   * reference beside it). Refused while a deployment of it is not ended.
+   * reference beside it). Refused while a deployment of it is not ended. Returns the alias removals.
    */
-  deleteVersion(name: string, version: number): VersionsDeleted {
+  deleteVersion(name: string, version: number): AliasMove[] {
     return this.deleteVersions(name, [version], () => this.store.models.deleteVersions(name, [version]));
   }
 
   /** Deletes a model: every version as deleteVersion does, its description and tags. Refused while any version is deployed. */
-  deleteModel(name: string): VersionsDeleted {
+  deleteModel(name: string): AliasMove[] {
     const versions = this.list(name).map((v) => v.version);
     return this.deleteVersions(name, versions, () => this.store.models.deleteModel(name));
   }
@@ -301,7 +301,7 @@ export class Registry {
     });
   }
 
-  private deleteVersions(name: string, versions: number[], remove: () => VersionsDeleted): VersionsDeleted {
+  private deleteVersions(name: string, versions: number[], remove: () => AliasMove[]): AliasMove[] {
     const targets = versions.map((v) => this.get(name, v)!);
     const deleted = this.store.transaction(() => {
       // Checked in the write transaction, so no deployment of them can start in between.

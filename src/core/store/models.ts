@@ -67,12 +67,6 @@ export interface RegisteredModelRecord {
   tags: Record<string, string>;
 }
 
-/** What deleting versions did: the aliases that pointed at them, now removed. */
-export interface VersionsDeleted {
-  versions: number[];
-  aliases: AliasMove[];
-}
-
 /** Live (not deleted) versions only. */
 const LIVE = 'mv.deleted_at IS NULL';
 
@@ -280,9 +274,9 @@ export class ModelRepository {
   /**
    * Marks versions deleted (kept, hidden) and removes the aliases that named them, recording each
    * removal. The model stays, empty if it was its last version, as in MLflow. Call inside a
-   * transaction that has checked nothing still serves them.
+   * transaction that has checked nothing still serves them. Returns the removals of aliases.
    */
-  deleteVersions(name: string, versions: readonly number[]): VersionsDeleted {
+  deleteVersions(name: string, versions: readonly number[]): AliasMove[] {
     const now = Date.now();
     const aliases: AliasMove[] = [];
     this.s.ensureRegistered().run(name, now, now);
@@ -294,11 +288,11 @@ export class ModelRepository {
       this.s.deleteVersion().run(now, now, id);
     }
     this.changed(name);
-    return { versions: [...versions], aliases };
+    return aliases;
   }
 
   /** Deletes a registered model: its versions as deleteVersions does, its row and its tags. */
-  deleteModel(name: string): VersionsDeleted {
+  deleteModel(name: string): AliasMove[] {
     return this.sql.transaction(() => {
       const deleted = this.deleteVersions(name, this.list(name).map((v) => v.version));
       this.s.deleteRegistered().run(name);
