@@ -248,6 +248,7 @@ const SHIPPED_MIGRATIONS: Record<string, string> = {
   '0005_mlflow': 'e658988af54e30c38d9968196795e090dbfcb912377058d79474ccf51cf64051',
   '0006_registered_models': '657b231c82cc73623413c9e5f00ce7e9b0d26b1919e55209ebf2a8e0b0164b60',
   '0007_sync': '672cc8eba3c1ad9aabed615d989c95980395eaf52a27472387824804801c498a',
+  '0008_registry_writes': 'b438ef24be23b927c720d27a670e86f8c31273492c1fa1ee842535769a9218a9',
 };
 
 test('shipped migrations are never edited once merged', () => {

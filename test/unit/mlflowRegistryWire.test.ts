@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { serveTemp } from './mlflowArtifactsHarness.ts';
+import { readSamples, shape, type Sample } from './mlflowRegistryWireHarness.ts';
 
 /**
  * The real MLflow 2.12.2 server's answers to the real client's artifact, log-inputs, log-model
@@ -10,27 +9,7 @@ import { serveTemp } from './mlflowArtifactsHarness.ts';
  * same status and the same JSON shape (keys and value types), with the recorded run and
  * experiment ids swapped for Runboard's.
  */
-interface Sample {
-  method: string;
-  path: string;
-  query: string | null;
-  status: number;
-  req_ctype: string | null;
-  req_body: string | null;
-  resp_body: string | null;
-}
-
-const SAMPLES = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'mlflow-wire', 'artifacts_registry_v2.12.2.jsonl'), 'utf8')
-  .split('\n')
-  .filter(Boolean)
-  .map((line) => JSON.parse(line) as Sample);
-
-/** A value's shape: its type, or for objects and arrays the shapes inside. */
-function shape(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(shape);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shape(v)]).sort(([a], [b]) => (String(a) < String(b) ? -1 : 1)));
-  return typeof value;
-}
+const SAMPLES = readSamples('artifacts_registry_v2.12.2.jsonl');
 
 const parsed = (text: string | null): unknown => {
   try {

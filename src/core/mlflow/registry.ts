@@ -1,17 +1,20 @@
 import { basename } from 'node:path';
-import { Registry, validateName, type ModelVersion } from '../registry/registry.ts';
+import { InUseError, Registry, validateName, type ModelVersion } from '../registry/registry.ts';
 import type { RegisteredModelRecord } from '../store/models.ts';
 import type { Store } from '../store/store.ts';
 import { locate, runArtifactFolder, REGISTRY_ARTIFACTS_ROOT, RUN_ARTIFACTS_FOLDER, safeArtifactPath, type Location } from './artifacts.ts';
 import { mlflowExperimentId, runOf } from './ids.ts';
 import { decodePageToken, encodePageToken, maxResults } from './paging.ts';
 import { API, MlflowError, optionalString, requiredString, type MlflowContext, type MlflowReply, type MlflowRequest, type MlflowRoute } from './routes.ts';
+import { validateExperimentTag } from './validation.ts';
 
 /**
  * MLflow's model registry over Runboard's: a version created through MLflow is a Runboard model
  * version (copied whole from the run's folder, lineage run → version, promotion gates applied),
  * aliases are Runboard's aliases, and a version is READY at once (the copy is made before the
- * reply). Stages are not kept: every version is in stage "None". Models are downloaded from the
+ * reply). Stages (deprecated by MLflow) are kept as MLflow keeps them. A deleted version stays in
+ * the store, hidden, as in MLflow, and one that a deployment serves is refused (409
+ * RESOURCE_CONFLICT, which clients do not retry). Models are downloaded from the
  * registry's copy (`get-download-uri`), so `models:/name@alias` loads the bytes that were
  * registered even after the run's folder changed or was deleted.
  */
@@ -34,7 +37,7 @@ function versionOf(registry: Registry, name: string, version: string): ModelVers
 const downloadUri = (v: ModelVersion): string => `mlflow-artifacts:/${REGISTRY_ARTIFACTS_ROOT}/${v.name}/${v.version}/${basename(v.storedPath)}`;
 
 /** The version as MLflow's `ModelVersion` message. */
-function versionJson(store: Store, v: ModelVersion): Record<string, unknown> {
+function versionJson(store: Store, v: ModelVersion, withTags = true): Record<string, unknown> {
   const run = v.runId === null ? undefined : store.run(v.runId);
   const artifact = v.snapshot.artifact?.path;
   // Where the run keeps it, as the client named it; a version from a plain file (or a deleted run) has only the registry's copy.
@@ -44,15 +47,28 @@ function versionJson(store: Store, v: ModelVersion): Record<string, unknown> {
     name: v.name,
     version: String(v.version),
     creation_timestamp: v.createdAt,
-    last_updated_timestamp: v.createdAt,
-    current_stage: 'None',
-    description: '',
+    last_updated_timestamp: v.updatedAt,
+    current_stage: v.stage,
+    description: v.description,
     source,
     ...(run ? { run_id: run.mlflowId } : {}),
     status: 'READY',
+    ...(withTags ? tagList(v.tags) : {}),
     run_link: '',
     ...(v.aliases.length ? { aliases: v.aliases } : {}),
   };
+}
+
+const tagList = (tags: Record<string, string>): { tags?: { key: string; value: string }[] } => {
+  const list = Object.entries(tags).map(([key, value]) => ({ key, value }));
+  return list.length ? { tags: list } : {};
+};
+
+/** The newest version in each stage, stages in the order their first version reached them (as MLflow lists them). */
+function latestPerStage(versions: readonly ModelVersion[]): ModelVersion[] {
+  const latest = new Map<string, ModelVersion>();
+  for (const v of [...versions].sort((a, b) => a.version - b.version)) latest.set(v.stage, v);
+  return [...latest.values()];
 }
 
 /** The model as MLflow's `RegisteredModel` message, with its newest version and its aliases. */
@@ -64,7 +80,9 @@ function modelJson(store: Store, registry: Registry, model: RegisteredModelRecor
     creation_timestamp: model.createdAt,
     last_updated_timestamp: model.updatedAt,
     ...(model.description ? { description: model.description } : {}),
-    ...(versions.length ? { latest_versions: [versionJson(store, versions[0]!)] } : {}),
+    // As MLflow: the newest version of each stage, without its tags.
+    ...(versions.length ? { latest_versions: latestPerStage(versions).map((v) => versionJson(store, v, false)) } : {}),
+    ...tagList(model.tags),
     ...(aliases.length ? { aliases } : {}),
   };
 }
@@ -166,19 +184,128 @@ function searchVersions(request: MlflowRequest, { store }: MlflowContext): Mlflo
     const [, key, , value] = match as unknown as [string, string, string, string];
     versions = versions.filter((v) => (key === 'name' ? v.name === value : v.runId !== null && store.run(v.runId)?.mlflowId === value));
   }
+  // MLflow's default order: last updated first, then by name, newest version first.
+  versions.sort((a, b) => b.updatedAt - a.updatedAt || (a.name < b.name ? -1 : a.name > b.name ? 1 : b.version - a.version));
   const { items, next } = page(versions, request, 10_000, 200_000);
   return { json: { ...(items.length ? { model_versions: items.map((v) => versionJson(store, v)) } : {}), ...(next ? { next_page_token: next } : {}) } };
 }
 
-/** The newest version, in stage "None" (the only stage Runboard keeps). */
+const STAGES = ['None', 'Staging', 'Production', 'Archived'];
+
+/** MLflow's canonical spelling of a stage, matched without case. */
+function canonicalStage(stage: string): string {
+  const found = STAGES.find((s) => s.toLowerCase() === stage.toLowerCase());
+  if (!found) throw invalid(`Invalid Model Version stage: ${stage}. Value must be one of ${STAGES.join(', ')}.`);
+  return found;
+}
+
+/** The newest version of each requested stage (every stage when none is named). */
 function latestVersions(request: MlflowRequest, { store }: MlflowContext): MlflowReply {
   const name = requiredString(request, 'name');
   modelRecord(store, name);
   const stages = request.fields.stages;
-  const wanted = stages === undefined ? [] : (Array.isArray(stages) ? stages : [stages]).map((s) => String(s).toLowerCase());
-  const newest = new Registry(store).list(name)[0];
-  const shown = newest && (wanted.length === 0 || wanted.includes('none')) ? [versionJson(store, newest)] : [];
-  return { json: shown.length ? { model_versions: shown } : {} };
+  const asked = stages === undefined || stages === null ? [] : (Array.isArray(stages) ? stages : [stages]).map((s) => canonicalStage(String(s)));
+  const wanted = new Set(asked.length ? asked : STAGES);
+  const shown = latestPerStage(new Registry(store).list(name)).filter((v) => wanted.has(v.stage));
+  return { json: shown.length ? { model_versions: shown.map((v) => versionJson(store, v)) } : {} };
+}
+
+function transitionStage(request: MlflowRequest, { store }: MlflowContext): MlflowReply {
+  const name = requiredString(request, 'name');
+  const versionText = requiredString(request, 'version');
+  const stage = canonicalStage(requiredString(request, 'stage'));
+  const archive = request.fields.archive_existing_versions === true || request.fields.archive_existing_versions === 'true';
+  if (archive && stage !== 'Staging' && stage !== 'Production') {
+    throw invalid(`Model version transition cannot archive existing model versions because '${stage}' is not an Active stage. Valid stages are ['Staging', 'Production']`);
+  }
+  const registry = new Registry(store);
+  const version = versionOf(registry, name, versionText);
+  store.models.setStage(version.id, stage, archive);
+  return { json: { model_version: versionJson(store, registry.byId(version.id)!) } };
+}
+
+function updateVersion(request: MlflowRequest, { store }: MlflowContext): MlflowReply {
+  const registry = new Registry(store);
+  const version = versionOf(registry, requiredString(request, 'name'), requiredString(request, 'version'));
+  // As MLflow: an update without a description clears it.
+  store.models.describeVersion(version.id, optionalString(request, 'description') ?? '');
+  return { json: { model_version: versionJson(store, registry.byId(version.id)!) } };
+}
+
+/** Runboard's refusal to remove what a deployment serves, as a conflict (409) rather than a failure clients retry. */
+function refusingInUse<T>(action: () => T): T {
+  try {
+    return action();
+  } catch (err) {
+    if (err instanceof InUseError) throw new MlflowError('RESOURCE_CONFLICT', err.message, 409);
+    throw err;
+  }
+}
+
+function deleteVersion(request: MlflowRequest, { store }: MlflowContext): MlflowReply {
+  const registry = new Registry(store);
+  const version = versionOf(registry, requiredString(request, 'name'), requiredString(request, 'version'));
+  refusingInUse(() => registry.deleteVersion(version.name, version.version));
+  return { json: {} };
+}
+
+function deleteModel(request: MlflowRequest, { store }: MlflowContext): MlflowReply {
+  const name = requiredString(request, 'name');
+  modelRecord(store, name);
+  refusingInUse(() => new Registry(store).deleteModel(name));
+  return { json: {} };
+}
+
+function renameModel(request: MlflowRequest, { store }: MlflowContext): MlflowReply {
+  const name = requiredString(request, 'name');
+  const newName = validateName(requiredString(request, 'new_name'));
+  modelRecord(store, name);
+  const registry = new Registry(store);
+  if (newName !== name) {
+    if (store.models.registeredModels().some((m) => m.name === newName)) throw new MlflowError('RESOURCE_ALREADY_EXISTS', `Registered Model (name=${newName}) already exists.`);
+    refusingInUse(() => registry.renameModel(name, newName));
+  }
+  return { json: { registered_model: modelJson(store, registry, modelRecord(store, newName)) } };
+}
+
+/** A tag of a registered model or model version, checked as MLflow checks one (key required, limits). */
+function tagOf(request: MlflowRequest): { key: string; value: string } {
+  requiredString(request, 'key');
+  return validateExperimentTag(request.fields);
+}
+
+function setModelTag(request: MlflowRequest, { store }: MlflowContext): MlflowReply {
+  const name = requiredString(request, 'name');
+  const tag = tagOf(request);
+  modelRecord(store, name);
+  store.models.setModelTag(name, tag.key, tag.value);
+  return { json: {} };
+}
+
+function deleteModelTag(request: MlflowRequest, { store }: MlflowContext): MlflowReply {
+  const name = requiredString(request, 'name');
+  const key = requiredString(request, 'key');
+  modelRecord(store, name);
+  store.models.deleteModelTag(name, key);
+  return { json: {} };
+}
+
+function setVersionTag(request: MlflowRequest, { store }: MlflowContext): MlflowReply {
+  const name = requiredString(request, 'name');
+  const versionText = requiredString(request, 'version');
+  const tag = tagOf(request);
+  const version = versionOf(new Registry(store), name, versionText);
+  store.models.setVersionTag(version.id, tag.key, tag.value);
+  return { json: {} };
+}
+
+function deleteVersionTag(request: MlflowRequest, { store }: MlflowContext): MlflowReply {
+  const name = requiredString(request, 'name');
+  const versionText = requiredString(request, 'version');
+  const key = requiredString(request, 'key');
+  const version = versionOf(new Registry(store), name, versionText);
+  store.models.deleteVersionTag(version.id, key);
+  return { json: {} };
 }
 
 function setAlias(request: MlflowRequest, { store }: MlflowContext): MlflowReply {
@@ -222,4 +349,13 @@ export const registryRoutes: readonly MlflowRoute[] = [
   { method: 'GET', path: `${VERSIONS}/get`, handle: getVersion },
   { method: 'GET', path: `${VERSIONS}/get-download-uri`, handle: downloadUriOf },
   { method: 'GET', path: `${VERSIONS}/search`, handle: searchVersions },
+  { method: 'DELETE', path: `${MODELS}/delete`, handle: deleteModel },
+  { method: 'POST', path: `${MODELS}/rename`, handle: renameModel },
+  { method: 'POST', path: `${MODELS}/set-tag`, handle: setModelTag },
+  { method: 'DELETE', path: `${MODELS}/delete-tag`, handle: deleteModelTag },
+  { method: 'PATCH', path: `${VERSIONS}/update`, handle: updateVersion },
+  { method: 'DELETE', path: `${VERSIONS}/delete`, handle: deleteVersion },
+  { method: 'POST', path: `${VERSIONS}/transition-stage`, handle: transitionStage },
+  { method: 'POST', path: `${VERSIONS}/set-tag`, handle: setVersionTag },
+  { method: 'DELETE', path: `${VERSIONS}/delete-tag`, handle: deleteVersionTag },
 ];

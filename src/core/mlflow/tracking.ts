@@ -1,6 +1,7 @@
 import { parseOrderBy, parseRunFilter, RunFilterSyntaxError, type RunFilterAst, type RunOrderKey } from '../../shared/runFilter.ts';
 import type { Store } from '../store/store.ts';
 import { isTerminal, type Experiment, type Run, type RunStatus } from '../store/types.ts';
+import { activeExperiment } from './experiments.ts';
 import { experimentArtifactLocation, experimentOf, mlflowExperimentId, runArtifactUri, runOf } from './ids.ts';
 import { decodePageToken, encodePageToken, maxResults } from './paging.ts';
 import { writableRun } from './readOnly.ts';
@@ -47,8 +48,8 @@ export function mlflowExperiment(store: Store, experiment: Experiment): Record<s
     experiment_id: mlflowExperimentId(experiment),
     name: experiment.name,
     artifact_location: experimentArtifactLocation(experiment),
-    lifecycle_stage: 'active',
-    last_update_time: experiment.createdAt,
+    lifecycle_stage: experiment.deletedAt === null ? 'active' : 'deleted',
+    last_update_time: experiment.updatedAt,
     creation_time: experiment.createdAt,
     ...(tags.length ? { tags } : {}),
   };
@@ -188,14 +189,14 @@ const createExperiment: Handler = (request, { store }) => {
 };
 
 const setExperimentTag: Handler = (request, { store }) => {
-  const experiment = experimentOf(store, requiredString(request, 'experiment_id'));
+  const experiment = activeExperiment(store, requiredString(request, 'experiment_id'));
   required(request.fields.key, 'key');
   const tag = validateExperimentTag(request.fields);
   store.setExperimentTag(experiment.id, tag.key, tag.value);
   return { json: {} };
 };
 
-/** Which lifecycle stages a view type selects (Runboard's experiments are all active). */
+/** Which lifecycle stages a view type selects. */
 function viewType(value: unknown): 'active' | 'deleted' | 'all' {
   if (value === undefined || value === null || value === 'ACTIVE_ONLY' || value === 1 || value === '1') return 'active';
   if (value === 'DELETED_ONLY' || value === 2 || value === '2') return 'deleted';
@@ -208,7 +209,7 @@ const searchExperiments: Handler = (request, { store }) => {
   const offset = decodePageToken(optionalString(request, 'page_token'));
   const filter = optionalString(request, 'filter') ?? '';
   const view = viewType(request.fields.view_type);
-  const experiments = view === 'deleted' ? [] : experimentsMatching(store, filter);
+  const experiments = experimentsMatching(store, filter).filter((e) => view === 'all' || (view === 'deleted') === (e.deletedAt !== null));
   // MLflow's default order: newest first, the id breaking ties.
   experiments.sort((a, b) => b.createdAt - a.createdAt || a.id - b.id);
   const page = experiments.slice(offset, offset + limit);
@@ -240,7 +241,7 @@ function experimentCondition(text: string): (e: Experiment) => boolean {
 // ── runs ─────────────────────────────────────────────────────────────────────
 
 const createRun: Handler = (request, { store }) => {
-  const experiment = experimentOf(store, optionalString(request, 'experiment_id') || '0');
+  const experiment = activeExperiment(store, optionalString(request, 'experiment_id') || '0');
   const tags = entries(request, 'tags').map(validateTag);
   const runName = optionalString(request, 'run_name') || undefined;
   const nameTag = tags.find((t) => t.key === RUN_NAME_TAG)?.value;

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, linkSync, lstatSync, mkdtempSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
-import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../errors.ts';
 import { evaluateGates, type GateResult } from '../gates.ts';
+import type { DeploymentRecord } from '../store/deployments.ts';
 import type { AliasMove, ModelSummary, ModelVersionRecord } from '../store/models.ts';
 import type { Store } from '../store/store.ts';
 import type { CodeState, MetricSummary, Run } from '../store/types.ts';
@@ -60,6 +61,19 @@ export class GateError extends UserError {
     this.results = results;
   }
 }
+
+/** Refused because a deployment still serves (or may serve) the version: `deployments` says which. */
+export class InUseError extends UserError {
+  override name = 'InUseError';
+  readonly deployments: DeploymentRecord[];
+  constructor(message: string, deployments: DeploymentRecord[]) {
+    super(message);
+    this.deployments = deployments;
+  }
+}
+
+/** A deployment in any other status may still be serving, or be started from its prepared files. */
+const ENDED_DEPLOYMENTS = new Set(['failed', 'stopped', 'stopped unexpectedly']);
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
@@ -247,6 +261,76 @@ export class Registry {
     return this.store.models.aliasMoves(name);
   }
 
+  /**
+   * Deletes a version: the row stays, hidden (its number is never given again; deployments and
+   * lineage that name it still resolve), its aliases are removed with the removal recorded, and
+   * the registry's copy is removed unless a deployment ever used it (its monitor reads the
+   * reference beside it). Refused while a deployment of it is not ended. Returns the alias removals.
+   */
+  deleteVersion(name: string, version: number): AliasMove[] {
+    return this.deleteVersions(name, [version], () => this.store.models.deleteVersions(name, [version]));
+  }
+
+  /** Deletes a model: every version as deleteVersion does, its description and tags. Refused while any version is deployed. */
+  deleteModel(name: string): AliasMove[] {
+    const versions = this.list(name).map((v) => v.version);
+    return this.deleteVersions(name, versions, () => this.store.models.deleteModel(name));
+  }
+
+  /**
+   * Renames a model with its history (deleted versions, alias moves, tags), moving its folder of
+   * stored copies. Refused while a version is deployed (its server was given paths in that folder),
+   * and when `to` is taken, by a model or by the kept versions of a deleted one.
+   */
+  renameModel(from: string, to: string): void {
+    validateName(to);
+    const live = this.list(from).flatMap((v) => this.liveDeployments(v));
+    if (live.length) throw inUse(`rename ${from}`, live);
+    const kept = this.store.models.deletedVersions(to);
+    if (kept.length) {
+      throw new UserError(`The name ${to} is still held by the deleted versions ${kept.join(', ')} of a model of that name (kept for the deployments and lineage that name them); choose another name`);
+    }
+    const fromDir = join(this.modelsDir, from);
+    const toDir = join(this.modelsDir, to);
+    const data = dataDirOf(this.workspace);
+    const prefix = (dir: string): string => `${relative(this.workspace, dir).split(sep).join('/')}/`;
+    this.store.models.renameModel(from, to, { fromPrefix: prefix(fromDir), toPrefix: prefix(toDir) }, () => {
+      if (!realDirExists(data, fromDir)) return;
+      if (existsSync(toDir)) throw new UserError(`${toDir} exists though no version of ${to} is registered; move it away to rename ${from} to ${to}`);
+      renameSync(fromDir, toDir);
+    });
+  }
+
+  private deleteVersions(name: string, versions: number[], remove: () => AliasMove[]): AliasMove[] {
+    const targets = versions.map((v) => this.get(name, v)!);
+    const deleted = this.store.transaction(() => {
+      // Checked in the write transaction, so no deployment of them can start in between.
+      const live = targets.flatMap((v) => this.liveDeployments(v));
+      if (live.length) throw inUse(`delete ${name}${versions.length === 1 ? `@${versions[0]}` : ''}`, live);
+      return remove();
+    });
+    for (const v of targets) {
+      if (this.store.deployments.ofVersion(v.id).length === 0) this.removeStoredCopy(dirname(v.storedPath));
+    }
+    return deleted;
+  }
+
+  /** After the rows are committed, so a failure here loses no record; never through a link (see safePaths.ts). */
+  private removeStoredCopy(dir: string): void {
+    const data = dataDirOf(this.workspace);
+    if (!isInside(this.modelsDir, dir) || !isInside(data, dir)) return;
+    try {
+      if (!realDirExists(data, dir)) return;
+    } catch {
+      return; // a linked folder: its contents are not the registry's to remove
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  private liveDeployments(v: ModelVersion): DeploymentRecord[] {
+    return this.store.deployments.ofVersion(v.id).filter((d) => !ENDED_DEPLOYMENTS.has(d.status));
+  }
+
   /** Absolute path of the stored copy, after checking it still has the registered sha256. */
   verifiedPath(mv: ModelVersion): string {
     if (!existsSync(mv.storedPath)) throw new UserError(`The stored copy of ${mv.name}@${mv.version} is missing: ${mv.storedPath}`);
@@ -320,6 +404,11 @@ export class Registry {
   private toVersion(r: ModelVersionRecord): ModelVersion {
     return { ...r, storedPath: resolve(this.workspace, r.storedPath), snapshot: JSON.parse(r.snapshot) as ModelSnapshot };
   }
+}
+
+function inUse(action: string, deployments: DeploymentRecord[]): InUseError {
+  const which = deployments.map((d) => `#${d.id} (${d.model}@${d.version}, ${d.target}, ${d.status})`).join(', ');
+  return new InUseError(`Refusing to ${action}: deployment${deployments.length > 1 ? 's' : ''} ${which} still serve${deployments.length > 1 ? '' : 's'} it; stop ${deployments.length > 1 ? 'them' : 'it'} first (runboard undeploy ID, or Stop in the Deployments view)`, deployments);
 }
 
 interface Source {

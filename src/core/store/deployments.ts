@@ -57,6 +57,7 @@ export class DeploymentRepository {
     this.s = {
       all: sql.prepare(`${SELECT} ORDER BY d.id DESC`),
       get: sql.prepare(`${SELECT} WHERE d.id = ?`),
+      ofVersion: sql.lazy(`${SELECT} WHERE d.model_version_id = ? ORDER BY d.id`),
       watched: sql.prepare(`${SELECT} WHERE d.status IN ('running', 'deployed', 'stopping') ORDER BY d.id`),
       insert: sql.lazy(`INSERT INTO deployments (model_version_id, target, status, port, config, forced, replaces_id, created_at)
         VALUES (@modelVersionId, @target, 'starting', @port, @config, @forced, @replacesId, @createdAt)`),
@@ -67,7 +68,7 @@ export class DeploymentRepository {
       gone: sql.prepare(`UPDATE deployments SET status = ?, pid = NULL, stopped_at = ?, error = coalesce(error, ?) WHERE id = ? AND status = ?`),
       exited: sql.prepare(`UPDATE deployments SET status = 'stopped unexpectedly', pid = NULL, stopped_at = ?, error = ? WHERE id = ? AND status IN ('running', 'deployed')`),
       previous: sql.lazy(`SELECT mv.version FROM deployments d JOIN model_versions mv ON mv.id = d.model_version_id
-        WHERE mv.name = ? AND d.target = ? AND d.id < ? AND mv.version < ? AND d.status <> 'failed' ORDER BY d.id DESC LIMIT 1`, (s) => s.pluck()),
+        WHERE mv.name = ? AND d.target = ? AND d.id < ? AND mv.version < ? AND d.status <> 'failed' AND mv.deleted_at IS NULL ORDER BY d.id DESC LIMIT 1`, (s) => s.pluck()),
     };
   }
 
@@ -78,6 +79,11 @@ export class DeploymentRepository {
   get(id: number): DeploymentRecord | undefined {
     const row = this.s.get.get(id) as DeploymentRow | undefined;
     return row && toRecord(row);
+  }
+
+  /** Every deployment of a model version, ended ones too, oldest first. */
+  ofVersion(modelVersionId: number): DeploymentRecord[] {
+    return (this.s.ofVersion().all(modelVersionId) as DeploymentRow[]).map(toRecord);
   }
 
   /** Those whose server may be running: reconciliation checks them. */
@@ -122,7 +128,7 @@ export class DeploymentRepository {
     return this.changedIf(id, this.s.exited.run(Date.now(), error, id).changes);
   }
 
-  /** The version deployed on `target` before deployment `id`, older than `version`. */
+  /** The version deployed on `target` before deployment `id`, older than `version`, and not deleted since. */
   previousVersion(model: string, target: string, id: number, version: number): number | undefined {
     return this.s.previous().get(model, target, id, version) as number | undefined;
   }

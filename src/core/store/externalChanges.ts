@@ -14,6 +14,9 @@ export interface ChangeToken {
   readonly runs: ReadonlyMap<number, RunFingerprint>;
   readonly maxModelVersionId: number;
   readonly maxAliasMoveId: number;
+  /** The last time a version was deleted, renamed or described, and an experiment renamed, deleted or restored. */
+  readonly modelUpdatedAt: number;
+  readonly experimentUpdatedAt: number;
   readonly maxDeploymentId: number;
   /** Deployments that were not ended then, by a fingerprint of their record. */
   readonly deployments: ReadonlyMap<number, string>;
@@ -29,6 +32,8 @@ interface Totals {
   maxRunId: number;
   maxModelVersionId: number;
   maxAliasMoveId: number;
+  modelUpdatedAt: number;
+  experimentUpdatedAt: number;
   maxDeploymentId: number;
 }
 
@@ -53,12 +58,14 @@ export class ExternalChanges {
           (SELECT coalesce(max(id), 0) FROM runs) AS maxRunId,
           (SELECT coalesce(max(id), 0) FROM model_versions) AS maxModelVersionId,
           (SELECT coalesce(max(id), 0) FROM alias_moves) AS maxAliasMoveId,
+          (SELECT coalesce(max(updated_at), 0) FROM model_versions) AS modelUpdatedAt,
+          (SELECT coalesce(max(updated_at), 0) FROM experiments) AS experimentUpdatedAt,
           (SELECT coalesce(max(id), 0) FROM deployments) AS maxDeploymentId`),
       newRuns: sql.prepare('SELECT id FROM runs WHERE id > ?').pluck(),
       watchedRuns: sql.prepare(`SELECT r.id, ${RUN_RECORD} AS record,
           (SELECT coalesce(sum(s.count), 0) FROM metric_summaries s WHERE s.run_id = r.id) AS points
         FROM runs r WHERE r.status IN ('queued', 'running') OR r.id IN (SELECT value FROM json_each(?))`),
-      models: sql.prepare('SELECT name FROM model_versions WHERE id > ? UNION SELECT name FROM alias_moves WHERE id > ?').pluck(),
+      models: sql.prepare('SELECT name FROM model_versions WHERE id > ? OR updated_at > ? UNION SELECT name FROM alias_moves WHERE id > ?').pluck(),
       deployments: sql.prepare(`SELECT id, status || '|' || coalesce(pid, '') || '|' || coalesce(url, '') || '|' || coalesce(port, '') || '|' ||
           coalesce(error, '') AS record
         FROM deployments WHERE id > ? OR status NOT IN (${ENDED_DEPLOYMENTS.map((status) => `'${status}'`).join(', ')}) OR id IN (SELECT value FROM json_each(?))`),
@@ -98,6 +105,8 @@ export class ExternalChanges {
     const deletedRuns = [...token.runs.keys()].filter((id) => !seen.has(id));
     // Deletions beyond those of watched runs cannot be named without listing every run.
     if (token.runCount + created.length - deletedRuns.length !== totals.runCount) return { token: next, change: change({ everything: true }) };
+    // An experiment renamed, deleted or restored changes the list itself and its runs' records.
+    if (totals.experimentUpdatedAt !== token.experimentUpdatedAt) return { token: next, change: change({ everything: true }) };
     const runs = [...created];
     const isNew = new Set(created);
     const metrics: number[] = [];
@@ -108,8 +117,8 @@ export class ExternalChanges {
       else if (before.points !== r.points) metrics.push(r.id);
     }
     const models =
-      totals.maxModelVersionId > token.maxModelVersionId || totals.maxAliasMoveId > token.maxAliasMoveId
-        ? (this.s.models.all(token.maxModelVersionId, token.maxAliasMoveId) as string[])
+      totals.maxModelVersionId > token.maxModelVersionId || totals.maxAliasMoveId > token.maxAliasMoveId || totals.modelUpdatedAt !== token.modelUpdatedAt
+        ? (this.s.models.all(token.maxModelVersionId, token.modelUpdatedAt, token.maxAliasMoveId) as string[])
         : [];
     const changedDeployments = deployments.filter((d) => token.deployments.get(d.id) !== d.record).map((d) => d.id);
     return { token: next, change: change({ runs, metrics, deletedRuns, models, deployments: changedDeployments }) };

@@ -25,6 +25,9 @@ export const DEFAULT_EXPERIMENT = 'Default';
 const ACTIVE = `status IN ('queued', 'running')`;
 export const NOT_DELETED = 'r.deleted_at IS NULL';
 
+export const EXPERIMENT_COLUMNS = `e.id, e.name, e.created_at AS createdAt, coalesce(e.updated_at, e.created_at) AS updatedAt, e.deleted_at AS deletedAt,
+  (SELECT count(*) FROM runs r WHERE r.experiment_id = e.id AND ${NOT_DELETED}) AS runCount`;
+
 /** A fresh MLflow run id: 32 lowercase hex digits, as MLflow's own uuid4().hex. */
 export const newMlflowId = (): string => randomBytes(16).toString('hex');
 
@@ -56,8 +59,8 @@ export class RunRepository {
     this.s = {
       experimentId: sql.prepare('SELECT id FROM experiments WHERE name = ?').pluck(),
       addExperiment: sql.prepare('INSERT INTO experiments (name, created_at) VALUES (?, ?)'),
-      experiments: sql.prepare(`SELECT e.id, e.name, e.created_at AS createdAt,
-        (SELECT count(*) FROM runs r WHERE r.experiment_id = e.id AND ${NOT_DELETED}) AS runCount FROM experiments e ORDER BY e.name`),
+      // A deleted experiment is listed again once a run is launched into it (by name) and is not deleted.
+      experiments: sql.prepare(`SELECT * FROM (SELECT ${EXPERIMENT_COLUMNS} FROM experiments e) WHERE deletedAt IS NULL OR runCount > 0 ORDER BY name`),
       add: sql.prepare(`INSERT INTO runs (experiment_id, name, status, command, cwd, host, profile, run_dir, parent_id, created_at, started_at, mlflow_id, user)
         VALUES (@experimentId, @name, @status, @command, @cwd, @host, @profile, @runDir, @parentId, @createdAt, @startedAt, @mlflowId, @user)`),
       name: sql.prepare('UPDATE runs SET name = ? WHERE id = ?'),

@@ -9,6 +9,10 @@ export interface Experiment {
   id: number;
   name: string;
   createdAt: number;
+  /** Its last rename, deletion or restore (its creation until then). */
+  updatedAt: number;
+  /** Set while deleted through MLflow (restorable); its runs are deleted with it. */
+  deletedAt: number | null;
   runCount: number;
 }
 
