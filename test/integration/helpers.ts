@@ -57,3 +57,59 @@ export async function group(node: RunNode, kind: GroupKind): Promise<GroupNode> 
 export async function children(node: ExperimentsNode): Promise<ExperimentsNode[]> {
   return (await runboard()).trees.experiments.getChildren(node);
 }
+
+/** A quick input the extension opened, once VS Code shows it; `focused` is the pick's active item. */
+export interface ShownQuickInput {
+  readonly title: string | undefined;
+  focused: vscode.QuickPickItem | string | undefined;
+}
+
+/**
+ * Answers the extension's quick inputs with the keyboard commands, each once VS Code shows it
+ * (keys sent earlier are lost). The tests share the extension's `vscode` API object, so wrapping
+ * `showQuickPick`/`showInputBox` sees its prompts: VS Code calls a pick's `onDidSelectItem` when
+ * an item gets focus, and an input box's `validateInput` as it shows the box.
+ */
+export class QuickInputs implements vscode.Disposable {
+  private readonly shown: ShownQuickInput[] = [];
+  private answered = 0;
+  private readonly restore: () => void;
+
+  constructor() {
+    const window = vscode.window as { showQuickPick: typeof vscode.window.showQuickPick; showInputBox: typeof vscode.window.showInputBox };
+    const { showQuickPick, showInputBox } = window;
+    const seen = (input: ShownQuickInput) => this.shown.includes(input) || this.shown.push(input);
+    window.showQuickPick = ((items: readonly vscode.QuickPickItem[], options?: vscode.QuickPickOptions, token?: vscode.CancellationToken) => {
+      const input: ShownQuickInput = { title: options?.title, focused: undefined };
+      const onDidSelectItem = (item: vscode.QuickPickItem | string) => {
+        input.focused = item;
+        seen(input);
+        return options?.onDidSelectItem?.(item);
+      };
+      return showQuickPick(items, { ...options, onDidSelectItem }, token);
+    }) as typeof vscode.window.showQuickPick;
+    window.showInputBox = (options, token) => {
+      const input: ShownQuickInput = { title: options?.title, focused: undefined };
+      const validateInput = (value: string) => (seen(input), options?.validateInput?.(value));
+      return showInputBox({ ...options, validateInput }, token);
+    };
+    this.restore = () => Object.assign(window, { showQuickPick, showInputBox });
+  }
+
+  /** Waits for the next quick input to show, moves `down` items (each move seen to land), then presses Enter. */
+  async answer(down = 0): Promise<ShownQuickInput> {
+    const input = await waitFor('the next quick input to show', () => this.shown[this.answered]);
+    this.answered++;
+    for (let i = 0; i < down; i++) {
+      const before = input.focused;
+      await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
+      await waitFor('the next item to get focus', () => input.focused !== before);
+    }
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    return input;
+  }
+
+  dispose(): void {
+    this.restore();
+  }
+}

@@ -3,9 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { LaunchResult } from '../../src/vscode/commands/shared/launching.ts';
-import { runboard, waitFor } from './helpers.ts';
-
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+import { QuickInputs, runboard, waitFor } from './helpers.ts';
 
 describe('a broken launch profile', () => {
   let file: string;
@@ -50,11 +48,15 @@ describe('a broken launch profile', () => {
     const launched = await vscode.commands.executeCommand<LaunchResult | undefined>('runboard.launchRun', { profile: 'train', params: { epochs: 1 }, wait: true, terminal: false });
     assert.equal(launched?.run.status, 'finished');
 
-    const picking = vscode.commands.executeCommand('runboard.launchRun');
-    await sleep(600);
-    await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext'); // train, then the broken one
-    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-    assert.equal(await picking, undefined, 'picking the broken profile launches nothing');
+    const prompts = new QuickInputs();
+    try {
+      const picking = vscode.commands.executeCommand('runboard.launchRun');
+      const picked = await prompts.answer(1); // train, then the broken one
+      assert.match(String((picked.focused as vscode.QuickPickItem | undefined)?.label), /broken/);
+      assert.equal(await picking, undefined, 'picking the broken profile launches nothing');
+    } finally {
+      prompts.dispose();
+    }
     const editor = await waitFor('profiles.json to open', () => vscode.window.activeTextEditor?.document.uri.fsPath === file && vscode.window.activeTextEditor);
     const line = editor.document.lineAt(editor.selection.active.line).text;
     assert.match(line, /"broken"\s*:/);

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { Store } from '../../src/core/store/store.ts';
 import { planSweep } from '../../src/core/launch/sweep.ts';
 import { getProfile } from '../../src/core/launch/profiles.ts';
-import { cli, json } from './cliHarness.ts';
+import { CLI_DEADLINE_MS, cli, json } from './cliHarness.ts';
 import { tempDir } from './helpers.ts';
 import { gitRepo, PY, waitFor } from './launchHelpers.ts';
 
@@ -144,7 +144,7 @@ test('stop from another terminal: SIGTERM to the run launched by a different CLI
   let output = '';
   launcher.stdout.on('data', (c: Buffer) => (output += c.toString()));
   launcher.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  await waitFor(() => output.includes('loss=0.5'), 15_000, 'the run to start');
+  await waitFor(() => output.includes('loss=0.5'), CLI_DEADLINE_MS, 'the run to start');
 
   const stopped = cli(['stop', '1', '--grace', '5'], { cwd: ws });
   assert.equal(stopped.code, 0, stopped.stderr);

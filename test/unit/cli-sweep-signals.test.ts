@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Store } from '../../src/core/store/store.ts';
+import { CLI_DEADLINE_MS } from './cliHarness.ts';
 import { tempDir } from './helpers.ts';
 import { alive, PY, waitFor } from './launchHelpers.ts';
 
@@ -20,10 +21,10 @@ test('SIGHUP (the terminal closed) stops a sweep like Ctrl-C: the parent and its
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.stdout.resume();
-  await waitFor(() => / started \(/.test(stderr), 20_000, 'the first child run');
+  await waitFor(() => / started \(/.test(stderr), CLI_DEADLINE_MS, 'the first child run');
   const store = Store.open(join(ws, '.runboard', 'runboard.db'), { readonly: true });
   try {
-    await waitFor(() => store.runs({}).some((r) => r.parentId !== null && r.pid !== null), 20_000, 'the child process');
+    await waitFor(() => store.runs({}).some((r) => r.parentId !== null && r.pid !== null), CLI_DEADLINE_MS, 'the child process');
     const running = store.runs({}).find((r) => r.parentId !== null && r.pid !== null)!;
     child.kill('SIGHUP');
     const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];

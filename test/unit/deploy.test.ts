@@ -5,12 +5,13 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Deployments } from '../../src/core/deploy/deployments.ts';
-import { processAlive, sleep } from '../../src/core/deploy/process.ts';
+import { processAlive } from '../../src/core/deploy/process.ts';
 import { readRecords } from '../../src/core/monitor/requestLog.ts';
 import { lineage } from '../../src/core/registry/lineage.ts';
 import { GateError, Registry, sha256File } from '../../src/core/registry/registry.ts';
 import { cli, json } from './cliHarness.ts';
 import { tempStore } from './helpers.ts';
+import { waitFor } from './launchHelpers.ts';
 import { COMMIT, recordRun, SYSTEM_PYTHON, trainModels } from './registryFixtures.ts';
 
 // Registered before the store's own hooks, so every server is stopped while the store is still open.
@@ -194,7 +195,7 @@ test('CLI end to end: deploy prints the token once, the server outlives the CLI,
   // Killed behind Runboard's back: the next look finds it gone.
   const pid = json(run('deployments', '--json')).find((x: { id: number }) => x.id === back.id).pid as number;
   process.kill(pid, 'SIGKILL');
-  for (let i = 0; i < 100 && processAlive(pid); i++) await sleep(20);
+  await waitFor(() => !processAlive(pid), 10_000, 'the killed server to exit');
   const after = json(run('deployments', '--json')).find((x: { id: number }) => x.id === back.id);
   assert.equal(after.status, 'stopped unexpectedly');
 

@@ -115,7 +115,7 @@ test('stop: SIGTERM to the whole process group, recorded as killed with the sign
   assert.equal(run.status, 'killed');
   assert.equal(run.signal, 'SIGTERM');
   assert.equal(run.pid, null);
-  await waitFor(() => !alive(grandchild), 2000, 'the grandchild to die');
+  await waitFor(() => !alive(grandchild), 10_000, 'the grandchild to die');
 });
 
 test('stop escalates to SIGKILL after the grace period when SIGTERM is ignored', async () => {

@@ -34,17 +34,25 @@ async function startServer(extraArgs: string[], dir = tempDir()): Promise<{ port
   throw new Error('the server exited before listening');
 }
 
-/** Resolves when the server closes the connection, with how long that took. */
-function closedAfter(socket: Socket): Promise<number> {
-  const started = Date.now();
-  return new Promise((resolve) => socket.on('close', () => resolve(Date.now() - started)));
-}
-
 const open = (port: number) =>
   new Promise<Socket>((resolve, reject) => {
     const socket = connect(port, '127.0.0.1', () => resolve(socket));
     socket.on('error', reject);
   });
+
+/**
+ * A connection, and how long after its connect began the server closed it: the server's deadline
+ * starts at its accept, later, so a busy test process cannot make the server look early, and the
+ * close is listened for from the start, so it cannot be missed.
+ */
+async function openTimed(port: number): Promise<{ socket: Socket; closed: Promise<number> }> {
+  const started = Date.now();
+  const socket = await open(port);
+  return { socket, closed: new Promise((resolve) => socket.once('close', () => resolve(Date.now() - started))) };
+}
+
+/** Resolves when the connection closes, reset or not (events.once would reject on the reset's error). */
+const closing = (socket: Socket) => new Promise<void>((resolve) => socket.once('close', () => resolve()));
 
 const predict = (port: number, token = 'secret') =>
   fetch(`http://127.0.0.1:${port}/predict`, {
@@ -57,8 +65,8 @@ const predict = (port: number, token = 'secret') =>
 
 test('the model server closes connections that send no request head in time, and serves on', { timeout: 30_000 }, async () => {
   const { port } = await startServer(['--header-timeout', '1']);
-  const idle = [await open(port), await open(port)];
-  const idleTimes = await Promise.all(idle.map(closedAfter));
+  const idle = [await openTimed(port), await openTimed(port)];
+  const idleTimes = await Promise.all(idle.map((connection) => connection.closed));
   assert.ok(idleTimes.every((ms) => ms >= 700 && ms < 5000), `idle connections closed after the header deadline (${idleTimes} ms)`);
   const res = await predict(port);
   assert.equal(res.status, 200);
@@ -71,7 +79,7 @@ test('stopped while clients hold idle connections, the model server exits 0 and 
   const keptAlive = await open(server.port);
   keptAlive.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
   await new Promise((resolve) => keptAlive.once('data', resolve));
-  const closed = [...idle, keptAlive].map(closedAfter);
+  const closed = [...idle, keptAlive].map(closing);
   assert.equal(await server.stop(), 0);
   await Promise.all(closed);
   assert.equal(server.stderr(), '', 'nothing on stderr');
@@ -117,7 +125,7 @@ test('connections past the limit evict idle strangers, not the authenticated cli
   // The 20 left open (the newest) send a whole head without the token, then trickle the body it announces.
   for (const socket of idle.slice(20)) socket.write('POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n{');
   t.after(trickle(idle.slice(20), 200));
-  const closed = idle.map(closedAfter);
+  const closed = idle.map(closing);
   await new Promise((resolve) => setTimeout(resolve, 300));
   const res = await predict(port);
   assert.equal(res.status, 200);
@@ -127,8 +135,7 @@ test('connections past the limit evict idle strangers, not the authenticated cli
 
 test('a request head must arrive whole within the header deadline, however steadily it trickles', { timeout: 30_000 }, async (t) => {
   const { port } = await startServer(['--header-timeout', '1']);
-  const socket = await open(port);
-  const closed = closedAfter(socket);
+  const { socket, closed } = await openTimed(port);
   t.after(trickle([socket], 100));
   const ms = await closed;
   assert.ok(ms >= 700 && ms < 5000, `closed after the deadline although bytes kept coming (${ms} ms)`);

@@ -11,6 +11,7 @@ import { RunCapture } from '../../src/core/tracking/capture.ts';
 import { IMPORTED_FROM_TAG, importRunDir } from '../../src/core/tracking/importDir.ts';
 import { runEvaluations } from '../../src/core/compare/evaluation.ts';
 import { tempDir, tempStore } from './helpers.ts';
+import { waitFor } from './launchHelpers.ts';
 
 interface PythonResult {
   exitCode: number | null;
@@ -18,13 +19,18 @@ interface PythonResult {
   stderr: string;
 }
 
-/** Runs a script with the client importable; `onStdout` sees output as it comes. */
-function runPython(script: string, options: { cwd: string; env?: Record<string, string>; onStdout?: (chunk: Buffer) => void; onStderr?: (chunk: Buffer) => void }): Promise<PythonResult> {
+/** Runs a script with the client importable; `onStdout` sees output as it comes; its stdin closes once `stdinUntil` settles. */
+function runPython(
+  script: string,
+  options: { cwd: string; env?: Record<string, string>; onStdout?: (chunk: Buffer) => void; onStderr?: (chunk: Buffer) => void; stdinUntil?: Promise<unknown> },
+): Promise<PythonResult> {
   const env: Record<string, string | undefined> = { ...process.env };
   delete env.RUNBOARD_RUN_DIR;
   delete env.RUNBOARD_HOME;
   Object.assign(env, { PYTHONPATH: pythonDir(), PYTHONDONTWRITEBYTECODE: '1' }, options.env);
   const child = spawn('python3', ['-c', script], { cwd: options.cwd, env });
+  const endStdin = () => child.stdin.end();
+  options.stdinUntil?.then(endStdin, endStdin);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => ((stdout += chunk.toString()), options.onStdout?.(chunk)));
@@ -103,19 +109,23 @@ describe('Python client inside a run', () => {
     assert.deepEqual(values(store, runId, 'other'), [[0, 1]]);
   });
 
-  it('writes buffered metrics within about a second, before the process ends', async () => {
+  it('writes buffered metrics from its background thread while the process still runs', async () => {
     const runDir = join(tempDir(), 'run');
     mkdirSync(runDir);
-    let seenWhileRunning = '';
-    const script = 'import runboard, sys, time\nrunboard.log(a=1.0)\nrunboard.log(a=2.0)\nprint("logged", flush=True)\ntime.sleep(2.5)\nprint("done", flush=True)';
-    await runPython(script, {
+    const metrics = join(runDir, 'metrics.jsonl');
+    let logged!: () => void;
+    const loggedOut = new Promise<void>((resolve) => (logged = resolve));
+    // Both points, whole lines, while the script still waits for its stdin to close.
+    const written = loggedOut.then(() => waitFor(() => existsSync(metrics) && /^[^\n]+\n[^\n]+\n$/.test(readFileSync(metrics, 'utf8')), 30_000, 'both points in metrics.jsonl'));
+    const script = 'import runboard, sys\nrunboard.log(a=1.0)\nrunboard.log(a=2.0)\nprint("logged", flush=True)\nsys.stdin.read()';
+    const result = await runPython(script, {
       cwd: runDir,
       env: { RUNBOARD_RUN_DIR: runDir },
-      onStdout: (chunk) => {
-        if (chunk.toString().includes('logged')) setTimeout(() => (seenWhileRunning = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')), 1600);
-      },
+      onStdout: (chunk) => chunk.toString().includes('logged') && logged(),
+      stdinUntil: written,
     });
-    assert.equal(seenWhileRunning.trimEnd().split('\n').length, 2, seenWhileRunning);
+    assert.equal(result.exitCode, 0, result.stderr);
+    await written;
   });
 
   it('rejects a fractional step and converts scalars through __float__ (numpy, torch)', async () => {

@@ -7,6 +7,7 @@ import { UserError } from '../../src/core/errors.ts';
 import { parseProfiles } from '../../src/core/launch/profiles.ts';
 import { compileRegex, MAX_REGEX_LINE_LENGTH, nestedQuantifier, parseLine } from '../../src/core/tracking/lineParser.ts';
 import { tempDir } from './helpers.ts';
+import { CLI_DEADLINE_MS } from './cliHarness.ts';
 import { PY } from './launchHelpers.ts';
 
 const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli.ts');
@@ -19,9 +20,9 @@ test('a profile whose regex would stall capture is refused in one line, before a
   writeFileSync(join(ws, 'train.py'), `print("${'1'.repeat(30)}x", flush=True)\n`);
   const profile = { command: ['${interpreter}', 'train.py'], interpreter: PY, regex: CATASTROPHIC };
   writeFileSync(join(ws, '.runboard', 'profiles.json'), JSON.stringify({ profiles: { slow: profile } }));
-  // A child process with a deadline shows the old behaviour without hanging the suite.
-  const ran = spawnSync(process.execPath, [CLI, 'run', '--profile', 'slow'], { cwd: ws, env: { ...process.env, RUNBOARD_DB: '' }, encoding: 'utf8', timeout: 15_000, killSignal: 'SIGKILL' });
-  assert.equal(ran.error, undefined, `the CLI did not finish within 15 s (${ran.error?.message})`);
+  // A child process with a deadline shows the old behaviour (minutes) without hanging the suite.
+  const ran = spawnSync(process.execPath, [CLI, 'run', '--profile', 'slow'], { cwd: ws, env: { ...process.env, RUNBOARD_DB: '' }, encoding: 'utf8', timeout: CLI_DEADLINE_MS, killSignal: 'SIGKILL' });
+  assert.equal(ran.error, undefined, `the CLI did not finish within ${CLI_DEADLINE_MS / 1000} s (${ran.error?.message})`);
   assert.notEqual(ran.status, 0);
   assert.match(ran.stderr, /profile "slow": regex .*repeats a repetition \(\(\\d\+\)\+\)/);
   assert.equal(ran.stderr.trim().split('\n').length, 1, ran.stderr);
@@ -55,8 +56,8 @@ test('a runaway regex without nested quantifiers finishes on a long line; one th
     const hit = parseLine('12x', regex);
     console.log(JSON.stringify([miss.kind, hit.kind === 'metrics' ? hit.values.get('loss') : null]));
   `;
-  const ran = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 15_000, killSignal: 'SIGKILL' });
-  assert.equal(ran.error, undefined, `matching one line did not finish within 15 s (${ran.error?.message})`);
+  const ran = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: CLI_DEADLINE_MS, killSignal: 'SIGKILL' });
+  assert.equal(ran.error, undefined, `matching one line did not finish within ${CLI_DEADLINE_MS / 1000} s (${ran.error?.message})`);
   assert.equal(ran.status, 0, ran.stderr);
   assert.deepEqual(JSON.parse(ran.stdout), ['text', 12]);
   assert.throws(() => compileRegex('(?<a>\\d)\\k<a>'), /cannot be matched in bounded time/);

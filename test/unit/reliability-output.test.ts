@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Store } from '../../src/core/store/store.ts';
-import { cli, json } from './cliHarness.ts';
+import { CLI_DEADLINE_MS, cli, json } from './cliHarness.ts';
 import { tempDir } from './helpers.ts';
 import { alive, PY, waitFor } from './launchHelpers.ts';
 
@@ -70,7 +70,7 @@ describe("the CLI's own stdout closes early or fails", () => {
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    await waitFor(() => stdout.includes('loss=0.5'), 20_000, 'the training output');
+    await waitFor(() => stdout.includes('loss=0.5'), CLI_DEADLINE_MS, 'the training output');
     child.kill('SIGHUP');
     const [code] = (await once(child, 'exit')) as [number | null];
     assert.equal(code, 128 + 15, stderr);

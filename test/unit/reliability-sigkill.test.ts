@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { signalGroup } from '../../src/core/launch/process.ts';
 import { Store } from '../../src/core/store/store.ts';
-import { cli, json } from './cliHarness.ts';
+import { CLI_DEADLINE_MS, cli, json } from './cliHarness.ts';
 import { tempDir } from './helpers.ts';
 import { alive, PY, waitFor } from './launchHelpers.ts';
 
@@ -68,7 +68,7 @@ describe('SIGKILL of `runboard run`', () => {
         }
       };
       let pid: number | null = null;
-      await waitFor(() => (pid = pidOf()) !== null, 20_000, 'the training process');
+      await waitFor(() => (pid = pidOf()) !== null, CLI_DEADLINE_MS, 'the training process');
       const group = pid!;
       after(() => signalGroup(group, 'SIGKILL'));
       // At a random moment of capture: early, mid-stream, or while points are being committed.
