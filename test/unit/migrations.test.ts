@@ -175,7 +175,7 @@ function populatedDatabase(): string {
   store.cacheFingerprint(data, 4, 1000, 'f'.repeat(64));
   const registry = new Registry(store, workspace);
   const version = registry.register({ name: 'churn', run: run.id, artifact: 'model.pkl', aliases: ['champion'] });
-  registry.register({ name: 'churn', run: run.id, artifact: 'model.pkl' });
+  registry.register({ name: 'churn', run: run.id, artifact: 'model.pkl', allowIdentical: true });
   registry.setAlias('churn', 'champion', 2);
   store.close();
   const raw = new Database(file);

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { main } from '../../src/cli/main.ts';
 import { lineage } from '../../src/core/registry/lineage.ts';
-import { GateError, Registry, sha256File } from '../../src/core/registry/registry.ts';
+import { GateError, IdenticalVersionError, Registry, sha256File } from '../../src/core/registry/registry.ts';
 import { tempDir, tempStore } from './helpers.ts';
 import { COMMIT, recordRun } from './registryFixtures.ts';
 
@@ -31,7 +31,7 @@ test('registering a run artifact: numbered versions, a linked copy checked by sh
   const changes: string[] = [];
   store.onDidChange((c) => changes.push(...c.models));
   const v1 = registry.register({ name: 'churn', run: run.id, artifact: 'model.pkl' });
-  const v2 = registry.register({ name: 'churn', run: String(run.name), artifact: './model.pkl' });
+  const v2 = registry.register({ name: 'churn', run: String(run.name), artifact: './model.pkl', allowIdentical: true });
   const other = registry.register({ name: 'fraud.v2_x-1', run: run.id, artifact: 'model.pkl' });
   assert.deepEqual([v1.version, v2.version, other.version], [1, 2, 1]);
   assert.equal(v1.storedPath, join(workspace, '.runboard', 'models', 'churn', '1', 'model.pkl'));
@@ -75,6 +75,23 @@ test('a model file from outside any run registers with no_lineage and a note say
   assert.equal(registry.register({ name: 'imported', file: 'models/../models/m.pkl', cwd: workspace }).version, 2, '".." that stays inside is fine');
 });
 
+test('a model identical to the newest version is refused unless asked for; identical to an older one, or under another name, is a new version', () => {
+  const { workspace, run, registry } = setup();
+  const v1 = registry.register({ name: 'churn', run: run.id, artifact: 'model.pkl' });
+  assert.throws(
+    () => registry.register({ name: 'churn', file: join(run.runDir!, 'model.pkl') }),
+    (err: Error) => err instanceof IdenticalVersionError && err.latest.version === v1.version && /churn@1 already holds this very model/.test(err.message),
+  );
+  assert.deepEqual(registry.list('churn').map((v) => v.version), [1], 'nothing added, no folder left');
+  assert.deepEqual(readdirSync(join(workspace, '.runboard', 'models', 'churn')), ['1']);
+  assert.equal(registry.register({ name: 'other', run: run.id, artifact: 'model.pkl' }).version, 1);
+  const changed = join(workspace, 'changed.bin');
+  writeFileSync(changed, 'other bytes');
+  assert.equal(registry.register({ name: 'churn', file: changed }).version, 2);
+  assert.equal(registry.register({ name: 'churn', run: run.id, artifact: 'model.pkl' }).version, 3, 'identical to version 1, not to the newest');
+  assert.equal(registry.register({ name: 'churn', run: run.id, artifact: 'model.pkl', allowIdentical: true }).version, 4);
+});
+
 test('names and aliases are validated; paths that climb out of the run folder or the workspace are rejected', () => {
   const { run, registry, workspace } = setup();
   for (const name of ['../evil', 'a/b', 'a\\b', 'a..b', '..', '.hidden', '', 'x'.repeat(129), 'sp ace', 'semi;colon']) {
@@ -111,8 +128,8 @@ test('a stored copy rewritten in place (through the hard link) is caught before 
 test('aliases move between versions, every move is recorded, and references resolve', () => {
   const { run, registry } = setup();
   registry.register({ name: 'm', run: run.id, artifact: 'model.pkl', aliases: ['staging'] });
-  registry.register({ name: 'm', run: run.id, artifact: 'model.pkl' });
-  registry.register({ name: 'm', run: run.id, artifact: 'model.pkl' });
+  registry.register({ name: 'm', run: run.id, artifact: 'model.pkl', allowIdentical: true });
+  registry.register({ name: 'm', run: run.id, artifact: 'model.pkl', allowIdentical: true });
   assert.deepEqual(registry.setAlias('m', 'champion', 1), { ...registry.aliasMoves('m')[0]!, fromVersion: null, toVersion: 1 });
   assert.equal(registry.setAlias('m', 'champion', 1), null, 'pointing an alias where it already points is no move');
   const move = registry.setAlias('m', 'champion', 3)!;
@@ -157,7 +174,7 @@ test("the run's profile gates refuse a registration, naming the failing gate; fo
     { condition: 'min(loss)<=1.0', ok: true, actual: 0.9 },
   ]);
   const passing = recordRun(store, workspace, { model: join(workspace, 'model.bin'), profile: 'train', metrics: { accuracy: 0.95, loss: 0.1 } });
-  assert.equal(registry.register({ name: 'm', run: passing.id, artifact: 'model.pkl' }).forced, null);
+  assert.equal(registry.register({ name: 'm', run: passing.id, artifact: 'model.pkl', allowIdentical: true }).forced, null);
 });
 
 test('CLI: models register, list, alias, and lineage of a run and a model version', async () => {
@@ -171,7 +188,10 @@ test('CLI: models register, list, alias, and lineage of a run and a model versio
   const registered = await cli('models', 'register', String(run.id), 'model.pkl', '--name', 'churn', '--alias', 'champion', '--json');
   assert.equal(registered.code, 0, registered.err);
   assert.deepEqual(JSON.parse(registered.out).aliases, ['champion']);
-  assert.match((await cli('models', 'register', 'baseline', 'model.pkl', '--name', 'churn')).out, /Registered churn@2 from run 1/);
+  const identical = await cli('models', 'register', 'baseline', 'model.pkl', '--name', 'churn');
+  assert.equal(identical.code, 2, 'the same model again is refused');
+  assert.match(identical.err, /churn@1 already holds this very model \(sha256 [0-9a-f]{12}…\): registering it would add an identical version\. Use --allow-identical/);
+  assert.match((await cli('models', 'register', 'baseline', 'model.pkl', '--name', 'churn', '--allow-identical')).out, /Registered churn@2 from run 1/);
   assert.equal((await cli('models', 'register', '--file', 'model.bin', '--name', 'plain')).code, 0);
   const bad = await cli('models', 'register', String(run.id), '../../x', '--name', 'churn');
   assert.equal(bad.code, 2);
@@ -236,7 +256,7 @@ test('a copy that does not match its source registers nothing and leaves no file
 test('deploying a model by name alone takes its champion, else its latest version', () => {
   const { run, registry } = setup();
   registry.register({ name: 'm', run: run.id, artifact: 'model.pkl' });
-  registry.register({ name: 'm', run: run.id, artifact: 'model.pkl' });
+  registry.register({ name: 'm', run: run.id, artifact: 'model.pkl', allowIdentical: true });
   assert.equal(registry.resolveForDeploy('m').version, 2, 'no champion: the latest');
   registry.setAlias('m', 'champion', 1);
   assert.equal(registry.resolveForDeploy('m').version, 1);

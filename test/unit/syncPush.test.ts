@@ -194,7 +194,7 @@ test('push: registered versions go with their run (stored copy as an artifact, v
   store.markEnded(run.id, { status: 'finished' });
   const registry = new Registry(store, workspace);
   registry.register({ name: 'churn', run: run.id, artifact: 'artifacts/model.txt', aliases: ['champion'] });
-  registry.register({ name: 'churn', run: run.id, artifact: 'artifacts/model.txt' });
+  registry.register({ name: 'churn', run: run.id, artifact: 'artifacts/model.txt', allowIdentical: true });
   const client = testClient(remote.server.url, remote.server.token);
   const first = await pushRuns(store, client, [store.run(run.id)!]);
   assert.equal(first.failure, undefined);

@@ -6,8 +6,8 @@ import { isoTime, openStore, parse, requirePositional, table, toJson, type CliCo
 
 const USAGE = [
   'runboard models [NAME] [--json]',
-  '       runboard models register RUN ARTIFACT --name NAME [--alias A]… [--force] [--json]',
-  '       runboard models register --file PATH --name NAME [--alias A]… [--json]',
+  '       runboard models register RUN ARTIFACT --name NAME [--alias A]… [--force] [--allow-identical] [--json]',
+  '       runboard models register --file PATH --name NAME [--alias A]… [--allow-identical] [--json]',
   '       runboard models alias NAME VERSION ALIAS',
 ].join('\n');
 
@@ -79,6 +79,7 @@ function register(ctx: CliContext): number {
     alias: { type: 'string', multiple: true },
     file: { type: 'string' },
     force: { type: 'boolean', default: false },
+    'allow-identical': { type: 'boolean', default: false },
   });
   if (!values.name) throw new UserError(`--name is required\nusage: ${USAGE}`);
   if (values.file === undefined) requirePositional(positionals, 2, modelsCommand);
@@ -93,6 +94,7 @@ function register(ctx: CliContext): number {
       cwd: ctx.cwd,
       aliases: values.alias,
       force: values.force,
+      allowIdentical: values['allow-identical'],
     });
     warnOfPickle(ctx, pickleWarning(v.storedPath, vouchedVersion(v)));
     if (values.json) {

@@ -157,7 +157,8 @@ function createVersion(request: MlflowRequest, { store }: MlflowContext): Mlflow
   const given = optionalString(request, 'run_id');
   if (given && given !== at.run!.mlflowId) throw invalid(`Invalid model version source: '${source}' is not an artifact of run ${given}`);
   modelRecord(store, name);
-  const version = new Registry(store).register({ name, run: at.run!.id, artifact: at.rel });
+  // MLflow adds a version on every create, identical model or not; its clients count on that.
+  const version = new Registry(store).register({ name, run: at.run!.id, artifact: at.rel, allowIdentical: true });
   return { json: { model_version: versionJson(store, version) } };
 }
 

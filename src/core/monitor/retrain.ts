@@ -67,7 +67,8 @@ export async function promoteRetrained(store: Store, deploymentId: number, runId
   if (!artifact) return { promoted: false, reason: `${d.model}@${d.version} does not say which file of its run is the model` };
   let version: ModelVersion;
   try {
-    version = deployments.registry.register({ name: d.model, run: runId, artifact, aliases: source.aliases });
+    // Retraining on the same data with the same seed can give the same bytes: still the new run's version.
+    version = deployments.registry.register({ name: d.model, run: runId, artifact, aliases: source.aliases, allowIdentical: true });
   } catch (err) {
     if (err instanceof GateError) return { promoted: false, reason: err.message };
     throw err;

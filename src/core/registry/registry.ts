@@ -44,12 +44,24 @@ export interface RegisterSpec {
   cwd?: string;
   aliases?: string[];
   force?: boolean;
+  /** Add a version even when the newest one already holds this very model (same sha256). */
+  allowIdentical?: boolean;
 }
 
 export interface GateCheck {
   profile: string | null;
   results: GateResult[];
   failing: GateResult[];
+}
+
+/** Refused because the newest version already holds this very model: another would be a copy. */
+export class IdenticalVersionError extends UserError {
+  readonly latest: ModelVersion;
+
+  constructor(latest: ModelVersion, hint: string) {
+    super(`${latest.name}@${latest.version} already holds this very model (sha256 ${latest.sha256.slice(0, 12)}…): registering it would add an identical version. ${hint}`);
+    this.latest = latest;
+  }
 }
 
 /** Refused because promotion gates failed; `results` says which. */
@@ -163,6 +175,8 @@ export class Registry {
     if (source.recordedSha && source.recordedSha !== sha256) {
       throw new UserError(`${source.path} changed since the run recorded it (sha256 ${source.recordedSha.slice(0, 12)}… then, ${sha256.slice(0, 12)}… now); not registering it`);
     }
+    const identical = spec.allowIdentical ? undefined : this.identicalLatest(name, sha256);
+    if (identical) throw new IdenticalVersionError(identical, 'Use --allow-identical to add it anyway.');
     const file = basename(source.path);
     // Removing a leftover version folder through a linked models/NAME deleted outside the workspace.
     const modelDir = ensureRealDir(dataDirOf(this.workspace), join(this.modelsDir, name));
@@ -202,6 +216,12 @@ export class Registry {
   }
 
   /** Every version, by name then newest first; or one model's versions. */
+  /** The newest version of `name` when it holds the model with this sha256 (a file or a folder's manifest). */
+  identicalLatest(name: string, sha256: string): ModelVersion | undefined {
+    const [latest] = this.list(name);
+    return latest?.sha256 === sha256 ? latest : undefined;
+  }
+
   list(name?: string): ModelVersion[] {
     return this.store.models.list(name).map((r) => this.toVersion(r));
   }

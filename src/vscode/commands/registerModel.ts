@@ -3,7 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { UserError } from '../../core/errors.ts';
 import { pickleWarning } from '../../core/registry/pickles.ts';
-import { sha256File, validateAlias, validateName, type ModelVersion, type Registry, type RegisterSpec } from '../../core/registry/registry.ts';
+import { hashModel, IdenticalVersionError, validateAlias, validateName, type ModelVersion, type Registry, type RegisterSpec } from '../../core/registry/registry.ts';
 import type { Artifact } from '../../core/store/types.ts';
 import { formatBytes } from '../../core/format.ts';
 import { COMMANDS } from '../commandIds.ts';
@@ -119,6 +119,8 @@ export const registerModelCommand: CommandSpec = {
     const vouched = run !== undefined && store.artifacts(run.id).some((a) => a.path === artifact);
     if (path !== undefined && !(await confirmPickle(container.trust, pickleWarning(path, vouched), 'register', interactive))) return undefined;
     if (interactive && path !== undefined && !(await confirmNotDuplicate(registry, name, path))) return undefined;
+    // Asked above when a person registers; a programmatic caller decides for itself what it registers.
+    spec.allowIdentical = true;
     // The spec carries options.force; only the retry forces.
     const version = await overridingGates((force) => registry.register(force ? { ...spec, force: true } : spec), {
       ask: interactive,
@@ -157,11 +159,10 @@ const REGISTER_AGAIN = 'Register Again';
 
 /** A file identical to the newest version would only add a copy: say so, and register it only if asked. */
 async function confirmNotDuplicate(registry: Registry, name: string, path: string): Promise<boolean> {
-  const [latest] = registry.list(name);
-  if (!latest || !existsSync(path) || sha256File(path) !== latest.sha256) return true;
-  const choice = await vscode.window.showInformationMessage(
-    `${latest.name}@${latest.version} already holds this very file (sha256 ${latest.sha256.slice(0, 12)}…): registering it would add an identical version.`,
-    REGISTER_AGAIN,
-  );
+  if (registry.list(name).length === 0 || !existsSync(path)) return true;
+  // hashModel, not a file hash: a model folder (MLflow's layout) is compared by its manifest.
+  const latest = registry.identicalLatest(name, hashModel(path).sha256);
+  if (!latest) return true;
+  const choice = await vscode.window.showInformationMessage(new IdenticalVersionError(latest, 'Register it again?').message, REGISTER_AGAIN);
   return choice === REGISTER_AGAIN;
 }
