@@ -8,6 +8,7 @@ import { affects, SETTINGS } from './settings.ts';
 import { RunsStatusBar } from './statusBar.ts';
 import { AutoPush } from './sync/autoPush.ts';
 import { Views } from './views/views.ts';
+import { revealRun } from './views/reveal.ts';
 import { ComparePanel } from './webviews/compare/comparePanel.ts';
 import { registerCompare } from './webviews/compare/register.ts';
 import { LineagePanel } from './webviews/lineage/lineagePanel.ts';
@@ -39,6 +40,8 @@ export interface RunboardApi {
 
     /** The open runs table, whose `waitForRendered` reports what the webview drew. */
     runsTablePanel(): RunsTablePanel | undefined;
+    /** What the runs table's Enter and the lineage's run nodes do: select the run in the Experiments view. */
+    revealRun(runId: number): Promise<void>;
     /** Request stats and the liveness timer of the Deployments view. */
     readonly deploymentMonitor: Views['deploymentMonitor'];
   };
@@ -107,6 +110,7 @@ export function activate(context: vscode.ExtensionContext): RunboardApi {
         monitorPanel: (deployment) => MonitorPanel.open.get(deployment),
 
         runsTablePanel: () => RunsTablePanel.current,
+        revealRun: (runId) => revealRun(container, views, runId),
         deploymentMonitor: views.deploymentMonitor,
       },
     };

@@ -11,7 +11,8 @@ describe('sidebar', () => {
     const node = await runNode(runId);
     assert.ok(node);
     assert.equal(api.trees.experiments.getParent(node)?.kind, 'experiment');
-    await api.trees.experimentsView.reveal(node, { select: true, focus: true });
+    // The product's path (the runs table's Enter), which survives VS Code reading the same parent at that moment.
+    await api.testing.revealRun(runId);
     await waitFor('the run to be selected', () => api.trees.experimentsView.selection.some((n) => n.kind === 'run' && n.run.id === runId), 5000);
   });
 });

@@ -22,7 +22,7 @@ export async function revealRun(container: Container, views: Views, runId: numbe
     await vscode.commands.executeCommand(COMMANDS.openRunOutput, runId);
     return;
   }
-  await views.experimentsView.reveal(node, { select: true, focus: true, expand: true });
+  await revealIn(views.experimentsView, node, { select: true, focus: true, expand: true });
 }
 
 export async function revealModelVersion(views: Views, versionId: number): Promise<void> {
@@ -30,7 +30,7 @@ export async function revealModelVersion(views: Views, versionId: number): Promi
   for (const model of await tree.getChildren()) {
     const version = (await tree.getChildren(model)).find((n) => n.kind === 'version' && n.version.id === versionId);
     if (version) {
-      await views.modelsView.reveal(version, { select: true, focus: true });
+      await revealIn(views.modelsView, version, { select: true, focus: true });
       return;
     }
   }
@@ -40,5 +40,28 @@ export async function revealModelVersion(views: Views, versionId: number): Promi
 export async function revealDeployment(views: Views, deploymentId: number): Promise<void> {
   const node = (await views.deployments.getChildren()).find((n) => n.kind === 'deployment' && n.deployment.id === deploymentId);
   if (!node) throw new UserError(`Deployment ${deploymentId} is not listed any more (only the newest ended deployments are)`);
-  await views.deploymentsView.reveal(node, { select: true, focus: true });
+  await revealIn(views.deploymentsView, node, { select: true, focus: true });
+}
+
+/** Tries before a reveal's error is the user's: the race below lasts one read of the parent. */
+const REVEAL_ATTEMPTS = 10;
+const REVEAL_PAUSE_MS = 200;
+
+/**
+ * `TreeView.reveal`, again when it lost a race inside VS Code. Its reveal reads the node's parent
+ * (ExtHostTreeView._resolveTreeNode → _fetchChildrenNodes); when VS Code reads the same parent for
+ * the view at that moment (the view just opened, or a refresh landed), the older read is dropped
+ * by its fetch token and the reveal fails with "Cannot resolve tree item" although the node is
+ * listed. Once the view's own read has landed, the same reveal succeeds.
+ */
+async function revealIn<T>(view: vscode.TreeView<T>, node: T, options: { select: boolean; focus: boolean; expand?: boolean }): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await view.reveal(node, options);
+      return;
+    } catch (err) {
+      if (attempt >= REVEAL_ATTEMPTS || !/Cannot resolve tree item/.test((err as Error).message)) throw err;
+      await new Promise((done) => setTimeout(done, REVEAL_PAUSE_MS));
+    }
+  }
 }
