@@ -1,5 +1,6 @@
 // `npm run bench`: every figure is measured in this one process, with its baseline measured
-// alongside it; the last line is one JSON object for tools to read. `--quick` for a short run.
+// alongside it; the last line is one JSON object for tools to read. `--quick` for a short run;
+// `--only capture,reader` runs just those parts (the JSON line then holds just their figures).
 import { benchCapture } from './capture.bench.ts';
 import { benchCompare } from './compare.bench.ts';
 import { benchFilter } from './filter.bench.ts';
@@ -14,22 +15,38 @@ import { benchTree } from './tree.bench.ts';
 const quick = process.argv.includes('--quick');
 const log = (line: string) => console.log(line);
 
+const parts: Record<string, () => Promise<object> | object> = {
+  store: () => benchStore(log, { runs: quick ? 10 : 100, lengths: quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000] }),
+  capture: async () => {
+    const capture = await benchCapture();
+    log(`capture: ${capture.captureThroughputPointsPerSec.toLocaleString('en-US')} points/s from a Python process; Python client overhead ${capture.clientOverheadPct}% on a 10,000-steps/s loop`);
+    return capture;
+  },
+  reader: () => {
+    const reader = benchLineReader();
+    log(
+      `line reader: recall ${reader.readerRecall}, precision ${reader.readerPrecision} (${reader.readerFormatsExact} of ${reader.readerFormats} formats exact, ${reader.readerOrdinaryLines} ordinary lines); ${reader.readerLinesPerSec.toLocaleString('en-US')} corpus lines/s vs ${reader.readerJsonLinesPerSec.toLocaleString('en-US')} JSON lines/s`,
+    );
+    return reader;
+  },
+  tree: () => benchTree(log),
+  filter: () => benchFilter(log),
+  refresh: () => benchRefresh(log, quick ? 2 : 5),
+  compare: () => benchCompare(log, quick ? { runs: 20, steps: 100_000 } : {}),
+  mlflow: () => benchMlflow(log, quick),
+  monitor: () => benchMonitor(log, quick ? { windows: 200, requests: 400 } : {}),
+  runsTable: async () => (await import('./runsTable.bench.ts')).benchRunsTable(log, quick ? { runs: 2000 } : {}),
+  sync: () => benchSync(log, quick),
+};
+
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt < 0 ? Object.keys(parts) : (process.argv[onlyAt + 1] ?? '').split(',');
+const unknown = only.filter((name) => !(name in parts));
+if (unknown.length > 0) {
+  console.error(`bench: no part named ${unknown.join(', ')}; the parts are ${Object.keys(parts).join(', ')}`);
+  process.exit(2);
+}
+
 const results: Record<string, unknown> = {};
-Object.assign(results, benchStore(log, { runs: quick ? 10 : 100, lengths: quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000] }));
-const capture = await benchCapture();
-log(`capture: ${capture.captureThroughputPointsPerSec.toLocaleString('en-US')} points/s from a Python process; Python client overhead ${capture.clientOverheadPct}% on a 10,000-steps/s loop`);
-Object.assign(results, capture);
-const reader = benchLineReader();
-log(
-  `line reader: recall ${reader.readerRecall}, precision ${reader.readerPrecision} (${reader.readerFormatsExact} of ${reader.readerFormats} formats exact, ${reader.readerOrdinaryLines} ordinary lines); ${reader.readerLinesPerSec.toLocaleString('en-US')} corpus lines/s vs ${reader.readerJsonLinesPerSec.toLocaleString('en-US')} JSON lines/s`,
-);
-Object.assign(results, reader);
-Object.assign(results, benchTree(log));
-Object.assign(results, benchFilter(log));
-Object.assign(results, await benchRefresh(log, quick ? 2 : 5));
-Object.assign(results, await benchCompare(log, quick ? { runs: 20, steps: 100_000 } : {}));
-Object.assign(results, await benchMlflow(log, quick));
-Object.assign(results, await benchMonitor(log, quick ? { windows: 200, requests: 400 } : {}));
-Object.assign(results, await (await import('./runsTable.bench.ts')).benchRunsTable(log, quick ? { runs: 2000 } : {}));
-Object.assign(results, await benchSync(log, quick));
+for (const name of Object.keys(parts)) if (only.includes(name)) Object.assign(results, await parts[name]!());
 console.log(JSON.stringify(results));

@@ -255,6 +255,37 @@ function rollups(store: Store, runId: number) {
   }[]).map((row) => ({ ...row, sum: Math.round(row.sum * 1e6) / 1e6 }));
 }
 
+test('steps logged in order are written many rows at a time, and a step logged again, in the same batch or a later one, still replaces', () => {
+  const { store } = tempStore();
+  const run = store.createRun({});
+  const final = new Map<string, Map<number, number>>([['a', new Map()], ['b', new Map()]]);
+  const replaced = { a: 0, b: 0 };
+  const batch = (points: { key: 'a' | 'b'; step: number; value: number }[]) => {
+    let fresh = 0;
+    for (const { key, step, value } of points) {
+      const known = final.get(key)!;
+      if (!known.has(step)) fresh++;
+      else if (known.get(step) !== value) replaced[key]++;
+      known.set(step, value);
+    }
+    assert.equal(store.logMetrics(run.id, points), fresh, 'the new points are counted as new');
+  };
+  const ascending = (from: number, to: number, offset: number) =>
+    Array.from({ length: to - from }, (_, i) => (['a', 'b'] as const).map((key) => ({ key, step: from + i, value: from + i + offset }))).flat();
+  // 400 rows in order: whole multi-row inserts, then a tail still queued when step 199 (queued)
+  // and step 150 (written) come again, and step 10 again with its value unchanged.
+  batch([...ascending(0, 200, 0), { key: 'a', step: 199, value: -1 }, { key: 'b', step: 150, value: -2 }, { key: 'a', step: 10, value: 10 }]);
+  // A later batch goes on from the highest stored step, which it logs again first.
+  batch([{ key: 'a', step: 199, value: -1 }, { key: 'b', step: 199, value: -3 }, ...ascending(200, 300, 0.5), { key: 'a', step: 250, value: 7 }]);
+  for (const key of ['a', 'b'] as const) {
+    const expected = [...final.get(key)!].sort((x, y) => x[0] - y[0]).map(([step, value]) => ({ step, value }));
+    assert.deepEqual(store.series(run.id, key).map(({ step, value }) => ({ step, value })), expected, key);
+    const summary = store.summaries(run.id)[key]!;
+    assert.deepEqual({ count: summary.count, replaced: summary.replaced, last: summary.last }, { count: 300, replaced: replaced[key], last: expected.at(-1)!.value }, key);
+  }
+  assert.deepEqual(replaced, { a: 2, b: 2 });
+});
+
 test('rollups and summaries stay exact when points are replaced: random series with repeated steps, shuffled batches', () => {
   const { store } = tempStore();
   const rand = seededRandom(7);

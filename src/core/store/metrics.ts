@@ -74,6 +74,13 @@ function mergePartial(p: Partial, q: Partial): void {
   }
 }
 
+/**
+ * Rows per multi-row INSERT of points that cannot be stored yet: one statement call per 64 rows,
+ * since a call's own cost (binding, stepping, resetting) was as large as SQLite's work per row.
+ */
+const ROWS_PER_INSERT = 64;
+const COLUMNS = 5;
+
 const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 const nullToNaN = (x: number | null): number => (x === null ? NaN : x);
 
@@ -81,6 +88,8 @@ const nullToNaN = (x: number | null): number => (x === null ? NaN : x);
 export class MetricStore {
   private readonly keyIds = new Map<string, number>();
   private readonly wallBases = new Map<number, number>();
+  /** The rows of one multi-row INSERT, reused from batch to batch. */
+  private readonly queue = new Array<number | null>(ROWS_PER_INSERT * COLUMNS);
   private readonly s: Record<string, Statement>;
   private readonly sql: Connection;
   private readonly keys: () => Statement;
@@ -119,6 +128,8 @@ export class MetricStore {
       createdAt: sql.prepare('SELECT created_at FROM runs WHERE id = ?').pluck(),
       addKey: sql.prepare('INSERT INTO metric_keys (name) VALUES (?)'),
       insert: sql.prepare('INSERT OR IGNORE INTO metrics (run_id, key_id, step, wall, value) VALUES (?, ?, ?, ?, ?)', false),
+      insertMany: sql.prepare(`INSERT INTO metrics (run_id, key_id, step, wall, value) VALUES ${Array(ROWS_PER_INSERT).fill('(?, ?, ?, ?, ?)').join(', ')}`, false),
+      highestStep: sql.prepare('SELECT max(step) FROM metrics WHERE run_id = ? AND key_id = ?', false).pluck(),
       rollup: sql.prepare(`
         INSERT INTO metric_rollups AS r (run_id, key_id, tier, bucket, min, max, sum, count, nonfinite, last, last_step, last_wall)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -220,15 +231,44 @@ export class MetricStore {
     let inserted = 0;
     // Steps already stored, in arrival order: applied once this batch's new points are written.
     const again: { keyId: number; step: number; wall: number; value: number | null }[] = [];
+    // A point past every step stored for its key and every earlier step of this batch cannot be
+    // stored yet: such points are queued for multi-row INSERTs. Any other point is tried alone
+    // (after the queue), so that a step stored before is noticed. The transaction keeps other
+    // writers out between the look-up of the highest step and the inserts.
+    const highest = new Map<number, number>();
+    const queue = this.queue;
+    let queued = 0;
+    const writeQueued = () => {
+      for (let i = 0; i < queued; i += COLUMNS) this.s.insert.run(queue[i], queue[i + 1], queue[i + 2], queue[i + 3], queue[i + 4]);
+      queued = 0;
+    };
     for (const point of points) {
       const keyId = this.keyId(point.key)!;
       const wall = point.wall === undefined ? now : Math.round(point.wall - base);
       const value = point.value;
       const step = point.step;
       const stored = Number.isNaN(value) ? null : value;
-      if (this.s.insert.run(runId, keyId, step, wall, stored).changes === 0) {
-        again.push({ keyId, step, wall, value: stored });
-        continue;
+      let above = highest.get(keyId);
+      if (above === undefined) above = (this.s.highestStep.get(runId, keyId) as number | null) ?? -Infinity;
+      if (step > above) {
+        highest.set(keyId, step);
+        queue[queued++] = runId;
+        queue[queued++] = keyId;
+        queue[queued++] = step;
+        queue[queued++] = wall;
+        queue[queued++] = stored;
+        if (queued === queue.length) {
+          // Spread, not the array: better-sqlite3 binds arguments faster than array items (329 vs 497 ns a row here).
+          this.s.insertMany.run(...queue);
+          queued = 0;
+        }
+      } else {
+        highest.set(keyId, above);
+        writeQueued();
+        if (this.s.insert.run(runId, keyId, step, wall, stored).changes === 0) {
+          again.push({ keyId, step, wall, value: stored });
+          continue;
+        }
       }
       inserted++;
       let state = open.get(keyId);
@@ -245,6 +285,7 @@ export class MetricStore {
       }
       accumulate(state.partials[0]!, step, wall, value);
     }
+    writeQueued();
     for (const [keyId, state] of open) {
       const p = state.summary;
       this.s.summary.run(runId, keyId, p.last, p.lastStep, p.lastWall, finiteOrNull(p.min), finiteOrNull(p.max), p.count + p.nonfinite, p.nonfinite);
