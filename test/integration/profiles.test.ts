@@ -17,8 +17,18 @@ describe('a broken launch profile', () => {
 
   afterEach(async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    writeFileSync(file, original);
+    await writeProfiles(original);
   });
+
+  /**
+   * Writes profiles.json as another program would, then waits until VS Code holds it as written.
+   * VS Code keeps a closed file's model for a while and reloads it on its watcher's event: an
+   * edit saved before then meets "File Modified Since" (seen once in a whole-suite run).
+   */
+  async function writeProfiles(text: string): Promise<void> {
+    writeFileSync(file, text);
+    await waitFor('VS Code to hold profiles.json as written', () => vscode.workspace.textDocuments.every((d) => d.uri.fsPath !== file || d.getText() === text));
+  }
 
   const withBroken = () => {
     const json = JSON.parse(original) as { profiles: Record<string, unknown> };
@@ -44,7 +54,7 @@ describe('a broken launch profile', () => {
   });
 
   it('leaves the other profiles launchable, and the pick lists it with its error and opens it', async () => {
-    writeFileSync(file, withBroken());
+    await writeProfiles(withBroken());
     const launched = await vscode.commands.executeCommand<LaunchResult | undefined>('runboard.launchRun', { profile: 'train', params: { epochs: 1 }, wait: true, terminal: false });
     assert.equal(launched?.run.status, 'finished');
 
