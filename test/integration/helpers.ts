@@ -62,6 +62,8 @@ export async function children(node: ExperimentsNode): Promise<ExperimentsNode[]
 export interface ShownQuickInput {
   readonly title: string | undefined;
   focused: vscode.QuickPickItem | string | undefined;
+  /** A pick's items, as the extension gave them. */
+  items?: readonly (vscode.QuickPickItem | string)[];
 }
 
 /**
@@ -81,6 +83,7 @@ export class QuickInputs implements vscode.Disposable {
     const seen = (input: ShownQuickInput) => this.shown.includes(input) || this.shown.push(input);
     window.showQuickPick = ((items: readonly vscode.QuickPickItem[], options?: vscode.QuickPickOptions, token?: vscode.CancellationToken) => {
       const input: ShownQuickInput = { title: options?.title, focused: undefined };
+      void Promise.resolve(items).then((given) => (input.items = given));
       const onDidSelectItem = (item: vscode.QuickPickItem | string) => {
         input.focused = item;
         seen(input);
@@ -106,6 +109,14 @@ export class QuickInputs implements vscode.Disposable {
       await waitFor('the next item to get focus', () => input.focused !== before);
     }
     await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    return input;
+  }
+
+  /** Waits for the next quick input to show, then closes it as Escape would. */
+  async dismiss(): Promise<ShownQuickInput> {
+    const input = await waitFor('the next quick input to show', () => this.shown[this.answered]);
+    this.answered++;
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
     return input;
   }
 

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { Run } from '../../src/core/store/types.ts';
 import type { ReportedError } from '../../src/vscode/reporter.ts';
-import { EXPERIMENT, EXTENSION_ID, runboard, runNode, store, waitFor } from './helpers.ts';
+import { EXPERIMENT, EXTENSION_ID, QuickInputs, runboard, runNode, store, waitFor } from './helpers.ts';
 
 const TEAM_SERVER = 'http://127.0.0.1:5999';
 
@@ -39,6 +39,26 @@ describe('pulled runs', () => {
     } finally {
       sub.dispose();
     }
+  });
+
+  it("Stop Run's pick of running runs leaves pulled runs out", async () => {
+    const s = await store();
+    const pulled = await pulledRun('teammate-running');
+    // Recorded as running by this workspace, with no process: the pick only lists it.
+    const local = s.createRun({ experiment: EXPERIMENT, name: 'local-running', status: 'running' });
+    const prompts = new QuickInputs();
+    try {
+      const stopping = vscode.commands.executeCommand('runboard.stopRun');
+      const pick = await prompts.dismiss();
+      assert.equal(await stopping, undefined, 'dismissed: nothing stopped');
+      const listed = (pick.items ?? []).map((item) => (item as vscode.QuickPickItem & { run?: Run }).run?.id);
+      assert.ok(listed.includes(local.id), `the local running run is offered (${listed})`);
+      assert.ok(!listed.includes(pulled.id), `the pulled one is not (${listed})`);
+    } finally {
+      prompts.dispose();
+      s.deleteRun(local.id);
+    }
+    assert.equal(s.run(pulled.id)!.status, 'running', 'the pulled run is left as pulled');
   });
 
   it('Delete Run is offered on a pulled run, even one running on its server, and forgets the local copy', async () => {

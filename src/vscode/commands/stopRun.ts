@@ -29,7 +29,8 @@ export const stopRunCommand: CommandSpec = {
     const store = await container.store();
     let ids = runIdsOfArgs(args);
     if (ids.length === 0) {
-      const picked = await pickRun(store, { title: 'Stop Run', statuses: ['running', 'queued'], empty: 'No run is running.' });
+      // A teammate's pulled run shows "running" while it runs on its server: not ours to stop.
+      const picked = await pickRun(store, { title: 'Stop Run', statuses: ['running', 'queued'], empty: 'No run of this workspace is running.', localOnly: true });
       if (!picked) return undefined;
       ids = [picked.id];
     }

@@ -24,9 +24,10 @@ export function requireRun(store: Store, runId: number): Run {
   return run;
 }
 
-/** A quick pick of recent runs; undefined when dismissed. */
-export async function pickRun(store: Store, options: { title: string; statuses?: RunStatus[]; empty: string }): Promise<Run | undefined> {
-  const runs = (options.statuses ? options.statuses.flatMap((status) => store.runs({ status, limit: 200 })) : store.runs({ limit: 200 })).sort((a, b) => b.id - a.id);
+/** A quick pick of recent runs (only this workspace's own when `localOnly`); undefined when dismissed. */
+export async function pickRun(store: Store, options: { title: string; statuses?: RunStatus[]; empty: string; localOnly?: boolean }): Promise<Run | undefined> {
+  const recent = (options.statuses ? options.statuses.flatMap((status) => store.runs({ status, limit: 200 })) : store.runs({ limit: 200 })).sort((a, b) => b.id - a.id);
+  const runs = options.localOnly ? recent.filter((run) => store.sync.runRemote(run.id) === null) : recent;
   if (runs.length === 0) throw new UserError(options.empty);
   const picked = await vscode.window.showQuickPick(
     runs.map((run) => ({
