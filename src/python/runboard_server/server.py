@@ -172,15 +172,18 @@ def reject_constant(name):
     raise BadInput("%s is not allowed in instances" % name)
 
 
+def parse_json_body(body):
+    """A request body as JSON; NaN and Infinity, which Python's json would take, are refused."""
+    try:
+        return json.loads(body.decode("utf-8"), parse_constant=reject_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadInput("the body is not valid JSON: %s" % exc)
+
+
 def parse_instances(body, categorical=frozenset()):
     """The rows of a /predict body. Values are finite numbers; null is a missing value (given to the
     model as NaN); strings only in the columns the reference has as categorical."""
-    try:
-        payload = json.loads(body.decode("utf-8"), parse_constant=reject_constant)
-    except BadInput:
-        raise
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadInput("the body is not valid JSON: %s" % exc)
+    payload = parse_json_body(body)
     if not isinstance(payload, dict) or "instances" not in payload:
         raise BadInput('expected a JSON object {"instances": [[...], ...]}')
     rows = payload["instances"]
@@ -211,12 +214,7 @@ def model_input(rows):
 
 
 def parse_feedback(body):
-    try:
-        payload = json.loads(body.decode("utf-8"), parse_constant=reject_constant)
-    except BadInput:
-        raise
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadInput("the body is not valid JSON: %s" % exc)
+    payload = parse_json_body(body)
     if not isinstance(payload, dict) or not isinstance(payload.get("ids"), list) or not isinstance(payload.get("labels"), list):
         raise BadInput('expected a JSON object {"ids": [...], "labels": [...]}')
     ids, labels = payload["ids"], payload["labels"]

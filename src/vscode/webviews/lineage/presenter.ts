@@ -2,12 +2,12 @@
 // CompareSession, so it runs (and is tested) on plain Node. It lives beside its panel rather
 // than in src/core because it builds the page's graph (src/shared/lineageProtocol.ts), which is
 // presentation, not lineage.
-import { UserError } from '../../../core/errors.ts';
 import { lineage, type LineageRef } from '../../../core/registry/lineage.ts';
 import type { StoreChange } from '../../../core/store/changes.ts';
 import type { Store } from '../../../core/store/store.ts';
 import type { LineageKind } from '../../../core/store/types.ts';
 import type { GraphNode, HostMessage, LineageGraph, RenderedReport, WebviewMessage } from '../../../shared/lineageProtocol.ts';
+import { runPageAction } from '../pageActions.ts';
 import { RenderTracker } from '../renderTracker.ts';
 import { buildGraph } from './graph.ts';
 
@@ -103,13 +103,7 @@ export class LineagePresenter {
   async openNode(key: string): Promise<void> {
     const node = this.graph?.nodes.find((n) => n.key === key);
     if (!node || !node.openable) return;
-    try {
-      await this.port.open(node);
-    } catch (err) {
-      const text = err instanceof Error ? err.message : String(err);
-      if (!(err instanceof UserError)) this.port.log('error', `Lineage: opening ${node.key} failed: ${text}`);
-      this.port.showError(text);
-    }
+    await runPageAction(this.port, `Lineage: opening ${node.key}`, () => this.port.open(node));
   }
 
   async handle(message: WebviewMessage): Promise<void> {

@@ -3,6 +3,7 @@
 import { UserError } from '../../../core/errors.ts';
 import type { MonitorReport } from '../../../core/monitor/report.ts';
 import type { HostMessage, MonitorAction, MonitoredDeployment, RenderedReport, WebviewMessage } from '../../../shared/monitorProtocol.ts';
+import { runPageAction } from '../pageActions.ts';
 import { RenderTracker } from '../renderTracker.ts';
 
 /** Where the panel's facts come from: the deployment's record and the engine's report of it. */
@@ -83,13 +84,7 @@ export class MonitorPresenter {
         this.refresh();
         return;
       case 'action':
-        try {
-          await this.port.act(message.action, this.deployment);
-        } catch (err) {
-          const text = err instanceof Error ? err.message : String(err);
-          if (!(err instanceof UserError)) this.port.log('error', `Monitor: ${message.action} of deployment ${this.deployment} failed: ${text}`);
-          this.port.showError(text);
-        }
+        await runPageAction(this.port, `Monitor: ${message.action} of deployment ${this.deployment}`, () => this.port.act(message.action, this.deployment));
         return;
       case 'rendered':
       case 'error':

@@ -2,13 +2,13 @@
 // CompareSession, so it runs (and is tested) on plain Node. It lives beside its panel because it
 // shapes the page's rows (src/shared/runsTableProtocol.ts), which is presentation.
 import { guessDirection } from '../../../core/compare/direction.ts';
-import { UserError } from '../../../core/errors.ts';
 import { setOwn } from '../../../core/own.ts';
 import type { StoreChange } from '../../../core/store/changes.ts';
 import type { RunTableRow } from '../../../core/store/runTable.ts';
 import type { Store } from '../../../core/store/store.ts';
 import type { Direction } from '../../../shared/compareProtocol.ts';
 import { toWire, type HostMessage, type RenderedReport, type TableAction, type TableMetric, type TableRun, type TableView, type WebviewMessage } from '../../../shared/runsTableProtocol.ts';
+import { runPageAction } from '../pageActions.ts';
 import { RenderTracker } from '../renderTracker.ts';
 
 /** What the presenter needs from its host: a line to the page, the editor's commands and the workspace's memory. */
@@ -107,14 +107,8 @@ export class RunsTablePresenter {
   }
 
   /** A command's error is shown, never thrown; faults are logged too. */
-  private async act(fn: () => Promise<void>, what: string): Promise<void> {
-    try {
-      await fn();
-    } catch (err) {
-      const text = err instanceof Error ? err.message : String(err);
-      if (!(err instanceof UserError)) this.port.log('error', `Runs table: ${what} failed: ${text}`);
-      this.port.showError(text);
-    }
+  private act(fn: () => Promise<void>, what: string): Promise<void> {
+    return runPageAction(this.port, `Runs table: ${what}`, fn);
   }
 }
 
